@@ -1,0 +1,178 @@
+// Architecture specification: the typed form of configs/*.yaml.
+//
+// Contract: an ArchSpec returned by load_arch_spec() has passed every range and
+// consistency check (see arch_keys.cpp, the one place that declares each key with its
+// unit, default and range). Consumers never re-validate and never read YAML themselves.
+// Physical quantities carry their unit in the field name. Figures in `costs` are per
+// instance or per action as the field name says; the ISAAC sources are in configs/isaac.yaml.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace cimsim {
+
+// Thrown for any user-input problem (bad YAML, bad ONNX, bad .npy, bad program). The
+// message already starts with "FILE:LINE:COL: " or "FILE: " as applicable; the CLI
+// prints it verbatim and exits 1.
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class WeightEncoding { kOffset, kDifferential };
+enum class AdcRangePolicy { kLsbAligned, kWorstCase, kCalibrated };
+enum class QuantGranularity { kPerTensor, kPerChannel };
+
+struct ChipSpec {
+  std::string name;
+  int cores = 1;
+  int mesh_rows = 1;
+  int mesh_cols = 1;
+  double clock_mhz = 1000.0;  // one clock domain for digital logic; analog times are in ns
+};
+
+struct CoreSpec {
+  int pes = 1;                          // PEs (ISAAC: IMAs) per core
+  int64_t buffer_bytes = 65536;         // local buffer (ISAAC: eDRAM) capacity
+  int buffer_bytes_per_cycle = 32;      // local buffer port width (ISAAC: 256-bit bus)
+  int vector_lanes = 32;                // vector unit elements per cycle
+  int vector_pipeline_cycles = 2;       // vector unit fixed latency
+  int dispatch_queue_depth = 8;         // instructions a unit may hold before issue stalls
+};
+
+struct PeSpec {
+  int crossbars = 8;       // crossbars per PE
+  int adcs = 8;            // ADCs per PE, shared round-robin by its crossbars
+  int shift_adds = 4;      // shift-and-add units per PE
+};
+
+struct CrossbarSpec {
+  int rows = 128;
+  int cols = 128;
+  int cell_bits = 2;                                  // bits stored per cell (1..8)
+  WeightEncoding encoding = WeightEncoding::kOffset;  // how signed weights are stored
+  bool weight_flip = false;     // ISAAC trick: store (2^c-1-g) in a column whose sum exceeds half
+  double g_min_us = 1.0;        // conductance of level 0, microsiemens
+  double g_max_us = 100.0;      // conductance of the top level, microsiemens
+  double read_ns = 100.0;       // one input step: DAC drive + settle + sample-and-hold
+  double write_ns_per_row = 1000.0;  // programming time per row (weight reloads)
+};
+
+struct DacSpec {
+  int bits = 1;  // input bits applied per step (d)
+};
+
+struct AdcSpec {
+  int bits = 8;
+  AdcRangePolicy range = AdcRangePolicy::kLsbAligned;
+  bool lossless = false;        // true: ideal ADC, counts never clip (bit-exact runs)
+  double conversion_ns = 0.78;  // one conversion (ISAAC: 1.28 GS/s)
+};
+
+struct NocSpec {
+  int flit_bytes = 4;              // ISAAC: 32-bit flits
+  int hop_latency_cycles = 1;      // router + link traversal of a head flit
+  int link_flits_per_cycle = 1;    // link bandwidth
+};
+
+struct MemorySpec {
+  int64_t capacity_bytes = int64_t{1} << 30;
+  double bandwidth_gb_per_s = 6.4;  // ISAAC: HyperTransport link
+  double latency_ns = 100.0;
+  int attach_core = 0;              // mesh node whose router connects to global memory
+};
+
+struct QuantSpec {
+  int weight_bits = 8;      // signed symmetric, 2..8
+  int activation_bits = 8;  // 2..8; unsigned when the producer proves non-negative (ReLU)
+  QuantGranularity weight_granularity = QuantGranularity::kPerChannel;
+  int requant_shift_max = 31;
+};
+
+struct NonidealitySpec {
+  double programming_noise_sigma = 0.0;  // Gaussian, fraction of (g_max - g_min), per cell, once
+  double read_noise_sigma = 0.0;         // Gaussian, fraction of (g_max - g_min), per cell per MVM
+  double stuck_on_fraction = 0.0;        // cells stuck at g_max
+  double stuck_off_fraction = 0.0;       // cells stuck at g_min
+  int conductance_levels = 0;            // 0: exactly 2^cell_bits levels; else programmable levels
+  double adc_offset_lsb = 0.0;           // added to every conversion before rounding
+  double adc_gain_error = 0.0;           // relative; 0.01 = +1 %
+  uint64_t seed = 1;
+  bool any() const {
+    return programming_noise_sigma > 0 || read_noise_sigma > 0 || stuck_on_fraction > 0 ||
+           stuck_off_fraction > 0 || conductance_levels > 0 || adc_offset_lsb != 0 ||
+           adc_gain_error != 0;
+  }
+};
+
+// One component's cost figures. `energy_pj` is per action (the action is named in
+// docs/config.md for each component); `leakage_mw` is static power per instance;
+// `area_um2` per instance.
+struct ComponentCost {
+  double energy_pj = 0.0;
+  double leakage_mw = 0.0;
+  double area_um2 = 0.0;
+};
+
+// Component names are fixed (see kCostComponents in arch_keys.cpp and docs/config.md):
+// crossbar (per crossbar input step), dac (per row drive), snh (per column sample),
+// adc (per conversion), shift_add (per column partial sum), pe_input_reg / pe_output_reg
+// (per byte), buffer (per buffer_bytes_per_cycle access), bus (per byte), router (per flit
+// per hop), vector_unit (per element op), scalar_unit (per instruction), core_output_reg
+// (per byte), memory (per byte moved to or from global memory), crossbar_write (per cell programmed).
+struct CostSpec {
+  std::map<std::string, ComponentCost> components;
+  const ComponentCost& at(const std::string& name) const;
+};
+
+struct ArchSpec {
+  std::string source_path;  // file it was loaded from
+  ChipSpec chip;
+  CoreSpec core;
+  PeSpec pe;
+  CrossbarSpec crossbar;
+  DacSpec dac;
+  AdcSpec adc;
+  NocSpec noc;
+  MemorySpec memory;
+  QuantSpec quantization;
+  NonidealitySpec nonideality;
+  CostSpec costs;
+};
+
+// Quantities derived from a spec, computed in one place (arch_derived.cpp).
+struct ArchDerived {
+  double cycle_ns = 0;
+  int64_t crossbars_per_core = 0;
+  int64_t crossbars_per_chip = 0;
+  int cells_per_weight = 0;         // physical columns one weight column occupies
+  int weight_cols_per_crossbar = 0; // logical (weight) columns per crossbar
+  int input_steps = 0;              // DAC steps per activation = ceil(activation_bits / dac.bits)
+  int64_t adc_conversions_per_mvm = 0;  // per crossbar activation (all steps, all used columns)
+  double mvm_latency_ns = 0;        // one full crossbar MVM, ADC sharing included
+  double peak_macs_per_s = 0;       // whole chip, 8-bit MACs
+  double peak_power_mw = 0;         // every component at its maximum action rate + leakage
+  double area_um2 = 0;              // whole chip
+  std::map<std::string, double> area_um2_by_component;
+  std::map<std::string, double> peak_power_mw_by_component;
+};
+
+// Loads and validates. Throws InputError with "FILE:LINE:COL: message".
+ArchSpec load_arch_spec(const std::string& path);
+// Same, from text (used by tests and fuzzers); `name` stands for the file in messages.
+ArchSpec parse_arch_spec(const std::string& yaml_text, const std::string& name);
+ArchDerived derive(const ArchSpec& spec);
+// Human-readable summary of the spec and its derived quantities (cimsim --print-arch).
+std::string describe(const ArchSpec& spec);
+// A stable 64-bit fingerprint of every field that affects compilation; a program records
+// it and the simulator refuses a program compiled for another arch.
+uint64_t arch_fingerprint(const ArchSpec& spec);
+// Lists the fields (as "section.key: a vs b") whose values differ; used to explain a
+// fingerprint mismatch.
+std::vector<std::string> arch_differences(const ArchSpec& a, const ArchSpec& b);
+
+}  // namespace cimsim

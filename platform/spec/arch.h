@@ -116,6 +116,7 @@ struct ComponentCost {
   double energy_pj = 0.0;
   double leakage_mw = 0.0;
   double area_um2 = 0.0;
+  std::string source;  // where the figures come from (paper, tool, derivation)
 };
 
 // Component names are fixed (see kCostComponents in arch_keys.cpp and docs/config.md):
@@ -171,6 +172,10 @@ std::string describe(const ArchSpec& spec);
 // A stable 64-bit fingerprint of every field that affects compilation; a program records
 // it and the simulator refuses a program compiled for another arch.
 uint64_t arch_fingerprint(const ArchSpec& spec);
+// The key reference (every key: section, name, type, unit, default, range, meaning) as
+// Markdown, generated from the same table the loader uses; docs/config.md embeds it and a
+// test checks that the two agree.
+std::string config_reference_markdown();
 // Lists the fields (as "section.key: a vs b") whose values differ; used to explain a
 // fingerprint mismatch.
 std::vector<std::string> arch_differences(const ArchSpec& a, const ArchSpec& b);

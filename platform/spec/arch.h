@@ -119,12 +119,13 @@ struct ComponentCost {
   std::string source;  // where the figures come from (paper, tool, derivation)
 };
 
-// Component names are fixed (see kCostComponents in arch_keys.cpp and docs/config.md):
+// Component names are fixed (see cost_components() in arch_keys.cpp and docs/config.md):
 // crossbar (per crossbar input step), dac (per row drive), snh (per column sample),
 // adc (per conversion), shift_add (per column partial sum), pe_input_reg / pe_output_reg
-// (per byte), buffer (per buffer_bytes_per_cycle access), bus (per byte), router (per flit
-// per hop), vector_unit (per element op), scalar_unit (per instruction), core_output_reg
-// (per byte), memory (per byte moved to or from global memory), crossbar_write (per cell programmed).
+// (per access, i.e. per cycle the register port is used), buffer (per buffer_bytes_per_cycle
+// access), bus (per byte), router (per flit per hop), vector_unit (per element op),
+// scalar_unit (per instruction), core_output_reg (per access), memory (per byte moved to or
+// from global memory), crossbar_write (per cell programmed).
 struct CostSpec {
   std::map<std::string, ComponentCost> components;
   const ComponentCost& at(const std::string& name) const;

@@ -378,7 +378,15 @@ class Loader {
 }  // namespace
 
 ArchSpec parse_arch_spec(const std::string& yaml_text, const std::string& name) {
-  return Loader(name).run(yaml_text);
+  Loader loader(name);
+  try {
+    return loader.run(yaml_text);
+  } catch (const YAML::Exception& e) {
+    // Anything yaml-cpp raises while we walk the tree is still a problem with the input.
+    int line = e.mark.line >= 0 ? e.mark.line + 1 : 1;
+    int col = e.mark.column >= 0 ? e.mark.column + 1 : 1;
+    throw InputError(fmt::format("{}:{}:{}: YAML error: {}", name, line, col, e.msg));
+  }
 }
 
 ArchSpec load_arch_spec(const std::string& path) {

@@ -1,0 +1,105 @@
+#include "traces/energy_csv.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "platform/spec/arch.h"
+
+namespace cimsim {
+namespace {
+
+struct Row {
+  double t0, t1;
+  std::string component;
+  double pj;
+};
+
+std::vector<Row> parse(const std::string& csv) {
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "time_start_ns,time_end_ns,component,energy_pj");
+  std::vector<Row> rows;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    Row r;
+    std::string cell;
+    std::getline(f, cell, ',');
+    r.t0 = std::stod(cell);
+    std::getline(f, cell, ',');
+    r.t1 = std::stod(cell);
+    std::getline(f, r.component, ',');
+    std::getline(f, cell, ',');
+    r.pj = std::stod(cell);
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+SimEvent ev(Unit unit, uint64_t start_ps, uint64_t dur_ps, double pj) {
+  SimEvent e;
+  e.core = 0;
+  e.unit = unit;
+  e.start_ps = start_ps;
+  e.duration_ps = dur_ps;
+  e.energy_pj = pj;
+  return e;
+}
+
+TEST(EnergyCsv, SplitsProportionallyOverWindows) {
+  // 30 pJ over [50 ns, 350 ns) with 100-ns windows: 5, 10, 10, 5.
+  auto rows = parse(build_energy_csv({ev(Unit::kCrossbar, 50'000, 300'000, 30.0),
+                                      ev(Unit::kAdc, 120'000, 0, 2.0)},
+                                     400'000, 100.0));
+  std::map<std::pair<double, std::string>, double> by;
+  for (const auto& r : rows) by[{r.t0, r.component}] = r.pj;
+  EXPECT_EQ(rows.size(), 8u);  // 4 windows x 2 components
+  EXPECT_NEAR((by[{0.0, "crossbar"}]), 5.0, 1e-12);
+  EXPECT_NEAR((by[{100.0, "crossbar"}]), 10.0, 1e-12);
+  EXPECT_NEAR((by[{200.0, "crossbar"}]), 10.0, 1e-12);
+  EXPECT_NEAR((by[{300.0, "crossbar"}]), 5.0, 1e-12);
+  EXPECT_NEAR((by[{100.0, "adc"}]), 2.0, 1e-12);  // zero-length: the window of its start
+  EXPECT_DOUBLE_EQ(rows.back().t1, 400.0);
+}
+
+TEST(EnergyCsv, TotalsEqualEventEnergy) {
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> pj(0.0, 100.0);
+  std::vector<SimEvent> events;
+  std::map<std::string, double> expected;
+  double total = 0;
+  for (int i = 0; i < 2000; ++i) {
+    auto e = ev(static_cast<Unit>(rng() % 7), rng() % 5'000'000, rng() % 400'000, pj(rng));
+    expected[unit_name(e.unit)] += e.energy_pj;
+    total += e.energy_pj;
+    events.push_back(e);
+  }
+  for (double window : {0.0, 7.3, 1000.0}) {
+    std::map<std::string, double> got;
+    double sum = 0;
+    for (const auto& r : parse(build_energy_csv(events, 5'000'000, window))) {
+      got[r.component] += r.pj;
+      sum += r.pj;
+      EXPECT_LE(r.t0, r.t1);
+    }
+    EXPECT_NEAR(sum, total, 1e-9 * total) << "window " << window;
+    for (const auto& [name, pj_expected] : expected)
+      EXPECT_NEAR(got[name], pj_expected, 1e-9 * pj_expected) << name;
+  }
+}
+
+TEST(EnergyCsv, AutoWindowIsRoundAndAbout200) {
+  EXPECT_DOUBLE_EQ(auto_energy_window_ns(1'000'000), 5.0);     // 1000 ns / 200
+  EXPECT_DOUBLE_EQ(auto_energy_window_ns(300'000'000), 2000.0);  // 1.5 us -> 2 us
+  EXPECT_DOUBLE_EQ(auto_energy_window_ns(0), 1.0);
+}
+
+TEST(EnergyCsv, TooManyWindowsIsAnError) {
+  EXPECT_THROW(build_energy_csv({ev(Unit::kVector, 0, 10, 1.0)}, 10'000'000'000, 0.001), InputError);
+}
+
+}  // namespace
+}  // namespace cimsim

@@ -1,0 +1,148 @@
+#include "traces/report.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <sstream>
+
+namespace cimsim {
+namespace {
+
+double rel_diff(double a, double b) { return std::abs(a - b) / std::max(1e-300, std::max(std::abs(a), std::abs(b))); }
+
+struct Fixture {
+  ArchSpec spec;
+  ArchDerived derived;
+  Program program;
+  RunStats stats;
+  Fixture() {
+    spec.chip.cores = 4;
+    spec.core.pes = 2;
+    spec.pe.crossbars = 8;
+    spec.pe.adcs = 8;
+    spec.costs.components["crossbar"] = {30.0, 0.3, 25.0, "t"};
+    spec.costs.components["adc"] = {1.67, 2.0, 1200.0, "t"};
+    spec.costs.components["router"] = {20.0, 1.5, 0.0, "t"};  // no area: structural count (cores)
+    spec.costs.components["memory"] = {10.0, 0.0, 0.0, "t"};
+    derived.cycle_ns = 1.0;
+    derived.area_um2_by_component = {{"crossbar", 25.0 * 64}, {"adc", 1200.0 * 64}};
+    derived.area_um2 = 25.0 * 64 + 1200.0 * 64;
+    program.layers = {"conv1", "conv1", "fc"};
+    stats.end_ps = 2'000'000;  // 2000 ns
+    stats.batch = 4;
+    stats.instructions_executed = 1000;
+    stats.energy.resize(3);
+    stats.energy.add(Component::kCrossbar, 0, 100.0);
+    stats.energy.add(Component::kAdc, 0, 50.0);
+    stats.energy.add(Component::kAdc, 1, 25.0);
+    stats.energy.add(Component::kRouter, 2, 7.5);
+    stats.energy.add(Component::kMemory, 2, 0.125);
+    stats.core_busy_ps = {2'000'000, 1'000'000, 500'000, 0};
+    stats.crossbar_busy_ps = {{1'000'000, 0}, {2'000'000, 2'000'000}, {}, {500'000}};
+    stats.mvms = 10;
+    stats.macs = 1000;
+  }
+};
+
+TEST(Report, KeysLatencyThroughputCycles) {
+  Fixture f;
+  auto r = build_report(f.stats, f.spec, f.derived, f.program, 0.5);
+  EXPECT_DOUBLE_EQ(r["latency_ns"].get<double>(), 2000.0);
+  EXPECT_EQ(r["cycles"].get<uint64_t>(), 2000u);
+  EXPECT_EQ(r["batch"].get<int>(), 4);
+  EXPECT_NEAR(r["throughput_inferences_per_s"].get<double>(), 4 / 2e-6, 1e-3);
+  EXPECT_EQ(r["instructions_executed"].get<uint64_t>(), 1000u);
+  EXPECT_DOUBLE_EQ(r["sim"]["instructions_per_s"].get<double>(), 2000.0);
+  EXPECT_GT(r["sim"]["peak_rss_mb"].get<double>(), 0.0);
+  EXPECT_EQ(r["counts"]["mvms"].get<uint64_t>(), 10u);
+  EXPECT_EQ(r["counts"]["macs"].get<uint64_t>(), 1000u);
+}
+
+TEST(Report, LeakageIsInstancesTimesPowerTimesLatency) {
+  Fixture f;
+  auto r = build_report(f.stats, f.spec, f.derived, f.program, 1.0);
+  // 64 crossbars * 0.3 mW + 64 ADCs * 2 mW + 4 routers (one per core) * 1.5 mW, over 2000 ns.
+  double expected_leak = (64 * 0.3 + 64 * 2.0 + 4 * 1.5) * 2000.0;
+  EXPECT_NEAR(r["energy_pj"]["leakage"].get<double>(), expected_leak, 1e-9 * expected_leak);
+  EXPECT_NEAR(r["energy_pj"]["dynamic"].get<double>(), 182.625, 1e-12);
+  EXPECT_NEAR(r["energy_pj"]["by_component"]["adc"].get<double>(), 75.0 + 64 * 2.0 * 2000.0, 1e-6);
+  EXPECT_NEAR(r["energy_pj"]["by_layer"]["leakage"].get<double>(), expected_leak, 1e-6);
+}
+
+TEST(Report, BreakdownsAddUpToTotals) {
+  Fixture f;
+  auto r = build_report(f.stats, f.spec, f.derived, f.program, 1.0);
+  const auto& e = r["energy_pj"];
+  double total = e["total"].get<double>();
+  EXPECT_LT(rel_diff(total, e["dynamic"].get<double>() + e["leakage"].get<double>()), 1e-9);
+  double by_comp = 0, by_layer = 0;
+  for (const auto& kv : e["by_component"].items()) by_comp += kv.value().get<double>();
+  for (const auto& kv : e["by_layer"].items()) by_layer += kv.value().get<double>();
+  EXPECT_LT(rel_diff(total, by_comp), 1e-9);
+  EXPECT_LT(rel_diff(total, by_layer), 1e-9);
+  double area = 0;
+  for (const auto& kv : r["area_um2"]["by_component"].items()) area += kv.value().get<double>();
+  EXPECT_LT(rel_diff(area, r["area_um2"]["total"].get<double>()), 1e-9);
+}
+
+TEST(Report, DuplicateLayerNamesStayDistinct) {
+  Fixture f;
+  auto r = build_report(f.stats, f.spec, f.derived, f.program, 1.0);
+  const auto& by_layer = r["energy_pj"]["by_layer"];
+  EXPECT_DOUBLE_EQ(by_layer["conv1"].get<double>(), 150.0);
+  EXPECT_DOUBLE_EQ(by_layer["conv1#2"].get<double>(), 25.0);
+  EXPECT_DOUBLE_EQ(by_layer["fc"].get<double>(), 7.625);
+}
+
+TEST(Report, AreaRemainderBecomesOther) {
+  Fixture f;
+  f.derived.area_um2 += 500.0;
+  auto r = build_report(f.stats, f.spec, f.derived, f.program, 1.0);
+  EXPECT_DOUBLE_EQ(r["area_um2"]["by_component"]["other"].get<double>(), 500.0);
+}
+
+TEST(Report, Utilization) {
+  Fixture f;
+  auto r = build_report(f.stats, f.spec, f.derived, f.program, 1.0);
+  const auto& u = r["utilization"];
+  ASSERT_EQ(u["cores"].size(), 4u);
+  EXPECT_DOUBLE_EQ(u["cores"][0].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(u["cores"][2].get<double>(), 0.25);
+  // Crossbar fractions: 0.5, 0, 1, 1, 0.25 -> mean 2.75 / 5, max 1, per core 0.25, 1, 0, 0.25.
+  EXPECT_DOUBLE_EQ(u["crossbars"]["mean"].get<double>(), 2.75 / 5);
+  EXPECT_DOUBLE_EQ(u["crossbars"]["max"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(u["crossbars"]["per_core"][0].get<double>(), 0.25);
+  EXPECT_DOUBLE_EQ(u["crossbars"]["per_core"][1].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(u["crossbars"]["per_core"][2].get<double>(), 0.0);
+}
+
+TEST(Report, EstimatedMacsUseMeanTileShape) {
+  Program p;
+  p.cores.resize(2);
+  TileDesc a, b;
+  a.rows = 128; a.cols = 64;
+  b.rows = 64; b.cols = 32;
+  p.cores[0].tiles = {a};
+  p.cores[1].tiles = {b};
+  EXPECT_EQ(estimate_macs(p, 10), static_cast<uint64_t>((128 * 64 + 64 * 32) / 2 * 10));
+  EXPECT_EQ(estimate_macs(Program{}, 10), 0u);
+}
+
+TEST(Report, SummaryNamesTopConsumers) {
+  Fixture f;
+  auto r = build_report(f.stats, f.spec, f.derived, f.program, 1.0);
+  std::ostringstream out;
+  print_summary(r, out);
+  std::string s = out.str();
+  EXPECT_NE(s.find("latency"), std::string::npos);
+  EXPECT_NE(s.find("TOPS/W"), std::string::npos);
+  // adc leaks the most, so it leads the list.
+  auto adc = s.find("adc"), xbar = s.find("crossbar");
+  ASSERT_NE(adc, std::string::npos);
+  ASSERT_NE(xbar, std::string::npos);
+  EXPECT_LT(adc, xbar);
+  EXPECT_EQ(s.find("shift_add"), std::string::npos);  // components that spent nothing are not listed
+}
+
+}  // namespace
+}  // namespace cimsim

@@ -166,6 +166,8 @@ WindowParams window_params(const Node& n);
 struct Graph {
   std::string name;    // model graph name
   std::string source;  // file the graph came from (prefix of error messages)
+  int64_t opset = 0;   // default-domain opset the model imports
+  bool simplified = false;  // set by simplify(); run_float() requires it
   std::vector<Value> values;
   std::vector<Node> nodes;   // topological order
   std::vector<int> inputs;   // value ids of non-constant graph inputs, in model order

@@ -140,4 +140,47 @@ struct Program {
 const char* op_name(Op op);
 // Number of dynamic instructions is counted per executed instruction, including scalar ones.
 
+// Operand layout: which Instruction fields an op uses, in text order. The assembler, the
+// disassembler, the binary encoder/decoder and validate() all walk this one table, so the
+// encodings cannot disagree (docs/isa.md lists it per instruction).
+enum class OperandKind : uint8_t {
+  kReg,     // register field: slot 0 = rd, 1 = rs, 2 = rt; text "rN"
+  kAddr,    // addr[slot]; text "[rB+imm]"
+  kImm,     // imm[slot]; text "value" (positional) or "name=value"
+  kTarget,  // imm[slot] = branch target (instruction index); text: a label
+  kTile,    // imm[slot] = tile index in CoreProgram::tiles; text "tN"
+};
+// What an immediate means, for range checks (validate) and documentation.
+enum class ImmRole : uint8_t {
+  kAny,     // any int32 (offsets, strides, li values)
+  kLength,  // >= 0 (bytes or elements, counts)
+  kFlag,    // 0 or 1
+  kByte,    // -128..255 (fill value)
+  kQid,     // index into CoreProgram::requant
+  kLid,     // index into CoreProgram::luts
+  kCore,    // core index in [0, num_cores)
+};
+struct OperandSpec {
+  OperandKind kind;
+  uint8_t slot;
+  const char* name;  // text key for named immediates (nullptr: positional)
+  ImmRole role = ImmRole::kAny;
+};
+// Empty for halt. Throws nothing; ops not in the enum give an empty layout.
+const std::vector<OperandSpec>& operand_layout(Op op);
+// True for the opcodes listed in Op (decoders check raw bytes with this).
+bool is_known_op(uint8_t code);
+// Mnemonic -> Op; false when unknown.
+bool op_from_name(const std::string& name, Op* op);
+
+// Checks one core's stream and tables: registers < 16, branch targets inside the code,
+// tile/qid/lid indices in range, send/recv core in [0, num_cores), lengths >= 0, flags 0/1,
+// fields the op does not use are zero, tables well formed (weights.size() == rows * cols,
+// requant vectors of `channels` entries, shifts 0..62, LUTs of 2^k entries, 4 <= 2^k <= 256).
+// Throws InputError("WHERE: core C, instruction I (op): what") or "WHERE: core C, tile T: ...".
+void validate(const CoreProgram& core, int core_index, int num_cores, const std::string& where);
+// Every core plus program-level checks: layer indices < layers.size() (when layers is
+// non-empty), TensorIO shapes positive and scales finite and > 0.
+void validate(const Program& program, const std::string& where);
+
 }  // namespace cimsim

@@ -1,0 +1,556 @@
+// program.bin / weights.bin encoding and decoding, and the program directory files.
+#include "platform/spec/program_io.h"
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "platform/spec/arch.h"
+#include "platform/spec/program_asm.h"
+
+namespace cimsim {
+
+namespace {
+
+enum SectionId : uint8_t {
+  kSecModel = 1,
+  kSecLayers = 2,
+  kSecInputs = 3,
+  kSecOutputs = 4,
+  kSecCores = 5,
+  kSecCore = 6,
+};
+
+const char* section_name(uint8_t id) {
+  switch (id) {
+    case kSecModel: return "model";
+    case kSecLayers: return "layers";
+    case kSecInputs: return "inputs";
+    case kSecOutputs: return "outputs";
+    case kSecCores: return "cores";
+    case kSecCore: return "core";
+    default: return "unknown";
+  }
+}
+
+class Writer {
+ public:
+  std::vector<uint8_t> bytes;
+  void u8(uint8_t v) { bytes.push_back(v); }
+  void raw(const void* p, size_t n) {
+    const uint8_t* b = static_cast<const uint8_t*>(p);
+    bytes.insert(bytes.end(), b, b + n);
+  }
+  void u32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) u8(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  void u64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) u8(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  void varint(uint64_t v) {
+    while (v >= 0x80) {
+      u8(static_cast<uint8_t>(v | 0x80));
+      v >>= 7;
+    }
+    u8(static_cast<uint8_t>(v));
+  }
+  void svarint(int64_t v) {
+    varint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+  }
+  void f32(float f) {
+    uint32_t b;
+    std::memcpy(&b, &f, 4);
+    u32(b);
+  }
+  void str(const std::string& s) {
+    varint(s.size());
+    raw(s.data(), s.size());
+  }
+  void section(uint8_t id, const Writer& payload) {
+    u8(id);
+    varint(payload.bytes.size());
+    raw(payload.bytes.data(), payload.bytes.size());
+  }
+};
+
+// A bounds-checked cursor over [begin, end) of a file; offsets in messages are file offsets.
+class Reader {
+ public:
+  Reader(const std::vector<uint8_t>& data, const std::string& file)
+      : d_(data.data()), pos_(0), end_(data.size()), file_(file) {}
+
+  [[noreturn]] void fail_at(size_t off, const std::string& what) const {
+    throw InputError(fmt::format("{}: offset {}: {}", file_, off, what));
+  }
+  [[noreturn]] void fail(const std::string& what) const { fail_at(pos_, what); }
+
+  size_t pos() const { return pos_; }
+  size_t remaining() const { return end_ - pos_; }
+  bool done() const { return pos_ == end_; }
+
+  void need(size_t n, const char* what) const {
+    if (n > remaining()) {
+      fail(fmt::format("truncated: {} needs {} bytes, {} left", what, n, remaining()));
+    }
+  }
+  uint8_t u8(const char* what) {
+    need(1, what);
+    return d_[pos_++];
+  }
+  bool boolean(const char* what) {
+    size_t at = pos_;
+    uint8_t v = u8(what);
+    if (v > 1) fail_at(at, fmt::format("{} must be 0 or 1, found {}", what, v));
+    return v == 1;
+  }
+  uint32_t u32(const char* what) {
+    need(4, what);
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(d_[pos_ + i]) << (8 * i);
+    pos_ += 4;
+    return v;
+  }
+  uint64_t u64(const char* what) {
+    need(8, what);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(d_[pos_ + i]) << (8 * i);
+    pos_ += 8;
+    return v;
+  }
+  uint64_t varint(const char* what) {
+    size_t at = pos_;
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      uint8_t b = u8(what);
+      uint64_t bits = b & 0x7f;
+      if (shift == 63 && bits > 1) break;
+      v |= bits << shift;
+      if (!(b & 0x80)) return v;
+    }
+    fail_at(at, fmt::format("{}: malformed varint", what));
+  }
+  int64_t svarint(const char* what) {
+    uint64_t u = varint(what);
+    return static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1));
+  }
+  int32_t s32(const char* what) {
+    size_t at = pos_;
+    int64_t v = svarint(what);
+    if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max()) {
+      fail_at(at, fmt::format("{} {} out of int32 range", what, v));
+    }
+    return static_cast<int32_t>(v);
+  }
+  uint64_t bounded(uint64_t max, const char* what) {
+    size_t at = pos_;
+    uint64_t v = varint(what);
+    if (v > max) fail_at(at, fmt::format("{} {} out of range (max {})", what, v, max));
+    return v;
+  }
+  // An element count: every element takes at least one byte, so it cannot exceed what is left.
+  size_t count(const char* what) {
+    size_t at = pos_;
+    uint64_t n = varint(what);
+    if (n > remaining()) {
+      fail_at(at, fmt::format("{} {} exceeds the {} bytes left", what, n, remaining()));
+    }
+    return static_cast<size_t>(n);
+  }
+  float f32(const char* what) {
+    uint32_t b = u32(what);
+    float f;
+    std::memcpy(&f, &b, 4);
+    return f;
+  }
+  std::string str(const char* what) {
+    size_t n = count(what);
+    std::string s(reinterpret_cast<const char*>(d_ + pos_), n);
+    pos_ += n;
+    return s;
+  }
+  // Reads a section header and returns a reader limited to its payload; advances past it.
+  Reader section(uint8_t expected_id) {
+    size_t at = pos_;
+    uint8_t id = u8("section id");
+    if (id != expected_id) {
+      fail_at(at, fmt::format("expected section {} ({}), found id {}", expected_id,
+                              section_name(expected_id), id));
+    }
+    size_t len_at = pos_;
+    uint64_t len = varint("section length");
+    if (len > remaining()) {
+      fail_at(len_at, fmt::format("section {} length {} exceeds the {} bytes left",
+                                  section_name(id), len, remaining()));
+    }
+    Reader sub = *this;
+    sub.end_ = pos_ + static_cast<size_t>(len);
+    pos_ = sub.end_;
+    return sub;
+  }
+  void expect_done(const char* what) const {
+    if (!done()) fail(fmt::format("{} unread bytes at the end of {}", remaining(), what));
+  }
+
+ private:
+  const uint8_t* d_;
+  size_t pos_;
+  size_t end_;
+  std::string file_;
+};
+
+void write_io(Writer& w, const TensorIO& io) {
+  w.str(io.name);
+  w.varint(io.shape.size());
+  for (int64_t d : io.shape) w.svarint(d);
+  w.f32(io.scale);
+  w.u8(io.is_unsigned ? 1 : 0);
+  w.svarint(io.bits);
+  w.svarint(io.global_addr);
+  w.svarint(io.bytes_per_image);
+  w.u8(io.host_softmax ? 1 : 0);
+}
+
+TensorIO read_io(Reader& r) {
+  TensorIO io;
+  io.name = r.str("tensor name length");
+  size_t rank = r.count("tensor rank");
+  for (size_t i = 0; i < rank; ++i) io.shape.push_back(r.svarint("tensor dimension"));
+  io.scale = r.f32("tensor scale");
+  io.is_unsigned = r.boolean("tensor is_unsigned");
+  io.bits = r.s32("tensor bits");
+  io.global_addr = r.svarint("tensor global_addr");
+  io.bytes_per_image = r.svarint("tensor bytes_per_image");
+  io.host_softmax = r.boolean("tensor host_softmax");
+  return io;
+}
+
+uint8_t reg_of(const Instruction& in, int slot) {
+  return slot == 0 ? in.rd : slot == 1 ? in.rs : in.rt;
+}
+
+void write_instruction(Writer& w, const Instruction& in) {
+  w.u8(static_cast<uint8_t>(in.op));
+  w.varint(in.layer);
+  for (const OperandSpec& s : operand_layout(in.op)) {
+    switch (s.kind) {
+      case OperandKind::kReg:
+        w.varint(reg_of(in, s.slot));
+        break;
+      case OperandKind::kAddr:
+        w.varint(in.addr[s.slot].base);
+        w.svarint(in.addr[s.slot].imm);
+        break;
+      case OperandKind::kImm:
+      case OperandKind::kTarget:
+      case OperandKind::kTile:
+        w.svarint(in.imm[s.slot]);
+        break;
+    }
+  }
+}
+
+Instruction read_instruction(Reader& r) {
+  Instruction in;
+  size_t at = r.pos();
+  uint8_t code = r.u8("opcode");
+  if (!is_known_op(code)) r.fail_at(at, fmt::format("unknown opcode {}", code));
+  in.op = static_cast<Op>(code);
+  in.layer = static_cast<uint16_t>(r.bounded(65535, "layer"));
+  for (const OperandSpec& s : operand_layout(in.op)) {
+    switch (s.kind) {
+      case OperandKind::kReg: {
+        uint8_t v = static_cast<uint8_t>(r.bounded(255, "register"));
+        (s.slot == 0 ? in.rd : s.slot == 1 ? in.rs : in.rt) = v;
+        break;
+      }
+      case OperandKind::kAddr:
+        in.addr[s.slot].base = static_cast<uint8_t>(r.bounded(255, "base register"));
+        in.addr[s.slot].imm = r.s32("address offset");
+        break;
+      case OperandKind::kImm:
+      case OperandKind::kTarget:
+      case OperandKind::kTile:
+        in.imm[s.slot] = r.s32("immediate");
+        break;
+    }
+  }
+  return in;
+}
+
+void write_ints(Writer& w, const std::vector<int32_t>& v) {
+  w.varint(v.size());
+  for (int32_t x : v) w.svarint(x);
+}
+
+std::vector<int32_t> read_ints(Reader& r, const char* what) {
+  size_t n = r.count(what);
+  std::vector<int32_t> v;
+  v.reserve(n);
+  for (size_t i = 0; i < n; ++i) v.push_back(r.s32(what));
+  return v;
+}
+
+std::string file_in(const std::string& name, const char* file) {
+  return name.empty() ? std::string(file) : name + "/" + file;
+}
+
+}  // namespace
+
+std::vector<std::vector<int64_t>> weight_offsets(const Program& p) {
+  std::vector<std::vector<int64_t>> out(p.cores.size());
+  int64_t off = static_cast<int64_t>(kWeightsHeaderBytes);
+  for (size_t c = 0; c < p.cores.size(); ++c) {
+    for (const TileDesc& t : p.cores[c].tiles) {
+      out[c].push_back(off);
+      off += static_cast<int64_t>(t.weights.size());
+    }
+  }
+  return out;
+}
+
+std::vector<uint8_t> encode_program(const Program& p, std::vector<uint8_t>* weights_bin) {
+  Writer w;
+  w.raw(kProgramMagic, 8);
+  w.u32(p.version);
+  w.u64(p.arch_fingerprint);
+  Writer model;
+  model.str(p.model_name);
+  w.section(kSecModel, model);
+  Writer layers;
+  layers.varint(p.layers.size());
+  for (const std::string& s : p.layers) layers.str(s);
+  w.section(kSecLayers, layers);
+  Writer inputs;
+  inputs.varint(p.inputs.size());
+  for (const TensorIO& io : p.inputs) write_io(inputs, io);
+  w.section(kSecInputs, inputs);
+  Writer outputs;
+  outputs.varint(p.outputs.size());
+  for (const TensorIO& io : p.outputs) write_io(outputs, io);
+  w.section(kSecOutputs, outputs);
+  Writer cores;
+  cores.varint(p.cores.size());
+  w.section(kSecCores, cores);
+
+  Writer wts;
+  wts.raw(kWeightsMagic, 8);
+  wts.u32(p.version);
+  for (const CoreProgram& core : p.cores) {
+    Writer c;
+    c.varint(core.code.size());
+    for (const Instruction& in : core.code) write_instruction(c, in);
+    c.varint(core.tiles.size());
+    for (const TileDesc& t : core.tiles) {
+      c.svarint(t.pe);
+      c.svarint(t.crossbar);
+      c.svarint(t.rows);
+      c.svarint(t.cols);
+      c.u8(t.input_unsigned ? 1 : 0);
+      c.svarint(t.layer);
+      c.f32(t.adc_full_scale);
+      c.varint(wts.bytes.size());
+      c.varint(t.weights.size());
+      wts.raw(t.weights.data(), t.weights.size());
+    }
+    c.varint(core.requant.size());
+    for (const RequantDesc& q : core.requant) {
+      c.u8(static_cast<uint8_t>(q.kind));
+      c.svarint(q.qmin);
+      c.svarint(q.qmax);
+      c.svarint(q.channels);
+      write_ints(c, q.bias);
+      write_ints(c, q.multiplier);
+      write_ints(c, q.shift);
+      c.svarint(q.mult_a);
+      c.svarint(q.mult_b);
+      c.svarint(q.add_shift);
+    }
+    c.varint(core.luts.size());
+    for (const LutDesc& l : core.luts) {
+      c.u8(l.in_unsigned ? 1 : 0);
+      write_ints(c, l.table);
+    }
+    w.section(kSecCore, c);
+  }
+  if (weights_bin) *weights_bin = std::move(wts.bytes);
+  return std::move(w.bytes);
+}
+
+Program decode_program(const std::vector<uint8_t>& program_bin,
+                       const std::vector<uint8_t>& weights_bin, const std::string& name) {
+  const std::string pfile = file_in(name, "program.bin");
+  const std::string wfile = file_in(name, "weights.bin");
+  Program p;
+  Reader r(program_bin, pfile);
+  if (program_bin.size() < 8 || std::memcmp(program_bin.data(), kProgramMagic, 8) != 0) {
+    r.fail_at(0, "bad magic, expected \"CIMSIMPG\" (not a cimsim program.bin)");
+  }
+  r.need(8, "magic");
+  for (int i = 0; i < 8; ++i) r.u8("magic");
+  p.version = r.u32("version");
+  if (p.version != kProgramVersion) {
+    throw InputError(fmt::format("{}: version {}, this cimsim reads version {}", pfile, p.version,
+                                 kProgramVersion));
+  }
+  p.arch_fingerprint = r.u64("arch fingerprint");
+
+  Reader wr(weights_bin, wfile);
+  if (weights_bin.size() < 8 || std::memcmp(weights_bin.data(), kWeightsMagic, 8) != 0) {
+    wr.fail_at(0, "bad magic, expected \"CIMSIMWT\" (not a cimsim weights.bin)");
+  }
+  for (int i = 0; i < 8; ++i) wr.u8("magic");
+  uint32_t wversion = wr.u32("version");
+  if (wversion != kProgramVersion) {
+    throw InputError(fmt::format("{}: version {}, this cimsim reads version {}", wfile, wversion,
+                                 kProgramVersion));
+  }
+  size_t weights_next = kWeightsHeaderBytes;  // tiles are stored back to back, in order
+
+  {
+    Reader s = r.section(kSecModel);
+    p.model_name = s.str("model name length");
+    s.expect_done("section model");
+  }
+  {
+    Reader s = r.section(kSecLayers);
+    size_t n = s.count("layer count");
+    for (size_t i = 0; i < n; ++i) p.layers.push_back(s.str("layer name length"));
+    s.expect_done("section layers");
+  }
+  for (uint8_t id : {kSecInputs, kSecOutputs}) {
+    Reader s = r.section(id);
+    size_t n = s.count("tensor count");
+    auto& list = id == kSecInputs ? p.inputs : p.outputs;
+    for (size_t i = 0; i < n; ++i) list.push_back(read_io(s));
+    s.expect_done(id == kSecInputs ? "section inputs" : "section outputs");
+  }
+  size_t n_cores = 0;
+  {
+    Reader s = r.section(kSecCores);
+    size_t at = s.pos();
+    uint64_t n = s.varint("core count");
+    // Each core section takes at least 6 bytes (id, length, four counts).
+    if (n > r.remaining() / 6) {
+      s.fail_at(at, fmt::format("core count {} exceeds what the {} bytes left can hold", n,
+                                r.remaining()));
+    }
+    n_cores = static_cast<size_t>(n);
+    s.expect_done("section cores");
+  }
+  p.cores.reserve(n_cores);
+  for (size_t ci = 0; ci < n_cores; ++ci) {
+    Reader s = r.section(kSecCore);
+    CoreProgram core;
+    size_t n = s.count("instruction count");
+    core.code.reserve(n);
+    for (size_t i = 0; i < n; ++i) core.code.push_back(read_instruction(s));
+    n = s.count("tile count");
+    for (size_t i = 0; i < n; ++i) {
+      TileDesc t;
+      t.pe = s.s32("tile pe");
+      t.crossbar = s.s32("tile crossbar");
+      t.rows = s.s32("tile rows");
+      t.cols = s.s32("tile cols");
+      t.input_unsigned = s.boolean("tile unsigned");
+      t.layer = s.s32("tile layer");
+      t.adc_full_scale = s.f32("tile fullscale");
+      size_t at = s.pos();
+      uint64_t off = s.varint("weight offset");
+      uint64_t len = s.varint("weight length");
+      if (t.rows < 0 || t.cols < 0 || len != static_cast<uint64_t>(int64_t{t.rows} * t.cols)) {
+        s.fail_at(at, fmt::format("tile {} of core {}: weight length {} != rows {} * cols {}", i, ci,
+                                  len, t.rows, t.cols));
+      }
+      if (off != weights_next || len > weights_bin.size() - weights_next) {
+        s.fail_at(at, fmt::format("tile {} of core {}: weights [{}, +{}) not at {} or beyond {} "
+                                  "({} bytes)", i, ci, off, len, weights_next, wfile,
+                                  weights_bin.size()));
+      }
+      const int8_t* src = reinterpret_cast<const int8_t*>(weights_bin.data() + off);
+      t.weights.assign(src, src + len);
+      weights_next += static_cast<size_t>(len);
+      core.tiles.push_back(std::move(t));
+    }
+    n = s.count("requant count");
+    for (size_t i = 0; i < n; ++i) {
+      RequantDesc q;
+      size_t at = s.pos();
+      uint8_t kind = s.u8("requant kind");
+      if (kind > 1) s.fail_at(at, fmt::format("unknown requant kind {}", kind));
+      q.kind = static_cast<RequantDesc::Kind>(kind);
+      q.qmin = s.s32("qmin");
+      q.qmax = s.s32("qmax");
+      q.channels = s.s32("channels");
+      q.bias = read_ints(s, "bias");
+      q.multiplier = read_ints(s, "multiplier");
+      q.shift = read_ints(s, "shift");
+      q.mult_a = s.s32("mult_a");
+      q.mult_b = s.s32("mult_b");
+      q.add_shift = s.s32("add shift");
+      core.requant.push_back(std::move(q));
+    }
+    n = s.count("lut count");
+    for (size_t i = 0; i < n; ++i) {
+      LutDesc l;
+      l.in_unsigned = s.boolean("lut unsigned");
+      l.table = read_ints(s, "lut table");
+      core.luts.push_back(std::move(l));
+    }
+    s.expect_done(fmt::format("section core {}", ci).c_str());
+    p.cores.push_back(std::move(core));
+  }
+  r.expect_done("the file (trailing bytes)");
+  if (weights_next != weights_bin.size()) {
+    wr.fail_at(weights_next, fmt::format("{} bytes after the last tile's weights",
+                                         weights_bin.size() - weights_next));
+  }
+  validate(p, pfile);
+  return p;
+}
+
+namespace {
+
+void write_file(const std::string& path, const void* data, size_t n) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) throw InputError(fmt::format("{}: cannot open for writing", path));
+  f.write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
+  f.close();
+  if (!f) throw InputError(fmt::format("{}: write failed", path));
+}
+
+std::vector<uint8_t> read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw InputError(fmt::format("{}: cannot open", path));
+  std::vector<uint8_t> v((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (f.bad()) throw InputError(fmt::format("{}: read failed", path));
+  return v;
+}
+
+}  // namespace
+
+void write_program_files(const Program& p, const std::string& dir) {
+  std::vector<uint8_t> weights;
+  std::vector<uint8_t> bin = encode_program(p, &weights);
+  write_file(dir + "/program.bin", bin.data(), bin.size());
+  write_file(dir + "/weights.bin", weights.data(), weights.size());
+  std::error_code ec;
+  std::filesystem::create_directories(dir + "/cores", ec);
+  if (ec) throw InputError(fmt::format("{}/cores: cannot create: {}", dir, ec.message()));
+  std::vector<std::vector<int64_t>> offsets = weight_offsets(p);
+  for (size_t c = 0; c < p.cores.size(); ++c) {
+    if (p.cores[c].code.empty()) continue;
+    std::string text = disassemble_core(p.cores[c], static_cast<int>(c), p.layers, &offsets[c]);
+    write_file(fmt::format("{}/cores/core_{:03d}.s", dir, c), text.data(), text.size());
+  }
+}
+
+Program read_program_dir(const std::string& dir) {
+  std::vector<uint8_t> bin = read_file(dir + "/program.bin");
+  std::vector<uint8_t> weights = read_file(dir + "/weights.bin");
+  return decode_program(bin, weights, dir);
+}
+
+}  // namespace cimsim

@@ -70,7 +70,7 @@ struct AdcSpec {
   int bits = 8;
   AdcRangePolicy range = AdcRangePolicy::kLsbAligned;
   bool lossless = false;        // true: ideal ADC, counts never clip (bit-exact runs)
-  double conversion_ns = 0.78;  // one conversion (ISAAC: 1.28 GS/s)
+  double conversion_ns = 0.78125;  // one conversion (ISAAC: 1.28 GS/s)
 };
 
 struct NocSpec {

@@ -165,7 +165,8 @@ bool TileDesc::operator==(const TileDesc& o) const {
 bool RequantDesc::operator==(const RequantDesc& o) const {
   return kind == o.kind && qmin == o.qmin && qmax == o.qmax && channels == o.channels &&
          bias == o.bias && multiplier == o.multiplier && shift == o.shift &&
-         mult_a == o.mult_a && mult_b == o.mult_b && add_shift == o.add_shift;
+         mult_a == o.mult_a && mult_b == o.mult_b && add_shift == o.add_shift &&
+         a_unsigned == o.a_unsigned && b_unsigned == o.b_unsigned;
 }
 
 bool LutDesc::operator==(const LutDesc& o) const {
@@ -269,6 +270,14 @@ void validate(const CoreProgram& core, int core_index, int num_cores, const std:
         }
       }
     }
+    if (in.op == Op::kRequant || in.op == Op::kAddq) {
+      auto want = in.op == Op::kRequant ? RequantDesc::Kind::kPerChannel : RequantDesc::Kind::kAdd;
+      if (core.requant[in.imm[1]].kind != want) {
+        fail(fmt::format("qid {} is a kind={} set, {} needs kind={}", in.imm[1],
+                         want == RequantDesc::Kind::kAdd ? "per_channel" : "add", op_name(in.op),
+                         want == RequantDesc::Kind::kAdd ? "add" : "per_channel"));
+      }
+    }
     // Unused fields must be zero so that == and both encodings round-trip exactly.
     const uint8_t regs[3] = {in.rd, in.rs, in.rt};
     for (int s = 0; s < 3; ++s) {
@@ -310,7 +319,7 @@ void validate(const CoreProgram& core, int core_index, int num_cores, const std:
       for (int32_t s : r.shift) {
         if (s < 0 || s > 62) fail(fmt::format("shift {} outside 0..62", s));
       }
-      if (r.mult_a != 0 || r.mult_b != 0 || r.add_shift != 0) {
+      if (r.mult_a != 0 || r.mult_b != 0 || r.add_shift != 0 || r.a_unsigned || r.b_unsigned) {
         fail("per_channel set has nonzero add fields");
       }
     } else if (r.kind == RequantDesc::Kind::kAdd) {

@@ -96,6 +96,9 @@ struct RequantDesc {
   std::vector<int32_t> shift;
   // kAdd: out = add_requantize(a, mult_a, b, mult_b, add_shift)
   int32_t mult_a = 0, mult_b = 0, add_shift = 0;
+  // kAdd: how addq reads the A and B code bytes (uint8 when true, int8 otherwise); a residual
+  // Add often sums a signed conv output and an unsigned (post-ReLU) skip tensor.
+  bool a_unsigned = false, b_unsigned = false;
   bool operator==(const RequantDesc& o) const;
 };
 

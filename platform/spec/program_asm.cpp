@@ -59,7 +59,8 @@ std::string disassemble_core(const CoreProgram& core, int core_index,
     out += fmt::format(".requant {} kind={} qmin={} qmax={}", q, requant_kind_name(r.kind), r.qmin,
                        r.qmax);
     if (r.kind == RequantDesc::Kind::kAdd) {
-      out += fmt::format(" mult_a={} mult_b={} shift={}\n", r.mult_a, r.mult_b, r.add_shift);
+      out += fmt::format(" mult_a={} mult_b={} shift={} a_unsigned={} b_unsigned={}\n", r.mult_a,
+                         r.mult_b, r.add_shift, r.a_unsigned ? 1 : 0, r.b_unsigned ? 1 : 0);
     } else {
       out += fmt::format(" channels={} bias={} mult={} shift={}\n", r.channels, format_list(r.bias),
                          format_list(r.multiplier), format_list(r.shift));
@@ -403,6 +404,8 @@ CoreProgram assemble_core(const std::string& text, const std::string& filename,
         r.mult_b = lp.int32("mult_b");
         lp.key("shift");
         r.add_shift = lp.int32("shift");
+        r.a_unsigned = flag("a_unsigned");
+        r.b_unsigned = flag("b_unsigned");
       } else {
         lp.fail_at(kb, "'per_channel' or 'add'");
       }

@@ -367,6 +367,8 @@ std::vector<uint8_t> encode_program(const Program& p, std::vector<uint8_t>* weig
       c.svarint(q.mult_a);
       c.svarint(q.mult_b);
       c.svarint(q.add_shift);
+      c.u8(q.a_unsigned ? 1 : 0);
+      c.u8(q.b_unsigned ? 1 : 0);
     }
     c.varint(core.luts.size());
     for (const LutDesc& l : core.luts) {
@@ -490,6 +492,8 @@ Program decode_program(const std::vector<uint8_t>& program_bin,
       q.mult_a = s.s32("mult_a");
       q.mult_b = s.s32("mult_b");
       q.add_shift = s.s32("add shift");
+      q.a_unsigned = s.boolean("requant a_unsigned");
+      q.b_unsigned = s.boolean("requant b_unsigned");
       core.requant.push_back(std::move(q));
     }
     n = s.count("lut count");

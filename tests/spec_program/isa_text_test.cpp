@@ -23,7 +23,8 @@ const char* kTables =
     ".tile 0 pe=1 xbar=2 rows=2 cols=3 unsigned=1 layer=0 fullscale=0.5\n"
     ".requant 0 kind=per_channel qmin=0 qmax=255 channels=2 bias=[10,-20] "
     "mult=[1073741824,2147483647] shift=[31,0]\n"
-    ".requant 1 kind=add qmin=-128 qmax=127 mult_a=1234 mult_b=-5 shift=20\n"
+    ".requant 1 kind=add qmin=-128 qmax=127 mult_a=1234 mult_b=-5 shift=20 a_unsigned=0 "
+    "b_unsigned=1\n"
     ".lut 0 unsigned=0 table=[0,1,2,3]\n";
 
 struct OpCase {
@@ -54,10 +55,10 @@ std::vector<OpCase> op_cases() {
   v.push_back({"  copy [r2+0], [r1-16], seg=48, n_in=3, s_in=96, d_in=48, n_out=1, s_out=0, d_out=0", in});
   in = make(Op::kFill); in.addr[0] = {7, 100}; in.imm[0] = 64; in.imm[1] = -128;
   v.push_back({"  fill [r7+100], len=64, value=-128", in});
-  in = make(Op::kRequant); in.addr[0] = {1, 0}; in.addr[1] = {2, 4}; in.imm[0] = 32; in.imm[1] = 1;
-  v.push_back({"  requant [r1+0], [r2+4], len=32, qid=1", in});
-  in = make(Op::kAddq); in.addr = {Addr{1, 1}, Addr{2, 2}, Addr{3, 3}}; in.imm[0] = 9; in.imm[1] = 0;
-  v.push_back({"  addq [r1+1], [r2+2], [r3+3], len=9, qid=0", in});
+  in = make(Op::kRequant); in.addr[0] = {1, 0}; in.addr[1] = {2, 4}; in.imm[0] = 32; in.imm[1] = 0;
+  v.push_back({"  requant [r1+0], [r2+4], len=32, qid=0", in});
+  in = make(Op::kAddq); in.addr = {Addr{1, 1}, Addr{2, 2}, Addr{3, 3}}; in.imm[0] = 9; in.imm[1] = 1;
+  v.push_back({"  addq [r1+1], [r2+2], [r3+3], len=9, qid=1", in});
   in = make(Op::kAdd32); in.addr = {Addr{4, -2147483647 - 1}, Addr{4, 0}, Addr{5, 8}}; in.imm[0] = 16;
   v.push_back({"  add32 [r4-2147483648], [r4+0], [r5+8], len=16", in});
   in = make(Op::kMax); in.addr = {Addr{1, 0}, Addr{2, 0}, Addr{3, 0}}; in.imm[0] = 5; in.imm[1] = 1;
@@ -103,6 +104,8 @@ TEST(Assembly, EveryOpcodeRoundTripsTextStructBinaryStructText) {
     EXPECT_EQ(core.requant[1].kind, RequantDesc::Kind::kAdd);
     EXPECT_EQ(core.requant[1].mult_b, -5);
     EXPECT_EQ(core.requant[1].add_shift, 20);
+    EXPECT_FALSE(core.requant[1].a_unsigned);
+    EXPECT_TRUE(core.requant[1].b_unsigned);
     EXPECT_EQ(core.luts[0].table, (std::vector<int32_t>{0, 1, 2, 3}));
     core.tiles[0].weights = {1, -2, 3, -4, 5, -127};
     validate(core, 0, 2, "t.s");
@@ -300,6 +303,10 @@ TEST(Validate, RejectsEachKindOfBadReference) {
   c.code[0] = make(Op::kRequant);
   c.code[0].imm[1] = 2;
   expect_error(c, "prog: core 3, instruction 0 (requant): qid 2 out of range (core has 2 requant sets)");
+  c.code[0].imm[1] = 1;
+  expect_error(c, "prog: core 3, instruction 0 (requant): qid 1 is a kind=add set, requant needs kind=per_channel");
+  c.code[0] = make(Op::kAddq);
+  expect_error(c, "prog: core 3, instruction 0 (addq): qid 0 is a kind=per_channel set, addq needs kind=add");
   c.code[0] = make(Op::kLut);
   c.code[0].imm[1] = -1;
   expect_error(c, "prog: core 3, instruction 0 (lut): lid -1 out of range (core has 1 LUTs)");

@@ -49,6 +49,8 @@ inline CoreProgram random_core(std::mt19937& g, int num_cores, int num_layers,
       r.mult_a = rand_any(g);
       r.mult_b = rand_any(g);
       r.add_shift = rand_i32(g, 0, 62);
+      r.a_unsigned = rand_i32(g, 0, 1);
+      r.b_unsigned = rand_i32(g, 0, 1);
     } else {
       r.channels = rand_i32(g, 1, 5);
       for (int ch = 0; ch < r.channels; ++ch) {
@@ -70,13 +72,19 @@ inline CoreProgram random_core(std::mt19937& g, int num_cores, int num_layers,
                            Op::kJmp,  Op::kHalt,    Op::kCopy, Op::kFill,  Op::kRequant,
                            Op::kAddq, Op::kAdd32,   Op::kMax,  Op::kSum32, Op::kLut,
                            Op::kMvm,  Op::kSend,    Op::kRecv, Op::kLoad,  Op::kStore};
+  std::vector<int32_t> per_channel_sets, add_sets;
+  for (size_t q = 0; q < c.requant.size(); ++q) {
+    (c.requant[q].kind == RequantDesc::Kind::kAdd ? add_sets : per_channel_sets)
+        .push_back(static_cast<int32_t>(q));
+  }
   int n_code = rand_i32(g, 1, max_code);
   for (int i = 0; i < n_code; ++i) {
     Instruction in;
     do {
       in.op = ops[rand_i32(g, 0, sizeof(ops) / sizeof(ops[0]) - 1)];
     } while ((in.op == Op::kMvm && c.tiles.empty()) ||
-             ((in.op == Op::kRequant || in.op == Op::kAddq) && c.requant.empty()) ||
+             (in.op == Op::kRequant && per_channel_sets.empty()) ||
+             (in.op == Op::kAddq && add_sets.empty()) ||
              (in.op == Op::kLut && c.luts.empty()));
     in.layer = static_cast<uint16_t>(rand_i32(g, 0, 3) == 0 ? rand_i32(g, 0, num_layers - 1) : 0);
     for (const OperandSpec& s : operand_layout(in.op)) {
@@ -99,7 +107,11 @@ inline CoreProgram random_core(std::mt19937& g, int num_cores, int num_layers,
             case ImmRole::kLength: in.imm[s.slot] = rand_i32(g, 0, 5000); break;
             case ImmRole::kFlag: in.imm[s.slot] = rand_i32(g, 0, 1); break;
             case ImmRole::kByte: in.imm[s.slot] = rand_i32(g, -128, 255); break;
-            case ImmRole::kQid: in.imm[s.slot] = rand_i32(g, 0, static_cast<int32_t>(c.requant.size()) - 1); break;
+            case ImmRole::kQid: {
+              const std::vector<int32_t>& sets = in.op == Op::kAddq ? add_sets : per_channel_sets;
+              in.imm[s.slot] = sets[rand_i32(g, 0, static_cast<int32_t>(sets.size()) - 1)];
+              break;
+            }
             case ImmRole::kLid: in.imm[s.slot] = rand_i32(g, 0, static_cast<int32_t>(c.luts.size()) - 1); break;
             case ImmRole::kCore: in.imm[s.slot] = rand_i32(g, 0, num_cores - 1); break;
           }

@@ -1,0 +1,113 @@
+#include "models/sc/chip.h"
+
+#include <algorithm>
+
+#include "models/sc/inst_text.h"
+
+namespace cimsim {
+
+Chip::Chip(sc_core::sc_module_name name, const ArchSpec& arch, const Program& program, uint64_t seed,
+           Observer* observer)
+    : sc_core::sc_module(name), arch_(arch), timing_(arch_), costs_(arch_), observer_(observer) {
+  const int cores = arch_.chip.cores;
+  if (static_cast<int>(program.cores.size()) > cores)
+    throw InputError("program: " + std::to_string(program.cores.size()) +
+                     " core streams, but the arch has " + std::to_string(cores) + " cores");
+  if (arch_.chip.mesh_rows * arch_.chip.mesh_cols < cores)
+    throw InputError(arch_.source_path + ": chip: a " + std::to_string(arch_.chip.mesh_rows) + "x" +
+                     std::to_string(arch_.chip.mesh_cols) + " mesh cannot hold " +
+                     std::to_string(cores) + " cores");
+  if (arch_.memory.attach_core < 0 ||
+      arch_.memory.attach_core >= arch_.chip.mesh_rows * arch_.chip.mesh_cols)
+    throw InputError(arch_.source_path + ": memory.attach_core is outside the mesh");
+  context_.ledger.resize(std::max<size_t>(1, program.layers.size()));
+
+  std::vector<Mailbox*> boxes;
+  for (int c = 0; c < cores; ++c) {
+    mailboxes_.push_back(std::make_unique<Mailbox>());
+    boxes.push_back(mailboxes_.back().get());
+  }
+  noc_ = std::make_unique<Noc>("noc", timing_, boxes, observer_);
+  memory_ = std::make_unique<GlobalMemory>("memory", arch_.memory.capacity_bytes, timing_, observer_);
+  noc_->memory_socket.bind(memory_->socket);
+  static const CoreProgram kEmpty;
+  for (int c = 0; c < cores; ++c) {
+    const CoreProgram& cp = static_cast<size_t>(c) < program.cores.size()
+                                ? program.cores[static_cast<size_t>(c)]
+                                : kEmpty;
+    std::string cname = "core_" + std::to_string(c);
+    buffers_.push_back(std::make_unique<LocalBuffer>((cname + "_buffer").c_str(), arch_.core.buffer_bytes));
+    cores_.push_back(std::make_unique<Core>(cname.c_str(), c, arch_, timing_, costs_, cp, seed,
+                                            observer_, &context_, mailboxes_[static_cast<size_t>(c)].get()));
+    cores_.back()->buffer_socket.bind(buffers_.back()->socket);
+    cores_.back()->noc_socket.bind(noc_->target);
+  }
+}
+
+Chip::~Chip() = default;
+
+void Chip::set_batch(int n) { context_.batch = n; }
+
+bool Chip::finished() const {
+  if (!context_.error.empty()) return false;
+  for (const auto& c : cores_)
+    if (!c->halted()) return false;
+  for (const auto& m : mailboxes_)
+    if (!m->empty()) return false;
+  return true;
+}
+
+std::vector<BlockedCore> Chip::blocked() const {
+  std::vector<BlockedCore> out;
+  for (size_t i = 0; i < cores_.size(); ++i) {
+    const Core& c = *cores_[i];
+    if (c.halted()) continue;
+    BlockedCore b;
+    b.core = static_cast<int>(i);
+    b.pc = c.pc();
+    const Instruction* in = c.current_instruction();
+    b.instruction = in ? instruction_text(*in) : "end of stream";
+    if (!c.waiting_for().empty()) {
+      b.waiting_for = c.waiting_for();
+    } else if (!context_.error.empty()) {
+      b.waiting_for = "stopped by an error";
+    } else {
+      b.waiting_for = "running (simulation time limit)";
+    }
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+const std::string& Chip::error() const { return context_.error; }
+
+ChipStats Chip::stats() const {
+  ChipStats s;
+  uint64_t end = noc_->last_done_cycle();
+  for (const auto& cp : cores_) {
+    const Core& c = *cp;
+    s.instructions_executed += c.instructions();
+    s.core_instructions.push_back(c.instructions());
+    s.core_busy_ps.push_back(timing_.to_ps(c.busy_cycles()));
+    s.core_finish_ps.push_back(c.halted() ? timing_.to_ps(c.finish_cycle()) : 0);
+    std::vector<uint64_t> xb;
+    for (uint64_t v : c.crossbar_busy_cycles()) xb.push_back(timing_.to_ps(v));
+    s.crossbar_busy_ps.push_back(std::move(xb));
+    if (c.halted()) end = std::max(end, c.finish_cycle());
+  }
+  s.end_ps = timing_.to_ps(end);
+  s.energy = context_.ledger;
+  s.mvms = context_.mvms;
+  s.adc_conversions = context_.adc_conversions;
+  s.adc_saturations = context_.adc_saturations;
+  s.flit_hops = noc_->flit_hops();
+  s.memory_bytes = memory_->bytes_moved();
+  return s;
+}
+
+void reset_systemc_context() {
+  sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
+  sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
+}
+
+}  // namespace cimsim

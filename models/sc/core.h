@@ -1,0 +1,134 @@
+// One core: an instruction interpreter with temporal decoupling (docs/models.md).
+//
+// Contract: a single SC_THREAD runs the core's stream. It executes every instruction's
+// values at once, in program order (the ISA's semantics are sequential per core), and
+// computes the instruction's dispatch/start/end cycles analytically from the scoreboard
+// of docs/timing.md: per-unit in-order queues with next-free cycles, per-32-byte-block
+// ready times, crossbar and shared-ADC reservations. It synchronizes with SystemC time
+// only before touching shared resources (send, recv, load, store, all on the NIC) and
+// once per quantum, so other cores see its traffic in time order. Errors in the stream
+// (out-of-range buffer/memory access, bad branch target, mismatched recv length) are
+// caught in the thread, recorded in ChipContext and stop the simulation.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "models/kernels/crossbar_kernel.h"
+#include "models/sc/mailbox.h"
+#include "models/sc/timing_params.h"
+#include "platform/spec/isa.h"
+#include "traces/energy_ledger.h"
+#include "traces/observer.h"
+
+namespace cimsim {
+
+// State the cores of one chip share (the chip owns it).
+struct ChipContext {
+  std::atomic<uint64_t> progress{0};
+  std::string error;
+  int batch = 1;
+  EnergyLedger ledger;
+  uint64_t mvms = 0, adc_conversions = 0, adc_saturations = 0;
+};
+
+class Core : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_initiator_socket<Core> noc_socket;
+  tlm_utils::simple_initiator_socket<Core> buffer_socket;
+
+  SC_HAS_PROCESS(Core);
+  Core(sc_core::sc_module_name name, int index, const ArchSpec& arch, const TimingParams& timing,
+       const CostTable& costs, const CoreProgram& program, uint64_t seed, Observer* observer,
+       ChipContext* context, Mailbox* mailbox);
+  ~Core() override;
+
+  bool halted() const { return halted_; }
+  uint32_t pc() const { return pc_; }
+  const std::string& waiting_for() const { return waiting_for_; }
+  const Instruction* current_instruction() const;
+  uint64_t instructions() const { return instructions_; }
+  uint64_t finish_cycle() const { return finish_cycle_; }
+  uint64_t busy_cycles() const { return busy_cycles_; }
+  const std::vector<uint64_t>& crossbar_busy_cycles() const { return xbar_busy_; }
+
+ private:
+  struct UnitState {
+    uint64_t free = 0;
+    std::vector<uint64_t> queue_starts;  // start cycles of the last queue_depth instructions
+    size_t pos = 0;
+  };
+  struct TileRuntime {
+    std::unique_ptr<ProgrammedTile> tile;
+    int unit = 0;   // index into units_
+    int xbar = 0;   // pe * crossbars + crossbar
+    int adc = 0;    // pe * adcs + crossbar % adcs (when shared)
+    int rows = 0, cols = 0;
+    uint64_t analog_cycles = 0;
+    std::vector<int32_t> scratch;
+  };
+  enum { kVectorUnit = 0, kNicUnit = 1, kFirstCrossbarUnit = 2 };
+
+  void thread();
+  void interpret();
+  [[noreturn]] void fail(const std::string& what) const;
+
+  int64_t address(const Addr& a, int64_t len) const;  // checked
+  uint64_t dispatch(int unit);                         // returns dispatch cycle
+  void retire(int unit, uint64_t start, uint64_t end);
+  uint64_t read_ready(int64_t addr, int64_t len) const;
+  uint64_t write_ready(int64_t addr, int64_t len) const;
+  void mark_read(int64_t addr, int64_t len, uint64_t start);
+  void mark_write(int64_t addr, int64_t len, uint64_t end);
+  void add_busy(uint64_t a, uint64_t b);
+  void flush_busy(uint64_t before);
+  void sync_to(uint64_t cycle);
+  uint64_t now_cycle() const;
+  void charge(Component c, uint16_t layer, double count, double* sum) {
+    double pj = costs_[c] * count;
+    context_->ledger.add(c, layer, pj);
+    *sum += pj;
+  }
+  void emit(Unit unit, int index, const Instruction& in, uint64_t start, uint64_t end, double pj);
+
+  void exec_vector(const Instruction& in, uint64_t d);
+  void exec_mvm(const Instruction& in, uint64_t d);
+  void exec_nic(const Instruction& in, uint64_t d);
+
+  int index_;
+  const TimingParams& t_;
+  const CostTable& costs_;
+  CoreProgram program_;  // code and tables (tile weights live in the ProgrammedTiles)
+  Observer* observer_;
+  ChipContext* context_;
+  Mailbox* mailbox_;
+
+  uint8_t* buf_ = nullptr;
+  int64_t buf_bytes_ = 0;
+  int32_t regs_[kNumRegisters] = {};
+  uint32_t pc_ = 0;
+  uint64_t t_dispatch_ = 0;  // cycle the next instruction can dispatch
+  uint64_t synced_ = 0;      // SystemC time in cycles at the last sync
+  std::vector<UnitState> units_;
+  std::vector<TileRuntime> tiles_;
+  std::vector<uint64_t> adc_free_;
+  std::vector<uint64_t> block_written_;  // per 32-byte block: cycle the last write completes
+  std::vector<uint64_t> block_read_;     // per block: latest start of an instruction reading it
+  std::vector<std::pair<uint64_t, uint64_t>> busy_pending_;
+  uint64_t busy_cycles_ = 0;
+  std::vector<uint64_t> xbar_busy_;
+  uint64_t instructions_ = 0;
+  uint64_t finish_cycle_ = 0;
+  bool halted_ = false;
+  std::string waiting_for_;
+  tlm::tlm_generic_payload payload_;
+};
+
+}  // namespace cimsim

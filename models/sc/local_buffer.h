@@ -1,0 +1,32 @@
+// A core's local buffer (ISAAC: eDRAM): a TLM-2.0 target with DMI over its whole range.
+//
+// Contract: the core's units use the DMI pointer (no transaction per access) and check
+// ranges themselves; b_transport is for other initiators (debug, platform) and answers
+// TLM_ADDRESS_ERROR_RESPONSE outside [0, capacity). Timing is the core's scoreboard's job
+// (docs/timing.md), so no latency is annotated here.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+namespace cimsim {
+
+class LocalBuffer : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<LocalBuffer> socket;
+
+  LocalBuffer(sc_core::sc_module_name name, int64_t capacity_bytes);
+  int64_t capacity() const { return static_cast<int64_t>(mem_.size()); }
+  uint8_t* data() { return mem_.data(); }
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
+  std::vector<uint8_t> mem_;
+};
+
+}  // namespace cimsim

@@ -174,7 +174,7 @@ namespace {
 std::string with_prefix(double v, const char* unit) {
   static const std::pair<double, const char*> kPrefixes[] = {
       {1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}, {1, ""}, {1e-3, "m"}, {1e-6, "u"},
-      {1e-9, "n"}, {1e-12, "p"}};
+      {1e-9, "n"}, {1e-12, "p"}, {1e-15, "f"}};
   if (v == 0 || !std::isfinite(v)) return fmt::format("{:.4g} {}", v, unit);
   for (const auto& [scale, prefix] : kPrefixes)
     if (std::abs(v) >= scale) return fmt::format("{:.4g} {}{}", v / scale, prefix, unit);

@@ -442,8 +442,8 @@ void infer_node(ir::Graph& g, ir::Node& n) {
         if (c.shape(1).size() != 1 || x[a] != ns)
           c.fail("scale shape " + shape_to_string(c.shape(1)) + " matches neither a scalar nor axis " +
                  std::to_string(a) + " of " + shape_to_string(x));
-      } else if (r > 0) {
-        a = c.axis(a, r);
+      } else if (a >= -r && a < r) {
+        a = a < 0 ? a + r : a;  // unused for a per-tensor scale; only normalized
       }
       if (c.has_input(2) && c.in(2).numel() != ns) c.fail("zero point and scale have different sizes");
       c.set_int("axis", a);

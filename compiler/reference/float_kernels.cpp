@@ -27,10 +27,10 @@ int64_t numel(const Shape& s) {
 
 // Register-blocked SGEMM on packed panels. MR x NR accumulators stay in registers; the
 // B panel (KC x NC) stays in L2, the A block (MC x KC) in L1/L2.
-constexpr int64_t kMR = 4;
+constexpr int64_t kMR = 6;
 constexpr int64_t kNR = 16;
 constexpr int64_t kKC = 256;
-constexpr int64_t kMC = 64;
+constexpr int64_t kMC = 72;
 constexpr int64_t kNC = 512;
 
 // Packs B(k, j) = B[k*rs + j*cs] for k in [0,kc), j in [0,nc) into NR-wide column strips.
@@ -62,15 +62,33 @@ void pack_a(const float* A, int64_t rs, int64_t cs, int64_t mc, int64_t kc, floa
   }
 }
 
-__attribute__((target_clones("arch=haswell", "default")))
-void micro_kernel(int64_t kc, const float* __restrict ap, const float* __restrict bp, float* c,
+// 8 floats; aligned(4) so loads from packed buffers need no 32-byte alignment.
+typedef float v8f __attribute__((vector_size(32), aligned(4)));
+
+// kMR x kNR tile of C from packed panels: 12 vector accumulators fit the 16 AVX registers.
+// Inlined into an AVX2+FMA and a baseline wrapper, chosen once at run time (target_clones
+// with "arch=" would dispatch on the exact CPU model, not on the instruction set).
+inline __attribute__((always_inline)) void micro_body(int64_t kc, const float* __restrict ap, const float* __restrict bp, float* c,
                   int64_t ldc, int64_t mr, int64_t nr, bool accumulate) {
-  float t[kMR][kNR] = {};
+  static_assert(kMR == 6 && kNR == 16, "micro_kernel is written for a 6x16 tile");
+  v8f c00 = {}, c01 = {}, c10 = {}, c11 = {}, c20 = {}, c21 = {};
+  v8f c30 = {}, c31 = {}, c40 = {}, c41 = {}, c50 = {}, c51 = {};
   for (int64_t k = 0; k < kc; ++k) {
-    const float* b = bp + k * kNR;
+    const v8f b0 = *reinterpret_cast<const v8f*>(bp + k * kNR);
+    const v8f b1 = *reinterpret_cast<const v8f*>(bp + k * kNR + 8);
     const float* a = ap + k * kMR;
-    for (int64_t r = 0; r < kMR; ++r)
-      for (int64_t j = 0; j < kNR; ++j) t[r][j] += a[r] * b[j];
+    c00 += a[0] * b0; c01 += a[0] * b1;
+    c10 += a[1] * b0; c11 += a[1] * b1;
+    c20 += a[2] * b0; c21 += a[2] * b1;
+    c30 += a[3] * b0; c31 += a[3] * b1;
+    c40 += a[4] * b0; c41 += a[4] * b1;
+    c50 += a[5] * b0; c51 += a[5] * b1;
+  }
+  float t[kMR][kNR];
+  const v8f rows[kMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  for (int64_t r = 0; r < kMR; ++r) {
+    std::memcpy(&t[r][0], &rows[r][0], sizeof(v8f));
+    std::memcpy(&t[r][8], &rows[r][1], sizeof(v8f));
   }
   for (int64_t r = 0; r < mr; ++r) {
     float* row = c + r * ldc;
@@ -81,6 +99,23 @@ void micro_kernel(int64_t kc, const float* __restrict ap, const float* __restric
     }
   }
 }
+
+__attribute__((target("avx2,fma"))) void micro_avx2(int64_t kc, const float* ap, const float* bp, float* c,
+                                                    int64_t ldc, int64_t mr, int64_t nr, bool accumulate) {
+  micro_body(kc, ap, bp, c, ldc, mr, nr, accumulate);
+}
+
+void micro_generic(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int64_t mr,
+                   int64_t nr, bool accumulate) {
+  micro_body(kc, ap, bp, c, ldc, mr, nr, accumulate);
+}
+
+using MicroFn = void (*)(int64_t, const float*, const float*, float*, int64_t, int64_t, int64_t, bool);
+const MicroFn micro_kernel = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? MicroFn(micro_avx2)
+                                                                         : MicroFn(micro_generic);
+}();
 
 // Single-threaded strided SGEMM over columns [n0, n1).
 void sgemm_range(int64_t M, int64_t n0, int64_t n1, int64_t K, const float* A, int64_t rsa,

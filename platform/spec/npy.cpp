@@ -240,9 +240,15 @@ NpyArray read_npy(const std::string& path) {
 
 std::vector<uint8_t> encode_npy(const NpyArray& a) {
   uint64_t count = 1;
+  bool any_zero = false;
+  for (int64_t d : a.shape) any_zero = any_zero || d == 0;
   for (int64_t d : a.shape) {
     if (d < 0) throw InputError(fmt::format("write_npy: negative dimension {}", d));
-    if (d != 0 && count > std::numeric_limits<uint64_t>::max() / static_cast<uint64_t>(d)) {
+    if (any_zero) {
+      count = 0;
+      continue;
+    }
+    if (count > std::numeric_limits<uint64_t>::max() / static_cast<uint64_t>(d)) {
       throw InputError("write_npy: shape too large");
     }
     count *= static_cast<uint64_t>(d);

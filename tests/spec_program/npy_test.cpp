@@ -152,6 +152,13 @@ TEST(Npy, RejectsMalformedBytes) {
                                   two_floats))
                 .find("structured dtypes are not supported"),
             std::string::npos);
+  // A zero dimension next to dimensions whose product overflows: an empty array, written back fine.
+  NpyArray z = parse_npy(npy_bytes("{'descr': '<f4', 'fortran_order': False, "
+                                   "'shape': (4294967296, 4294967296, 4294967296, 0), }",
+                                   {}),
+                         "z.npy");
+  EXPECT_TRUE(z.data.empty());
+  EXPECT_EQ(parse_npy(encode_npy(z), "z2.npy").shape, z.shape);
   // Every truncation of a valid file throws.
   std::vector<uint8_t> full = encode_npy(NpyArray{{3}, {1, 2, 3}});
   for (size_t n = 0; n < full.size(); ++n) {

@@ -20,6 +20,8 @@ Chip::Chip(sc_core::sc_module_name name, const ArchSpec& arch, const Program& pr
   if (arch_.memory.attach_core < 0 ||
       arch_.memory.attach_core >= arch_.chip.mesh_rows * arch_.chip.mesh_cols)
     throw InputError(arch_.source_path + ": memory.attach_core is outside the mesh");
+  // A runtime error stops the run with sc_stop(); the error itself is the message.
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   context_.ledger.resize(std::max<size_t>(1, program.layers.size()));
 
   std::vector<Mailbox*> boxes;

@@ -453,10 +453,9 @@ void Core::exec_vector(const Instruction& in, uint64_t d) {
       table_check(qid >= 0 && static_cast<size_t>(qid) < program_.requant.size(), "qid does not exist");
       const RequantDesc& q = program_.requant[static_cast<size_t>(qid)];
       table_check(q.kind == RequantDesc::Kind::kAdd, "addq needs an add parameter set");
-      const bool uns = q.qmin >= 0;  // operands share the output's signedness (docs/models.md)
       for (int64_t i = 0; i < len; ++i) {
-        int32_t v = qmath::add_requantize(code_value(b[src[0] + i], uns), q.mult_a,
-                                          code_value(b[src[1] + i], uns), q.mult_b, q.add_shift,
+        int32_t v = qmath::add_requantize(code_value(b[src[0] + i], q.a_unsigned), q.mult_a,
+                                          code_value(b[src[1] + i], q.b_unsigned), q.mult_b, q.add_shift,
                                           q.qmin, q.qmax);
         b[dst + i] = static_cast<uint8_t>(v);
       }

@@ -12,6 +12,9 @@
 // fast exact path is used. Otherwise the bit-plane (AND + popcount) path quantizes each
 // step's column sum; with analog non-idealities a float path is used.
 //
+// Bad tiles or arch fields throw InputError. The exact math, path choice and random draws
+// are documented in docs/functional-model.md.
+//
 // Deterministic: the same (arch, tile, seed) gives the same cells and the same outputs
 // for the same sequence of MVM calls (read noise draws from the tile's own stream).
 #pragma once
@@ -44,13 +47,23 @@ class ProgrammedTile {
   ProgrammedTile& operator=(ProgrammedTile&&) noexcept;
 
   // in: tile.rows activation codes (uint8; reinterpreted as int8 when !tile.input_unsigned).
+  // Codes outside quantization.activation_bits throw std::out_of_range (a caller bug).
   // out: tile.cols int32 values, overwritten (accumulate=false) or added to (accumulate=true).
   void mvm(const uint8_t* in, int32_t* out, bool accumulate, MvmStats* stats);
 
   int rows() const;
   int cols() const;               // weight columns
   int physical_columns() const;   // cols * cells_per_weight
-  MvmPath path() const;
+  MvmPath path() const;           // the path mvm() uses (chosen at programming time)
+  // Stored level of a cell (after weight flip and programming non-idealities) in cell-level
+  // units, 0 .. 2^cell_bits-1 when ideal. Physical column p = c * cells_per_weight + slice.
+  double cell_level(int row, int physical_col) const;
+
+  // Test and benchmark hook: make mvm() use `p`. kAnalog is always allowed (float
+  // arithmetic on the same cells); kBitPlane whenever no cell non-ideality makes levels
+  // real-valued; kExact only where the automatic choice was kExact. Throws std::logic_error
+  // otherwise. Results do not change except where the paths' documented arithmetic differs.
+  void force_path(MvmPath p);
 
  private:
   struct Impl;

@@ -391,5 +391,80 @@ TEST_F(Simulate, MaxTimeStopsWithoutWritingOutputs) {
   EXPECT_TRUE(fs::exists(o.output_path));
 }
 
+
+// The input is stored channels-last: a 1-D output that copies the stored bytes shows the order.
+TEST_F(Simulate, InputIsStoredChannelsLast) {
+  Program p = lut_program(empty_program());
+  p.outputs = {tensor("y", {12}, 0.25f, true, 4096)};
+  write(p);
+  NpyArray x = lut_input();
+  SimulateResult r = [&] {
+    std::ostringstream out, err;
+    return simulate(options(put_input(x)), out, err);
+  }();
+  ASSERT_TRUE(r.finished);
+  ASSERT_EQ(r.outputs[0].shape, (std::vector<int64_t>{2, 12}));
+  const int C = 2, H = 2, W = 3;
+  for (int n = 0; n < 2; ++n)
+    for (int c = 0; c < C; ++c)
+      for (int h = 0; h < H; ++h)
+        for (int w = 0; w < W; ++w) {
+          float v = x.data[static_cast<size_t>(n * 12 + (c * H + h) * W + w)];
+          double q = std::min(255.0, std::max(0.0, std::round(v / 0.5)));
+          EXPECT_FLOAT_EQ(r.outputs[0].data[static_cast<size_t>(n * 12 + (h * W + w) * C + c)],
+                          static_cast<float>((255 - q) * 0.25));
+        }
+}
+
+TEST_F(Simulate, StaleProgramArchIsRejected) {
+  Program p = lut_program(empty_program());
+  p.arch_fingerprint ^= 1;
+  write(p);
+  std::ostringstream out, err;
+  try {
+    simulate(options(put_input(lut_input())), out, err);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("arch.yaml: does not match"), std::string::npos) << m;
+  }
+}
+
+TEST_F(Simulate, TimelineOfAnMvmRunNestsAndNamesCrossbars) {
+  write(mvm_program(empty_program(), 1.0f));
+  NpyArray x;
+  x.shape = {1, 4};
+  x.data = {3, 5, 2, 1};
+  SimulateOptions o = options(put_input(x));
+  o.trace_dir = (dir_ / "t").string();
+  std::ostringstream out, err;
+  ASSERT_TRUE(simulate(o, out, err).finished);
+  std::ifstream f(dir_ / "t" / "timeline.json");
+  nlohmann::json trace = nlohmann::json::parse(f);
+  std::map<std::pair<int, int>, std::string> names;
+  std::map<std::pair<int, int>, std::vector<std::pair<double, double>>> spans;
+  for (const auto& e : trace["traceEvents"]) {
+    std::pair<int, int> key{e["pid"].get<int>(), e["tid"].get<int>()};
+    if (e["ph"] == "M" && e["name"] == "thread_name") names[key] = e["args"]["name"].get<std::string>();
+    if (e["ph"] == "X")
+      spans[key].emplace_back(e["ts"].get<double>(), e["ts"].get<double>() + e["dur"].get<double>());
+  }
+  bool saw_mvm_on_xbar = false;
+  for (const auto& e : trace["traceEvents"])
+    if (e["ph"] == "X" && e["name"] == "mvm")
+      saw_mvm_on_xbar = names[{e["pid"].get<int>(), e["tid"].get<int>()}] == "xbar 0";
+  EXPECT_TRUE(saw_mvm_on_xbar);
+  for (const auto& [key, list] : spans)
+    for (size_t i = 0; i < list.size(); ++i)
+      for (size_t j = i + 1; j < list.size(); ++j) {
+        auto a = list[i], b = list[j];
+        const double eps = 1e-7;
+        bool ok = a.second <= b.first + eps || b.second <= a.first + eps ||
+                  (b.first <= a.first + eps && a.second <= b.second + eps) ||
+                  (a.first <= b.first + eps && b.second <= a.second + eps);
+        EXPECT_TRUE(ok) << names[key];
+      }
+}
+
 }  // namespace
 }  // namespace cimsim

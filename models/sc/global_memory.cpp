@@ -15,7 +15,6 @@ GlobalMemory::GlobalMemory(sc_core::sc_module_name name, int64_t capacity_bytes,
       observer_(observer) {
   socket.register_b_transport(this, &GlobalMemory::b_transport);
   socket.register_get_direct_mem_ptr(this, &GlobalMemory::get_direct_mem_ptr);
-  pages_.resize(static_cast<size_t>((static_cast<uint64_t>(capacity_) + kPageBytes - 1) / kPageBytes));
 }
 
 bool GlobalMemory::in_range(uint64_t addr, uint64_t len) const {
@@ -23,7 +22,7 @@ bool GlobalMemory::in_range(uint64_t addr, uint64_t len) const {
 }
 
 uint8_t* GlobalMemory::page(uint64_t index) {
-  auto& p = pages_[static_cast<size_t>(index)];
+  auto& p = pages_[index];
   if (!p) {
     p.reset(new uint8_t[kPageBytes]);
     std::memset(p.get(), 0, kPageBytes);
@@ -46,9 +45,9 @@ void GlobalMemory::copy_out(uint64_t addr, uint8_t* data, size_t len) const {
   while (len > 0) {
     uint64_t off = addr % kPageBytes;
     size_t n = static_cast<size_t>(std::min<uint64_t>(len, kPageBytes - off));
-    const auto& p = pages_[static_cast<size_t>(addr / kPageBytes)];
-    if (p) {
-      std::memcpy(data, p.get() + off, n);
+    auto it = pages_.find(addr / kPageBytes);
+    if (it != pages_.end()) {
+      std::memcpy(data, it->second.get() + off, n);
     } else {
       std::memset(data, 0, n);
     }

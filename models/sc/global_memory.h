@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -49,7 +50,7 @@ class GlobalMemory : public sc_core::sc_module {
   int64_t capacity_;
   const TimingParams& t_;
   Observer* observer_;
-  std::vector<std::unique_ptr<uint8_t[]>> pages_;
+  std::map<uint64_t, std::unique_ptr<uint8_t[]>> pages_;  // sparse: any capacity costs nothing
   uint64_t port_free_ = 0;
   uint64_t bytes_moved_ = 0;
   uint64_t busy_cycles_ = 0;

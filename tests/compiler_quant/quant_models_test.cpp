@@ -14,6 +14,8 @@
 #include "compiler/quant/quantizer.h"
 #include "compiler/reference/float_interpreter.h"
 #include "compiler/reference/integer_interpreter.h"
+#include "compiler/reference/reference.h"
+#include "platform/spec/npy.h"
 #include "test_graph.h"
 
 namespace cimsim {
@@ -70,6 +72,33 @@ void check_model(const std::string& name, double min_cosine) {
 }
 
 TEST(QuantModels, LeNet5) { check_model("lenet5", 0.98); }
+
+// `cimsim reference` end to end on LeNet-5: float output equals torch's within float error,
+// integer output equals run_integer on the same quantized model exactly.
+TEST(QuantModels, RunReferenceWritesFloatAndIntegerOutputs) {
+  const std::string path = model_path("lenet5");
+  if (path.empty()) GTEST_SKIP() << "tests/data/gen_models.py or python3 torch unavailable";
+  const std::string dir = path.substr(0, path.rfind('/'));
+  const std::string in = dir + "/lenet5_input.npy", arch = std::string(CIMSIM_SOURCE_DIR) + "/configs/isaac.yaml";
+  const std::string out_f = ::testing::TempDir() + "/quant_ref_float.npy", out_q = ::testing::TempDir() + "/quant_ref_int.npy";
+  run_reference(path, in, out_f, "", "");
+  const NpyArray torch_out = read_npy(dir + "/lenet5_output.npy");
+  const NpyArray f = read_npy(out_f);
+  EXPECT_EQ(f.shape, torch_out.shape);
+  EXPECT_LT(testq::rel_l2(f.data, torch_out.data), 1e-4);
+  if (!exists(arch)) GTEST_SKIP() << "configs/isaac.yaml missing";
+  run_reference(path, in, out_q, arch, "");
+  ir::Graph g = frontend::load_onnx(path);
+  frontend::simplify(g);
+  const q::QModel m = quant::quantize(g, load_arch_spec(arch).quantization, {});
+  const NpyArray x = read_npy(in);
+  const std::vector<ir::FloatTensor> want = reference::run_integer(m, {ir::FloatTensor{x.shape, x.data}});
+  const NpyArray q = read_npy(out_q);
+  EXPECT_EQ(q.shape, torch_out.shape);
+  EXPECT_EQ(q.data, want[0].data);
+  EXPECT_GT(testq::cosine(q.data, torch_out.data), 0.98);
+  EXPECT_THROW(run_reference(path, dir + "/missing.npy", out_f, "", ""), InputError);
+}
 TEST(QuantModels, ResNet18) { check_model("resnet18", 0.98); }
 // Fused ReLU6 (Clip 0..6), depthwise convolutions, residual adds without ReLU.
 TEST(QuantModels, MobileNetV2) { check_model("mobilenet_v2", 0.95); }

@@ -1,0 +1,54 @@
+#include "compiler/reference/reference.h"
+
+#include "compiler/frontend/onnx_loader.h"
+#include "compiler/frontend/passes.h"
+#include "compiler/quant/quantizer.h"
+#include "compiler/reference/float_interpreter.h"
+#include "compiler/reference/integer_interpreter.h"
+#include "platform/spec/arch.h"
+#include "platform/spec/npy.h"
+
+namespace cimsim {
+
+std::vector<ir::FloatTensor> load_calibration(const std::string& npy) {
+  if (npy.empty()) return {};
+  NpyArray a = read_npy(npy);
+  if (a.shape.size() < 2)
+    throw InputError(npy + ": calibration data must have a leading batch dimension (N images), got rank " +
+                     std::to_string(a.shape.size()));
+  return {ir::FloatTensor{std::move(a.shape), std::move(a.data)}};
+}
+
+void run_reference(const std::string& model_path, const std::string& input_npy, const std::string& output_npy,
+                   const std::string& arch_path, const std::string& calibration_npy) {
+  ir::Graph g = frontend::load_onnx(model_path);
+  frontend::simplify(g);
+  if (g.inputs.size() != 1)
+    throw InputError(model_path + ": the reference takes one input tensor; the model has " +
+                     std::to_string(g.inputs.size()) + " inputs");
+  if (g.outputs.size() != 1)
+    throw InputError(model_path + ": the reference writes one output tensor; the model has " +
+                     std::to_string(g.outputs.size()) + " outputs");
+  NpyArray in = read_npy(input_npy);
+  const std::vector<ir::FloatTensor> inputs = {ir::FloatTensor{std::move(in.shape), std::move(in.data)}};
+  std::vector<ir::FloatTensor> out;
+  if (arch_path.empty()) {
+    if (!calibration_npy.empty())
+      throw InputError(calibration_npy + ": calibration data only applies with --arch (the quantized model)");
+    out = reference::run_float(g, inputs);
+  } else {
+    const ArchSpec arch = load_arch_spec(arch_path);
+    const q::QModel m = quant::quantize(g, arch.quantization, load_calibration(calibration_npy));
+    out = reference::run_integer(m, inputs);
+    // Same shape as the float model's output (the QTensor drops ranks other than 1 and 3).
+    std::vector<int64_t> shape = g.values[g.outputs[0]].shape;
+    if (!shape.empty() && !out[0].shape.empty()) {
+      shape[0] = out[0].shape[0];
+      ir::FloatTensor t{shape, {}};
+      if (t.numel() == out[0].numel()) out[0].shape = shape;
+    }
+  }
+  write_npy(output_npy, NpyArray{out[0].shape, out[0].data});
+}
+
+}  // namespace cimsim

@@ -1,0 +1,86 @@
+// Backend: a quantized network (q::QModel) -> a Program of per-core instruction streams.
+//
+// Contract (docs/mapping.md, docs/schedule.md):
+//  - compile_qmodel() maps every non-reshape layer onto cores (matrix layers onto crossbar
+//    tiles, vector layers onto one core each), places them along a snake walk of the mesh,
+//    allocates each core's local buffer and emits its stream. Tensors flow row by row as
+//    send/recv messages; model inputs/outputs are read/written row by row in global memory
+//    (HWC codes). Every core's stream is wrapped in a batch loop over r15 images.
+//  - Anything the chip cannot hold (cores, crossbars, buffer bytes, K-splitting) throws
+//    InputError naming the layer and the numbers; nothing is skipped silently.
+//  - Deterministic: the same model, arch and options give the same Program and reports.
+//  - The result passes validate(Program) and check_program() (message matching, buffer bounds).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "compiler/backend/mapping.h"
+#include "compiler/quant/qmodel.h"
+#include "platform/spec/arch.h"
+#include "platform/spec/isa.h"
+
+namespace cimsim::backend {
+
+struct BackendOptions {
+  std::string mode = "latency";  // "latency"; "throughput" is not implemented yet (InputError)
+};
+
+struct BufferRegion {
+  std::string name;
+  int64_t offset = 0, bytes = 0;
+};
+
+// One non-reshape layer as mapped.
+struct LayerPlan {
+  int layer = 0;                 // index into QModel::layers (== Program::layers)
+  q::LayerKind kind = q::LayerKind::kConv;
+  std::vector<int> inputs;       // distinct physical input tensors, first-use order
+  int out = 0;                   // physical output tensor
+  std::vector<int> cores;        // chip core ids, in slice order
+  std::vector<int64_t> m0, m1;   // output channel slice per core
+  std::vector<std::vector<int>> core_col_tiles;  // kConv: ColTile indices per core
+  ConvMap conv;                  // kConv
+  Window win;                    // kConv (== conv.win), kMaxPool, kAvgPool
+  bool global_pool = false;      // kAvgPool over the whole plane
+  bool ring = false;             // input rows kept in a ring of padded rows
+  std::vector<bool> per_pixel_requant;  // kConv, per core: accumulators per pixel, not per row
+};
+
+struct CoreInfo {
+  int core = -1;
+  int plan = -1;                 // index into CompiledModel::layers, -1: idle core
+  std::vector<BufferRegion> buffers;
+  int64_t peak_bytes = 0;
+};
+
+struct MessageEdge {
+  int from_core = 0, to_core = 0;  // -1 stands for global memory (load/store)
+  int tensor = 0;
+  int64_t messages_per_image = 0, bytes_per_image = 0;
+  int hops = 0;
+};
+
+struct CompiledModel {
+  Program program;
+  TensorMap tensors;
+  std::vector<LayerPlan> layers;
+  std::vector<CoreInfo> cores;        // one per chip core
+  std::vector<MessageEdge> edges;
+  std::vector<int> snake;             // mesh walk order of core ids
+  int64_t max_batch = 0;              // images that fit the global-memory regions
+  int64_t crossbars_used = 0, crossbars_available = 0;
+  int64_t hop_bytes_per_image = 0;
+};
+
+CompiledModel compile_qmodel(const q::QModel& m, const ArchSpec& arch, const BackendOptions& opt);
+
+// Reports of the program directory. compile_json_text has no wall time (deterministic);
+// the driver adds "wall_s".
+std::string cim_ir_yaml(const q::QModel& m, const ArchSpec& arch, const CompiledModel& cm);
+std::string schedule_yaml(const q::QModel& m, const CompiledModel& cm);
+std::string compile_json_text(const q::QModel& m, const ArchSpec& arch, const CompiledModel& cm,
+                              double wall_s, bool with_wall);
+
+}  // namespace cimsim::backend

@@ -1,0 +1,889 @@
+// compile_qmodel(): plan layers, place them on a snake walk, size buffers, emit streams.
+// The layout and schedule are described in docs/mapping.md and docs/schedule.md.
+#include <algorithm>
+#include <functional>
+#include <tuple>
+#include <map>
+#include <numeric>
+#include <set>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "compiler/backend/backend.h"
+#include "compiler/backend/emitter.h"
+#include "compiler/backend/program_check.h"
+
+namespace cimsim::backend {
+namespace {
+
+constexpr int64_t kAlign = 32;        // one buffer word: regions never share a word
+constexpr int64_t kGlobalAlign = 64;
+constexpr int64_t kMaxBatch = 4096;
+// Registers (docs/schedule.md): r1 source offset, r2 accumulator offset, r3/r4 loop counter
+// and bound, r5 output offset, r6 global offset, r10..r13 image offsets of global tensors,
+// r14 image counter, r15 batch size.
+constexpr int kRSrc = 1, kRAcc = 2, kRCnt = 3, kRLim = 4, kROut = 5, kRGlob = 6;
+constexpr int kRFirstGlobal = 10, kRLastGlobal = 13, kRImage = 14;
+
+int64_t align_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
+
+struct Alloc {
+  int64_t top = 0;
+  std::vector<BufferRegion> regions;
+  int64_t add(const std::string& name, int64_t bytes) {
+    if (bytes <= 0) return 0;
+    top = align_up(top, kAlign);
+    regions.push_back({name, top, bytes});
+    top += bytes;
+    return regions.back().offset;
+  }
+};
+
+int64_t tag_of(int tensor, int64_t row) { return int64_t{tensor} * 65536 + row; }
+
+bool is_identity_lut(const std::vector<int32_t>& t, int32_t qmin_in) {
+  for (size_t k = 0; k < t.size(); ++k) {
+    if (t[k] != qmin_in + static_cast<int32_t>(k)) return false;
+  }
+  return true;
+}
+
+int hops_between(const ArchSpec& a, int x, int y) {
+  const int mc = a.chip.mesh_cols;
+  return std::abs(x / mc - y / mc) + std::abs(x % mc - y % mc);
+}
+
+class Compiler {
+ public:
+  Compiler(const q::QModel& m, const ArchSpec& arch) : m_(m), arch_(arch), d_(derive(arch)) {}
+
+  CompiledModel run() {
+    cm_.tensors = resolve_tensors(m_);
+    plan_layers();
+    place();
+    layout_global_memory();
+    cm_.program.cores.resize(static_cast<size_t>(arch_.chip.cores));
+    cm_.cores.resize(static_cast<size_t>(arch_.chip.cores));
+    for (int c = 0; c < arch_.chip.cores; ++c) cm_.cores[static_cast<size_t>(c)].core = c;
+    for (size_t pi = 0; pi < cm_.layers.size(); ++pi) {
+      for (size_t k = 0; k < cm_.layers[pi].cores.size(); ++k) {
+        emit_core(static_cast<int>(pi), static_cast<int>(k));
+      }
+    }
+    finish_edges();
+    cm_.program.arch_fingerprint = arch_fingerprint(arch_);
+    cm_.program.model_name = m_.name;
+    for (const q::Layer& l : m_.layers) cm_.program.layers.push_back(l.name);
+    validate(cm_.program, m_.name);
+    CheckResult chk = check_program(cm_.program, 2, arch_.core.buffer_bytes,
+                                    arch_.memory.capacity_bytes);
+    if (!chk.ok()) {
+      throw std::logic_error("backend produced an unsound program: " + chk.problems.front());
+    }
+    return std::move(cm_);
+  }
+
+ private:
+  [[noreturn]] void fail(int li, const std::string& what) const {
+    throw InputError(fmt::format("{}: layer {}: {}", m_.name, m_.layers[li].name, what));
+  }
+  const PhysShape& shape(int t) const { return cm_.tensors.shape[static_cast<size_t>(t)]; }
+  int phys(int t) const { return cm_.tensors.phys[static_cast<size_t>(t)]; }
+
+  void plan_layers() {
+    plan_of_tensor_.assign(m_.tensors.size(), -1);
+    for (size_t li = 0; li < m_.layers.size(); ++li) {
+      const q::Layer& l = m_.layers[li];
+      if (l.kind == q::LayerKind::kReshape) continue;
+      LayerPlan lp;
+      lp.layer = static_cast<int>(li);
+      lp.kind = l.kind;
+      lp.out = l.output;
+      for (int in : l.inputs) {
+        const int p = phys(in);
+        if (std::find(lp.inputs.begin(), lp.inputs.end(), p) == lp.inputs.end()) {
+          lp.inputs.push_back(p);
+        }
+        if (m_.tensors[static_cast<size_t>(p)].numel() > 0 && shape(p).H > 65535) {
+          fail(lp.layer, "tensors taller than 65535 rows are not supported");
+        }
+        const PhysShape& ps = shape(p);
+        const q::QTensor& lt = m_.tensors[static_cast<size_t>(in)];
+        // A flattened {C,H,W} tensor is only meaningful to an FC (CHW order is the
+        // consumer's business); elsewhere HWC codes would be read in the wrong order.
+        if (p != in && lt.shape.size() != 3 && (ps.H > 1 || ps.W > 1) &&
+            !(l.kind == q::LayerKind::kConv && l.conv.is_fc)) {
+          fail(lp.layer, "a flattened tensor feeds a non-FC layer (not supported in v1)");
+        }
+      }
+      int64_t ncores = 1;
+      switch (l.kind) {
+        case q::LayerKind::kConv:
+          lp.conv = map_conv(m_, lp.layer, cm_.tensors, arch_);
+          lp.win = lp.conv.win;
+          lp.ring = true;
+          ncores = (static_cast<int64_t>(lp.conv.col_tiles.size()) + lp.conv.col_tiles_per_core - 1) /
+                   lp.conv.col_tiles_per_core;
+          break;
+        case q::LayerKind::kMaxPool:
+        case q::LayerKind::kAvgPool: {
+          lp.win = pool_window(m_, lp.layer, cm_.tensors);
+          const Window& w = lp.win;
+          lp.global_pool = l.kind == q::LayerKind::kAvgPool && w.kh == w.H && w.kw == w.W &&
+                           w.OH == 1 && w.OW == 1 && w.pt == 0 && w.pl == 0 && w.pb == 0 &&
+                           w.pr == 0 && w.dh == 1 && w.dw == 1;
+          lp.ring = !lp.global_pool;
+          if (l.kind == q::LayerKind::kAvgPool) {
+            const int64_t maxcount = w.kh * w.kw;
+            if (static_cast<int64_t>(l.pool.avg_multiplier.size()) <= maxcount) {
+              fail(lp.layer, fmt::format("avg_multiplier needs {} entries", maxcount + 1));
+            }
+          }
+          break;
+        }
+        case q::LayerKind::kAdd: {
+          if (l.inputs.size() != 2) fail(lp.layer, "Add needs two inputs");
+          const PhysShape &a = shape(phys(l.inputs[0])), &b = shape(phys(l.inputs[1])),
+                          &o = shape(l.output);
+          if (a.C != b.C || a.H != b.H || a.W != b.W || a.C != o.C || a.H != o.H || a.W != o.W) {
+            fail(lp.layer, "Add inputs and output must have the same shape");
+          }
+          break;
+        }
+        case q::LayerKind::kConcat: {
+          if (l.inputs.empty() || l.lut_per_input.size() != l.inputs.size()) {
+            fail(lp.layer, "Concat needs one LUT per input");
+          }
+          int64_t ctot = 0;
+          for (int in : l.inputs) {
+            const PhysShape& s = shape(phys(in));
+            if (s.H != shape(l.output).H || s.W != shape(l.output).W) {
+              fail(lp.layer, "Concat inputs must share H and W");
+            }
+            ctot += s.C;
+          }
+          if (ctot != shape(l.output).C) fail(lp.layer, "Concat channel counts do not add up");
+          break;
+        }
+        case q::LayerKind::kLut: {
+          if (l.inputs.size() != 1) fail(lp.layer, "Lut needs one input");
+          const PhysShape &a = shape(phys(l.inputs[0])), &o = shape(l.output);
+          if (a.bytes() != o.bytes() || a.C != o.C) fail(lp.layer, "Lut changes the shape");
+          break;
+        }
+        case q::LayerKind::kReshape:
+          break;
+      }
+      lp.cores.assign(static_cast<size_t>(ncores), -1);
+      plan_of_tensor_[static_cast<size_t>(l.output)] = static_cast<int>(cm_.layers.size());
+      cm_.layers.push_back(std::move(lp));
+    }
+    for (int in : m_.inputs) {
+      if (phys(in) != in) throw InputError(m_.name + ": a model input is a reshape output");
+    }
+  }
+
+  void place() {
+    int64_t need_cores = 0, need_xbars = 0;
+    for (const LayerPlan& lp : cm_.layers) {
+      need_cores += static_cast<int64_t>(lp.cores.size());
+      need_xbars += lp.conv.crossbars;
+    }
+    cm_.crossbars_used = need_xbars;
+    cm_.crossbars_available = d_.crossbars_per_chip;
+    if (need_cores > arch_.chip.cores || need_xbars > d_.crossbars_per_chip) {
+      std::vector<size_t> order(cm_.layers.size());
+      std::iota(order.begin(), order.end(), size_t{0});
+      std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return cm_.layers[a].cores.size() > cm_.layers[b].cores.size();
+      });
+      std::string largest;
+      for (size_t i = 0; i < std::min<size_t>(3, order.size()); ++i) {
+        const LayerPlan& lp = cm_.layers[order[i]];
+        largest += fmt::format("{}{} ({} cores, {} crossbars)", i ? ", " : "",
+                               m_.layers[static_cast<size_t>(lp.layer)].name, lp.cores.size(),
+                               lp.conv.crossbars);
+      }
+      throw InputError(fmt::format(
+          "{}: model needs {} cores ({} crossbars), chip has {} cores ({} crossbars); largest "
+          "layers: {}",
+          m_.name, need_cores, need_xbars, arch_.chip.cores, d_.crossbars_per_chip, largest));
+    }
+    // Snake (boustrophedon) walk: consecutive layers land on neighbouring mesh nodes.
+    for (int r = 0; r < arch_.chip.mesh_rows; ++r) {
+      for (int c = 0; c < arch_.chip.mesh_cols; ++c) {
+        const int col = r % 2 == 0 ? c : arch_.chip.mesh_cols - 1 - c;
+        const int id = r * arch_.chip.mesh_cols + col;
+        if (id < arch_.chip.cores) cm_.snake.push_back(id);
+      }
+    }
+    size_t next = 0;
+    for (LayerPlan& lp : cm_.layers) {
+      const int64_t n = static_cast<int64_t>(lp.cores.size());
+      lp.m0.assign(static_cast<size_t>(n), 0);
+      lp.m1.assign(static_cast<size_t>(n), shape(lp.out).C);
+      if (lp.kind == q::LayerKind::kConv) {
+        // Balanced: every core gets floor or ceil of the column tiles, in channel order.
+        const int64_t total = static_cast<int64_t>(lp.conv.col_tiles.size());
+        lp.core_col_tiles.assign(static_cast<size_t>(n), {});
+        int64_t t = 0;
+        for (int64_t k = 0; k < n; ++k) {
+          const int64_t cnt = total / n + (k < total % n ? 1 : 0);
+          for (int64_t i = 0; i < cnt; ++i) lp.core_col_tiles[static_cast<size_t>(k)].push_back(static_cast<int>(t++));
+          const auto& v = lp.core_col_tiles[static_cast<size_t>(k)];
+          const ColTile &first = lp.conv.col_tiles[static_cast<size_t>(v.front())],
+                        &last = lp.conv.col_tiles[static_cast<size_t>(v.back())];
+          lp.m0[static_cast<size_t>(k)] = first.m0;
+          lp.m1[static_cast<size_t>(k)] = last.m0 + last.cols;
+        }
+      }
+      for (int64_t k = 0; k < n; ++k) lp.cores[static_cast<size_t>(k)] = cm_.snake[next++];
+    }
+  }
+
+  void layout_global_memory() {
+    int64_t per_image = 0;
+    std::set<int> out_phys;
+    for (int in : m_.inputs) per_image += align_up(m_.tensors[static_cast<size_t>(in)].numel(), kGlobalAlign);
+    for (int o : m_.outputs) {
+      const int p = phys(o);
+      if (plan_of_tensor_[static_cast<size_t>(p)] < 0) {
+        throw InputError(fmt::format("{}: model output {} is not computed by any layer", m_.name,
+                                     m_.tensors[static_cast<size_t>(o)].name));
+      }
+      if (!out_phys.insert(p).second) {
+        throw InputError(fmt::format("{}: model output {} is listed twice", m_.name,
+                                     m_.tensors[static_cast<size_t>(o)].name));
+      }
+      const PhysShape& s = shape(p);
+      if (p != o && m_.tensors[static_cast<size_t>(o)].shape.size() != 3 && (s.H > 1 || s.W > 1)) {
+        throw InputError(fmt::format(
+            "{}: model output {} is a flattened {}x{}x{} tensor (HWC on chip; not supported in v1)",
+            m_.name, m_.tensors[static_cast<size_t>(o)].name, s.C, s.H, s.W));
+      }
+      per_image += align_up(m_.tensors[static_cast<size_t>(o)].numel(), kGlobalAlign);
+    }
+    if (per_image > arch_.memory.capacity_bytes) {
+      throw InputError(fmt::format("{}: one image needs {} bytes of global memory, capacity is {}",
+                                   m_.name, per_image, arch_.memory.capacity_bytes));
+    }
+    cm_.max_batch = per_image > 0 ? std::min(kMaxBatch, arch_.memory.capacity_bytes / per_image) : kMaxBatch;
+    int64_t addr = 0;
+    auto make = [&](int t, bool is_output, size_t idx) {
+      const q::QTensor& qt = m_.tensors[static_cast<size_t>(t)];
+      TensorIO io;
+      io.name = qt.name;
+      io.shape = qt.shape;
+      io.scale = qt.scale;
+      io.is_unsigned = qt.is_unsigned;
+      io.bits = qt.bits;
+      io.global_addr = addr;
+      io.bytes_per_image = qt.numel();
+      if (is_output && idx < m_.output_host_softmax.size()) io.host_softmax = m_.output_host_softmax[idx];
+      addr += align_up(io.bytes_per_image, kGlobalAlign) * cm_.max_batch;
+      global_of_tensor_[phys(t)] = io;
+      return io;
+    };
+    for (size_t i = 0; i < m_.inputs.size(); ++i) cm_.program.inputs.push_back(make(m_.inputs[i], false, i));
+    for (size_t i = 0; i < m_.outputs.size(); ++i) {
+      is_output_[phys(m_.outputs[i])] = true;
+      cm_.program.outputs.push_back(make(m_.outputs[i], true, i));
+    }
+  }
+
+  // Consumer cores of a physical tensor, in plan then slice order.
+  std::vector<std::pair<int, int>> consumers(int t) const {
+    std::vector<std::pair<int, int>> out;
+    for (size_t pi = 0; pi < cm_.layers.size(); ++pi) {
+      const LayerPlan& lp = cm_.layers[pi];
+      if (std::find(lp.inputs.begin(), lp.inputs.end(), t) == lp.inputs.end()) continue;
+      for (size_t k = 0; k < lp.cores.size(); ++k) out.push_back({static_cast<int>(pi), static_cast<int>(k)});
+    }
+    return out;
+  }
+  static bool needs_row(const LayerPlan& lp, int64_t y) { return !lp.ring || lp.win.row_needed(y); }
+
+  void add_edge(int from, int to, int tensor, int64_t bytes) {
+    auto& e = edges_[{from, to, tensor}];
+    e.messages_per_image += 1;
+    e.bytes_per_image += bytes;
+  }
+
+  // --- per-core emission -------------------------------------------------------------
+  struct Ctx {
+    int pi = 0, k = 0, core = 0;
+    Emitter* e = nullptr;
+    CoreProgram* cp = nullptr;
+    std::map<int, int> global_reg;  // physical tensor -> image-offset register
+    int64_t recv_tmp = -1;
+    int64_t out_buf[2] = {0, 0};
+  };
+
+  int64_t recv_tmp_bytes(const LayerPlan& lp) const {
+    int64_t b = 0;
+    for (int t : lp.inputs) {
+      const int pp = plan_of_tensor_[static_cast<size_t>(t)];
+      if (pp < 0) continue;
+      const LayerPlan& prod = cm_.layers[static_cast<size_t>(pp)];
+      if (prod.cores.size() <= 1 || shape(t).W == 1) continue;
+      for (size_t j = 0; j < prod.cores.size(); ++j) b = std::max(b, shape(t).W * (prod.m1[j] - prod.m0[j]));
+    }
+    return b;
+  }
+
+  // Row y of tensor t -> dst (W*C bytes, [x][c]).
+  void fetch_row(Ctx& c, int t, int64_t y, int64_t dst) {
+    const PhysShape& s = shape(t);
+    const int pp = plan_of_tensor_[static_cast<size_t>(t)];
+    if (pp < 0) {
+      const TensorIO& io = global_of_tensor_.at(t);
+      c.e->load(Emitter::at(0, dst), Emitter::at(c.global_reg.at(t), io.global_addr + y * s.row_bytes()),
+                s.row_bytes());
+      add_edge(-1, c.core, t, s.row_bytes());
+      return;
+    }
+    const LayerPlan& prod = cm_.layers[static_cast<size_t>(pp)];
+    for (size_t j = 0; j < prod.cores.size(); ++j) {
+      const int64_t ms = prod.m1[j] - prod.m0[j];
+      const int64_t len = s.W * ms;
+      if (prod.cores.size() == 1 || s.W == 1) {
+        c.e->recv(Emitter::at(0, dst + prod.m0[j]), len, prod.cores[j], tag_of(t, y));
+      } else {
+        c.e->recv(Emitter::at(0, c.recv_tmp), len, prod.cores[j], tag_of(t, y));
+        c.e->copy(Emitter::at(0, dst + prod.m0[j]), Emitter::at(0, c.recv_tmp), ms, s.W, ms, s.C, 1, 0, 0);
+      }
+    }
+  }
+
+  // After output row oy is in `buf` (OW * Ms bytes): send to consumers, store if an output.
+  void emit_outputs(Ctx& c, int64_t oy, int64_t buf) {
+    const LayerPlan& lp = cm_.layers[static_cast<size_t>(c.pi)];
+    const PhysShape& s = shape(lp.out);
+    const int64_t m0 = lp.m0[static_cast<size_t>(c.k)], ms = lp.m1[static_cast<size_t>(c.k)] - m0;
+    const int64_t len = s.W * ms;
+    for (const auto& [cpi, ck] : consumers(lp.out)) {
+      const LayerPlan& cl = cm_.layers[static_cast<size_t>(cpi)];
+      if (!needs_row(cl, oy)) continue;
+      const int to = cl.cores[static_cast<size_t>(ck)];
+      c.e->send(Emitter::at(0, buf), len, to, tag_of(lp.out, oy));
+      add_edge(c.core, to, lp.out, len);
+    }
+    if (is_output_.count(lp.out)) {
+      const TensorIO& io = global_of_tensor_.at(lp.out);
+      const int rg = c.global_reg.at(lp.out);
+      const int64_t g = io.global_addr + oy * s.row_bytes() + m0;
+      if (ms == s.C || s.W == 1) {
+        c.e->store(Emitter::at(rg, g), Emitter::at(0, buf), len);
+      } else {
+        c.e->add(kRGlob, rg, 0);
+        c.e->li(kROut, 0);
+        c.e->li(kRCnt, 0);
+        c.e->li(kRLim, s.W);
+        const size_t top = c.e->pc();
+        c.e->store(Emitter::at(kRGlob, g), Emitter::at(kROut, buf), ms);
+        c.e->addi(kRGlob, kRGlob, s.C);
+        c.e->addi(kROut, kROut, ms);
+        c.e->addi(kRCnt, kRCnt, 1);
+        c.e->blt(kRCnt, kRLim, top);
+      }
+      add_edge(c.core, -1, lp.out, len);
+    }
+  }
+
+  void check_capacity(const Ctx& c, const Alloc& a) const {
+    const LayerPlan& lp = cm_.layers[static_cast<size_t>(c.pi)];
+    if (a.top <= arch_.core.buffer_bytes) return;
+    std::string parts;
+    for (const BufferRegion& r : a.regions) parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", r.name, r.bytes);
+    throw InputError(fmt::format(
+        "{}: layer {}: core {} needs {} bytes of local buffer ({}), a core has {} (spilling to "
+        "global memory is not implemented in v1)",
+        m_.name, m_.layers[static_cast<size_t>(lp.layer)].name, c.core, a.top, parts,
+        arch_.core.buffer_bytes));
+  }
+
+  void emit_core(int pi, int k) {
+    LayerPlan& lp = cm_.layers[static_cast<size_t>(pi)];
+    Ctx c;
+    c.pi = pi;
+    c.k = k;
+    c.core = lp.cores[static_cast<size_t>(k)];
+    CoreProgram& cp = cm_.program.cores[static_cast<size_t>(c.core)];
+    Emitter e(&cp.code);
+    e.set_layer(lp.layer);
+    c.e = &e;
+    c.cp = &cp;
+    CoreInfo& info = cm_.cores[static_cast<size_t>(c.core)];
+    info.plan = pi;
+
+    int next_reg = kRFirstGlobal;
+    auto want_global = [&](int t) {
+      if (c.global_reg.count(t)) return;
+      if (next_reg > kRLastGlobal) fail(lp.layer, "a core touches more than 4 global tensors");
+      c.global_reg[t] = next_reg++;
+    };
+    for (int t : lp.inputs) {
+      if (plan_of_tensor_[static_cast<size_t>(t)] < 0) want_global(t);
+    }
+    if (is_output_.count(lp.out)) want_global(lp.out);
+
+    Alloc a;
+    Body body;
+    switch (lp.kind) {
+      case q::LayerKind::kConv: body = plan_conv(c, a); break;
+      case q::LayerKind::kMaxPool:
+      case q::LayerKind::kAvgPool: body = lp.global_pool ? plan_global_pool(c, a) : plan_pool(c, a); break;
+      default: body = plan_rowwise(c, a); break;
+    }
+    check_capacity(c, a);
+    info.buffers = a.regions;
+    info.peak_bytes = a.top;
+
+    // Prologue, batch loop, epilogue (docs/schedule.md).
+    e.li(kRImage, 0);
+    for (const auto& [t, r] : c.global_reg) e.li(r, 0);
+    for (const auto& pre : body.prologue) pre();
+    e.blt(kRImage, kBatchRegister, e.pc() + 2);
+    const size_t skip = e.jmp(0);
+    const size_t top = e.pc();
+    body.image();
+    for (const auto& [t, r] : c.global_reg) e.addi(r, r, align_up(global_of_tensor_.at(t).bytes_per_image, 1));
+    e.addi(kRImage, kRImage, 1);
+    e.blt(kRImage, kBatchRegister, top);
+    e.patch_target(skip, e.pc());
+    e.halt();
+  }
+
+  struct Body {
+    std::vector<std::function<void()>> prologue;
+    std::function<void()> image;
+  };
+
+  // --- conv ----------------------------------------------------------------------------
+  Body plan_conv(Ctx& c, Alloc& a) {
+    LayerPlan& lp = cm_.layers[static_cast<size_t>(c.pi)];
+    const ConvMap& cv = lp.conv;
+    const Window& w = cv.win;
+    const auto& cts = lp.core_col_tiles[static_cast<size_t>(c.k)];
+    const int64_t m0 = lp.m0[static_cast<size_t>(c.k)], ms = lp.m1[static_cast<size_t>(c.k)] - m0;
+    const int64_t R = arch_.crossbar.rows;
+
+    // Tiles: column-tile major, row tiles within. PE/crossbar by index.
+    struct TileRef { int ct; int64_t rt; int tile; };
+    std::vector<TileRef> tiles;
+    std::vector<int> blocks;  // distinct blocks of this core, in order
+    for (int ct : cts) {
+      const ColTile& t = cv.col_tiles[static_cast<size_t>(ct)];
+      if (blocks.empty() || blocks.back() != t.block) blocks.push_back(t.block);
+      for (int64_t rt = 0; rt < cv.blocks[static_cast<size_t>(t.block)].row_tiles; ++rt) {
+        TileDesc td = make_tile(m_, lp.layer, cv, ct, rt, arch_);
+        const int idx = static_cast<int>(c.cp->tiles.size());
+        td.pe = idx / arch_.pe.crossbars;
+        td.crossbar = idx % arch_.pe.crossbars;
+        c.cp->tiles.push_back(std::move(td));
+        tiles.push_back({ct, rt, idx});
+      }
+    }
+    // Requant parameters of this core's channel slice.
+    const q::Layer& l = m_.layers[static_cast<size_t>(lp.layer)];
+    const q::QTensor& out = m_.tensors[static_cast<size_t>(lp.out)];
+    RequantDesc rq;
+    rq.kind = RequantDesc::Kind::kPerChannel;
+    rq.qmin = out.qmin();
+    rq.qmax = out.qmax();
+    rq.channels = static_cast<int32_t>(ms);
+    for (int64_t mo = m0; mo < m0 + ms; ++mo) {
+      rq.bias.push_back(l.conv.bias[static_cast<size_t>(mo)]);
+      rq.multiplier.push_back(l.conv.requant[static_cast<size_t>(mo)].multiplier);
+      rq.shift.push_back(l.conv.requant[static_cast<size_t>(mo)].shift);
+    }
+    c.cp->requant.push_back(rq);
+
+    // Direct mode: the im2col vector is already contiguous in the ring (1-row kernels over
+    // all channels), so mvm reads the ring and no copy is needed.
+    std::vector<bool> direct(cv.blocks.size(), false);
+    std::map<int, int64_t> staging_off;
+    int64_t staging = 0;
+    for (int b : blocks) {
+      const ConvBlock& bl = cv.blocks[static_cast<size_t>(b)];
+      direct[static_cast<size_t>(b)] = w.kh == 1 && bl.cin == w.C && (w.kw == 1 || w.dw == 1);
+      if (!direct[static_cast<size_t>(b)]) {
+        staging_off[b] = staging;
+        staging += bl.K;
+      }
+    }
+    const int64_t S = w.ring_slots(), RW = w.slot_bytes();
+    const int64_t tmp = recv_tmp_bytes(lp);
+    // Accumulators per row if they fit, else per pixel (requant inside the pixel loop).
+    bool per_pixel = false;
+    {
+      Alloc probe;
+      probe.add("ring", S * RW);
+      probe.add("staging", staging);
+      probe.add("acc", w.OW * ms * 4);
+      probe.add("out", 2 * w.OW * ms);
+      probe.add("recv_tmp", tmp);
+      per_pixel = probe.top > arch_.core.buffer_bytes;
+    }
+    if (lp.per_pixel_requant.size() != lp.cores.size()) lp.per_pixel_requant.assign(lp.cores.size(), false);
+    lp.per_pixel_requant[static_cast<size_t>(c.k)] = per_pixel;
+    const int64_t ring = a.add("ring", S * RW);
+    const int64_t stage = a.add("staging", staging);
+    const int64_t acc = a.add("acc", (per_pixel ? 1 : w.OW) * ms * 4);
+    const int64_t obuf = a.add("out", 2 * w.OW * ms);
+    c.recv_tmp = a.add("recv_tmp", tmp);
+    const bool pads = w.pt || w.pl || w.pb || w.pr;
+
+    Body body;
+    if (pads) body.prologue.push_back([=, &c] { c.e->fill(Emitter::at(0, ring), S * RW, 0); });
+    const int in_t = lp.inputs[0];
+    body.image = [=, &c, &lp] {
+      Emitter& e = *c.e;
+      int64_t pnext = 0;
+      const int64_t pend = w.H + w.pt + w.pb;
+      for (int64_t oy = 0; oy < w.OH; ++oy) {
+        const int64_t pmax = std::min(oy * w.sh + (w.kh - 1) * w.dh, pend - 1);
+        for (; pnext <= pmax; ++pnext) {
+          const int64_t y = pnext - w.pt;
+          const int64_t slot = ring + (pnext % S) * RW + w.pl * w.C;
+          if (y < 0 || y >= w.H) {
+            e.fill(Emitter::at(0, slot), w.W * w.C, 0);
+          } else if (w.row_needed(y)) {
+            fetch_row(c, in_t, y, slot);
+          }
+        }
+        const int64_t ob = obuf + (oy % 2) * w.OW * ms;
+        const bool loop = w.OW > 1;
+        const int rs = loop ? kRSrc : 0, ra = loop && !per_pixel ? kRAcc : 0;
+        if (loop) {
+          e.li(kRSrc, 0);
+          if (!per_pixel) e.li(kRAcc, 0);
+          if (per_pixel) e.li(kROut, 0);
+          e.li(kRCnt, 0);
+          e.li(kRLim, w.OW);
+        }
+        const size_t top = e.pc();
+        // im2col copies: runs of ky whose ring slots do not wrap.
+        const int64_t s0 = (oy * w.sh) % S;
+        for (int b : blocks) {
+          const ConvBlock& bl = cv.blocks[static_cast<size_t>(b)];
+          if (direct[static_cast<size_t>(b)]) continue;
+          const int64_t dst0 = stage + staging_off.at(b);
+          const bool merged = w.dw == 1 && bl.cin == w.C;
+          const int64_t seg = merged ? w.kw * w.C : bl.cin, n_in = merged ? 1 : w.kw;
+          const int64_t s_in = merged ? 0 : w.dw * w.C, d_in = merged ? 0 : bl.cin;
+          int64_t ky = 0;
+          while (ky < w.kh) {
+            const int64_t slot = (s0 + ky * w.dh) % S;
+            int64_t kend = ky + 1;
+            while (kend < w.kh && slot + (kend - ky) * w.dh < S) ++kend;
+            e.copy(Emitter::at(0, dst0 + ky * w.kw * bl.cin),
+                   Emitter::at(rs, ring + slot * RW + bl.c0), seg, n_in, s_in, d_in, kend - ky,
+                   w.dh * RW, w.kw * bl.cin);
+            ky = kend;
+          }
+        }
+        for (const TileRef& t : tiles) {
+          const ColTile& ct = cv.col_tiles[static_cast<size_t>(t.ct)];
+          const ConvBlock& bl = cv.blocks[static_cast<size_t>(ct.block)];
+          Addr src = direct[static_cast<size_t>(ct.block)]
+                         ? Emitter::at(rs, ring + s0 * RW + bl.c0 + t.rt * R)
+                         : Emitter::at(0, stage + staging_off.at(ct.block) + t.rt * R);
+          e.mvm(t.tile, Emitter::at(ra, acc + (ct.m0 - m0) * 4), src, t.rt > 0);
+        }
+        if (per_pixel) e.requant(Emitter::at(loop ? kROut : 0, ob), Emitter::at(0, acc), ms, 0);
+        if (loop) {
+          e.addi(kRSrc, kRSrc, w.sw * w.C);
+          if (!per_pixel) e.addi(kRAcc, kRAcc, ms * 4);
+          if (per_pixel) e.addi(kROut, kROut, ms);
+          e.addi(kRCnt, kRCnt, 1);
+          e.blt(kRCnt, kRLim, top);
+        }
+        if (!per_pixel) e.requant(Emitter::at(0, ob), Emitter::at(0, acc), w.OW * ms, 0);
+        emit_outputs(c, oy, ob);
+      }
+      (void)lp;
+    };
+    return body;
+  }
+
+  // --- window pools --------------------------------------------------------------------
+  Body plan_pool(Ctx& c, Alloc& a) {
+    const LayerPlan& lp = cm_.layers[static_cast<size_t>(c.pi)];
+    const q::Layer& l = m_.layers[static_cast<size_t>(lp.layer)];
+    const Window& w = lp.win;
+    const bool is_max = lp.kind == q::LayerKind::kMaxPool;
+    const q::QTensor& in = m_.tensors[static_cast<size_t>(lp.inputs[0])];
+    const q::QTensor& out = m_.tensors[static_cast<size_t>(lp.out)];
+    const int64_t S = w.ring_slots(), RW = w.slot_bytes(), C = w.C;
+    const int64_t ring = a.add("ring", S * RW);
+    const int64_t acc = is_max ? 0 : a.add("acc", w.OW * C * 4);
+    const int64_t obuf = a.add("out", 2 * w.OW * C);
+    const int64_t gather = w.sw > 1 ? a.add("gather", w.OW * C) : 0;
+    c.recv_tmp = a.add("recv_tmp", recv_tmp_bytes(lp));
+
+    // Average pools: one requant table per window count.
+    std::map<int64_t, int> qid_of_count;
+    auto qid = [&, C](int64_t count) {
+      auto it = qid_of_count.find(count);
+      if (it != qid_of_count.end()) return it->second;
+      RequantDesc rq;
+      rq.qmin = out.qmin();
+      rq.qmax = out.qmax();
+      rq.channels = static_cast<int32_t>(C);
+      rq.bias.assign(static_cast<size_t>(C), 0);
+      const auto& qm = l.pool.avg_multiplier[static_cast<size_t>(count)];
+      rq.multiplier.assign(static_cast<size_t>(C), qm.multiplier);
+      rq.shift.assign(static_cast<size_t>(C), qm.shift);
+      const int id = static_cast<int>(c.cp->requant.size());
+      c.cp->requant.push_back(rq);
+      qid_of_count[count] = id;
+      return id;
+    };
+    auto count_1d = [](int64_t o, int64_t s, int64_t p, int64_t k, int64_t d, int64_t lo,
+                       int64_t hi_excl) {
+      int64_t cnt = 0;
+      for (int64_t t = 0; t < k; ++t) {
+        const int64_t pos = o * s - p + t * d;
+        if (pos >= lo && pos < hi_excl) ++cnt;
+      }
+      return cnt;
+    };
+    // Precompute counts and request qids now (tables are part of the core, not the loop).
+    std::vector<std::vector<int>> qids(static_cast<size_t>(w.OH), std::vector<int>(static_cast<size_t>(w.OW), 0));
+    if (!is_max) {
+      const bool incl = l.pool.count_include_pad;
+      for (int64_t oy = 0; oy < w.OH; ++oy) {
+        for (int64_t ox = 0; ox < w.OW; ++ox) {
+          const int64_t cy = incl ? count_1d(oy, w.sh, w.pt, w.kh, w.dh, -w.pt, w.H + w.pb)
+                                  : count_1d(oy, w.sh, w.pt, w.kh, w.dh, 0, w.H);
+          const int64_t cx = incl ? count_1d(ox, w.sw, w.pl, w.kw, w.dw, -w.pl, w.W + w.pr)
+                                  : count_1d(ox, w.sw, w.pl, w.kw, w.dw, 0, w.W);
+          qids[static_cast<size_t>(oy)][static_cast<size_t>(ox)] = qid(cy * cx);
+        }
+      }
+    }
+    const bool uns = in.is_unsigned;
+    const int qmin_byte = in.qmin();
+    Body body;
+    const int in_t = lp.inputs[0];
+    body.image = [=, &c] {
+      Emitter& e = *c.e;
+      int64_t pnext = w.pt;  // pools never read padding rows
+      for (int64_t oy = 0; oy < w.OH; ++oy) {
+        const int64_t pmax = std::min(oy * w.sh + (w.kh - 1) * w.dh, w.pt + w.H - 1);
+        for (; pnext <= pmax; ++pnext) {
+          const int64_t y = pnext - w.pt;
+          if (w.row_needed(y)) fetch_row(c, in_t, y, ring + (pnext % S) * RW + w.pl * C);
+        }
+        const int64_t ob = obuf + (oy % 2) * w.OW * C;
+        if (is_max) {
+          e.fill(Emitter::at(0, ob), w.OW * C, qmin_byte);
+        } else {
+          e.fill(Emitter::at(0, acc), w.OW * C * 4, 0);
+        }
+        for (int64_t ky = 0; ky < w.kh; ++ky) {
+          const int64_t py = oy * w.sh + ky * w.dh;
+          if (py < w.pt || py >= w.pt + w.H) continue;
+          const int64_t slot = ring + (py % S) * RW;
+          for (int64_t kx = 0; kx < w.kw; ++kx) {
+            int64_t lo = 0, hi = 0;
+            w.valid_ox(kx, &lo, &hi);
+            const int64_t n = hi - lo;
+            if (n <= 0) continue;
+            int64_t src = slot + (lo * w.sw + kx * w.dw) * C;
+            if (w.sw > 1 && n > 1) {
+              e.copy(Emitter::at(0, gather), Emitter::at(0, src), C, n, w.sw * C, C, 1, 0, 0);
+              src = gather;
+            }
+            if (is_max) {
+              e.max(Emitter::at(0, ob + lo * C), Emitter::at(0, ob + lo * C), Emitter::at(0, src),
+                    n * C, uns);
+            } else {
+              e.sum32(Emitter::at(0, acc + lo * C * 4), Emitter::at(0, src), n * C, uns);
+            }
+          }
+        }
+        if (!is_max) {
+          int64_t ox = 0;
+          while (ox < w.OW) {
+            int64_t end = ox + 1;
+            const auto& row = qids[static_cast<size_t>(oy)];
+            while (end < w.OW && row[static_cast<size_t>(end)] == row[static_cast<size_t>(ox)]) ++end;
+            e.requant(Emitter::at(0, ob + ox * C), Emitter::at(0, acc + ox * C * 4), (end - ox) * C,
+                      row[static_cast<size_t>(ox)]);
+            ox = end;
+          }
+        }
+        emit_outputs(c, oy, ob);
+      }
+    };
+    return body;
+  }
+
+  Body plan_global_pool(Ctx& c, Alloc& a) {
+    const LayerPlan& lp = cm_.layers[static_cast<size_t>(c.pi)];
+    const q::Layer& l = m_.layers[static_cast<size_t>(lp.layer)];
+    const Window& w = lp.win;
+    const q::QTensor& in = m_.tensors[static_cast<size_t>(lp.inputs[0])];
+    const q::QTensor& out = m_.tensors[static_cast<size_t>(lp.out)];
+    const int64_t C = w.C;
+    const int64_t row = a.add("row", w.W * C);
+    const int64_t acc = a.add("acc", C * 4);
+    const int64_t obuf = a.add("out", C);
+    c.recv_tmp = a.add("recv_tmp", recv_tmp_bytes(lp));
+    RequantDesc rq;
+    rq.qmin = out.qmin();
+    rq.qmax = out.qmax();
+    rq.channels = static_cast<int32_t>(C);
+    rq.bias.assign(static_cast<size_t>(C), 0);
+    const auto& qm = l.pool.avg_multiplier[static_cast<size_t>(w.H * w.W)];
+    rq.multiplier.assign(static_cast<size_t>(C), qm.multiplier);
+    rq.shift.assign(static_cast<size_t>(C), qm.shift);
+    c.cp->requant.push_back(rq);
+    const bool uns = in.is_unsigned;
+    const int in_t = lp.inputs[0];
+    Body body;
+    body.image = [=, &c] {
+      Emitter& e = *c.e;
+      e.fill(Emitter::at(0, acc), C * 4, 0);
+      for (int64_t y = 0; y < w.H; ++y) {
+        fetch_row(c, in_t, y, row);
+        if (w.W == 1) {
+          e.sum32(Emitter::at(0, acc), Emitter::at(0, row), C, uns);
+          continue;
+        }
+        e.li(kRSrc, 0);
+        e.li(kRCnt, 0);
+        e.li(kRLim, w.W);
+        const size_t top = e.pc();
+        e.sum32(Emitter::at(0, acc), Emitter::at(kRSrc, row), C, uns);
+        e.addi(kRSrc, kRSrc, C);
+        e.addi(kRCnt, kRCnt, 1);
+        e.blt(kRCnt, kRLim, top);
+      }
+      e.requant(Emitter::at(0, obuf), Emitter::at(0, acc), C, 0);
+      emit_outputs(c, 0, obuf);
+    };
+    return body;
+  }
+
+  // --- row-wise vector layers: Add, Concat, Lut --------------------------------------
+  Body plan_rowwise(Ctx& c, Alloc& a) {
+    const LayerPlan& lp = cm_.layers[static_cast<size_t>(c.pi)];
+    const q::Layer& l = m_.layers[static_cast<size_t>(lp.layer)];
+    const PhysShape os = shape(lp.out);
+    const q::QTensor& out = m_.tensors[static_cast<size_t>(lp.out)];
+    std::map<int, int64_t> buf;
+    for (int t : lp.inputs) buf[t] = a.add(fmt::format("in_t{}", t), shape(t).row_bytes());
+    const int64_t obuf = a.add("out", 2 * os.row_bytes());
+    c.recv_tmp = a.add("recv_tmp", recv_tmp_bytes(lp));
+    int64_t lutbuf = 0;
+    std::vector<int> lids(l.inputs.size(), -1);
+    if (lp.kind == q::LayerKind::kAdd) {
+      RequantDesc rq;
+      rq.kind = RequantDesc::Kind::kAdd;
+      rq.qmin = out.qmin();
+      rq.qmax = out.qmax();
+      rq.mult_a = l.add.mult_a;
+      rq.mult_b = l.add.mult_b;
+      rq.add_shift = l.add.add_shift;
+      rq.a_unsigned = m_.tensors[static_cast<size_t>(l.inputs[0])].is_unsigned;
+      rq.b_unsigned = m_.tensors[static_cast<size_t>(l.inputs[1])].is_unsigned;
+      c.cp->requant.push_back(rq);
+    } else if (lp.kind == q::LayerKind::kLut) {
+      const q::QTensor& in = m_.tensors[static_cast<size_t>(l.inputs[0])];
+      if (l.lut.size() != (size_t{1} << in.bits)) fail(lp.layer, "LUT size must be 2^input bits");
+      c.cp->luts.push_back({in.is_unsigned, l.lut});
+    } else {
+      int64_t maxrow = 0;
+      for (size_t i = 0; i < l.inputs.size(); ++i) {
+        const q::QTensor& in = m_.tensors[static_cast<size_t>(l.inputs[i])];
+        const auto& t = l.lut_per_input[i];
+        if (t.size() != (size_t{1} << in.bits)) fail(lp.layer, "LUT size must be 2^input bits");
+        if (is_identity_lut(t, in.qmin())) continue;
+        lids[i] = static_cast<int>(c.cp->luts.size());
+        c.cp->luts.push_back({in.is_unsigned, t});
+        maxrow = std::max(maxrow, shape(phys(l.inputs[i])).row_bytes());
+      }
+      lutbuf = a.add("lut_tmp", maxrow);
+    }
+    std::vector<int> in_phys;
+    for (int t : l.inputs) in_phys.push_back(phys(t));
+    Body body;
+    body.image = [=, &c, &lp] {
+      Emitter& e = *c.e;
+      for (int64_t y = 0; y < os.H; ++y) {
+        for (int t : lp.inputs) fetch_row(c, t, y, buf.at(t));
+        const int64_t ob = obuf + (y % 2) * os.row_bytes();
+        if (lp.kind == q::LayerKind::kAdd) {
+          e.addq(Emitter::at(0, ob), Emitter::at(0, buf.at(in_phys[0])),
+                 Emitter::at(0, buf.at(in_phys[1])), os.row_bytes(), 0);
+        } else if (lp.kind == q::LayerKind::kLut) {
+          e.lut(Emitter::at(0, ob), Emitter::at(0, buf.at(in_phys[0])), os.row_bytes(), 0);
+        } else {
+          int64_t coff = 0;
+          for (size_t i = 0; i < in_phys.size(); ++i) {
+            const int64_t ci = shape(in_phys[i]).C;
+            int64_t src = buf.at(in_phys[i]);
+            if (lids[i] >= 0) {
+              e.lut(Emitter::at(0, lutbuf), Emitter::at(0, src), os.W * ci, lids[i]);
+              src = lutbuf;
+            }
+            if (ci == os.C) {
+              e.copy(Emitter::at(0, ob), Emitter::at(0, src), os.W * ci, 1, 0, 0, 1, 0, 0);
+            } else {
+              e.copy(Emitter::at(0, ob + coff), Emitter::at(0, src), ci, os.W, ci, os.C, 1, 0, 0);
+            }
+            coff += ci;
+          }
+        }
+        emit_outputs(c, y, ob);
+      }
+    };
+    return body;
+  }
+
+  void finish_edges() {
+    int64_t hb = 0;
+    for (const auto& [key, e0] : edges_) {
+      MessageEdge e = e0;
+      e.from_core = std::get<0>(key);
+      e.to_core = std::get<1>(key);
+      e.tensor = std::get<2>(key);
+      const int a = e.from_core < 0 ? arch_.memory.attach_core : e.from_core;
+      const int b = e.to_core < 0 ? arch_.memory.attach_core : e.to_core;
+      e.hops = hops_between(arch_, a, b);
+      hb += e.hops * e.bytes_per_image;
+      cm_.edges.push_back(e);
+    }
+    cm_.hop_bytes_per_image = hb;
+  }
+
+  const q::QModel& m_;
+  const ArchSpec& arch_;
+  const ArchDerived d_;
+  CompiledModel cm_;
+  std::vector<int> plan_of_tensor_;
+  std::map<int, TensorIO> global_of_tensor_;
+  std::map<int, bool> is_output_;
+  std::map<std::tuple<int, int, int>, MessageEdge> edges_;
+};
+
+}  // namespace
+
+CompiledModel compile_qmodel(const q::QModel& m, const ArchSpec& arch, const BackendOptions& opt) {
+  if (opt.mode == "throughput") {
+    throw InputError(m.name + ": mode throughput is not implemented yet (use latency)");
+  }
+  if (opt.mode != "latency") {
+    throw InputError(fmt::format("{}: unknown mode '{}' (expected latency or throughput)", m.name, opt.mode));
+  }
+  if (static_cast<int64_t>(arch.chip.mesh_rows) * arch.chip.mesh_cols < arch.chip.cores) {
+    throw InputError(arch.source_path + ": chip.cores exceeds mesh_rows * mesh_cols");
+  }
+  return Compiler(m, arch).run();
+}
+
+}  // namespace cimsim::backend

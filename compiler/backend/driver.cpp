@@ -1,0 +1,108 @@
+// compile(): the whole compiler pipeline and the atomic write of the program directory.
+#include "compiler/backend/driver.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "compiler/backend/backend.h"
+#include "compiler/frontend/onnx_loader.h"
+#include "compiler/frontend/passes.h"
+#include "compiler/quant/quantizer.h"
+#include "platform/spec/arch.h"
+#include "platform/spec/npy.h"
+#include "platform/spec/program_io.h"
+
+namespace cimsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+void write_text(const fs::path& p, const std::string& text) {
+  std::ofstream f(p, std::ios::binary);
+  f << text;
+  f.close();
+  if (!f) throw InputError(p.string() + ": cannot write file");
+}
+
+std::vector<ir::FloatTensor> load_calibration(const std::string& path, const ir::Graph& g) {
+  if (path.empty()) return {};
+  if (g.inputs.size() != 1) {
+    throw InputError(fmt::format("{}: calibration data is one tensor, the model has {} inputs",
+                                 path, g.inputs.size()));
+  }
+  NpyArray a = read_npy(path);
+  ir::FloatTensor t;
+  t.shape = a.shape;
+  t.data = std::move(a.data);
+  return {std::move(t)};
+}
+
+// Removes a directory tree, ignoring errors (cleanup paths).
+void remove_quietly(const fs::path& p) {
+  std::error_code ec;
+  fs::remove_all(p, ec);
+}
+
+}  // namespace
+
+void compile(const CompileOptions& opt, std::ostream& log) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (opt.out_dir.empty()) throw InputError("compile: no output directory given");
+  const ArchSpec arch = load_arch_spec(opt.arch_path);
+  ir::Graph g = frontend::load_onnx(opt.model_path);
+  frontend::simplify(g);
+  if (opt.dump_ir) log << frontend::dump_graph(g);
+  const std::vector<ir::FloatTensor> calib = load_calibration(opt.calibration_path, g);
+  const q::QModel qm = quant::quantize(g, arch.quantization, calib);
+  backend::BackendOptions bo;
+  bo.mode = opt.mode;
+  const backend::CompiledModel cm = backend::compile_qmodel(qm, arch, bo);
+
+  fs::path out = fs::path(opt.out_dir);
+  if (out.filename().empty()) out = out.parent_path();  // "dir/" -> "dir"
+  const fs::path tmp = out.parent_path() / (out.filename().string() + ".cimsim-tmp");
+  const fs::path old = out.parent_path() / (out.filename().string() + ".cimsim-old");
+  remove_quietly(tmp);
+  try {
+    std::error_code ec;
+    fs::create_directories(tmp, ec);
+    if (ec) throw InputError(fmt::format("{}: cannot create directory: {}", tmp.string(), ec.message()));
+    write_program_files(cm.program, tmp.string());
+    write_text(tmp / "cim-ir.yaml", backend::cim_ir_yaml(qm, arch, cm));
+    write_text(tmp / "schedule.yaml", backend::schedule_yaml(qm, cm));
+    fs::copy_file(opt.arch_path, tmp / "arch.yaml", fs::copy_options::overwrite_existing, ec);
+    if (ec) throw InputError(fmt::format("{}: cannot copy to the program directory: {}", opt.arch_path, ec.message()));
+    const double wall_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    write_text(tmp / "compile.json", backend::compile_json_text(qm, arch, cm, wall_s, true));
+    remove_quietly(old);
+    if (fs::exists(out)) {
+      fs::rename(out, old, ec);
+      if (ec) throw InputError(fmt::format("{}: cannot replace: {}", out.string(), ec.message()));
+    }
+    fs::rename(tmp, out, ec);
+    if (ec) {
+      std::error_code ec2;
+      if (fs::exists(old)) fs::rename(old, out, ec2);
+      throw InputError(fmt::format("{}: cannot create: {}", out.string(), ec.message()));
+    }
+    remove_quietly(old);
+  } catch (...) {
+    remove_quietly(tmp);
+    throw;
+  }
+  int64_t cores = 0, instrs = 0;
+  for (const CoreProgram& c : cm.program.cores) {
+    cores += c.code.empty() ? 0 : 1;
+    instrs += static_cast<int64_t>(c.code.size());
+  }
+  log << fmt::format("compiled {}: {} layers on {} of {} cores, {} of {} crossbars, {} instructions -> {}\n",
+                     qm.name, cm.layers.size(), cores, arch.chip.cores, cm.crossbars_used,
+                     cm.crossbars_available, instrs, out.string());
+}
+
+}  // namespace cimsim

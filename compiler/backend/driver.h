@@ -1,0 +1,30 @@
+// `cimsim compile`: ONNX model + arch spec -> program directory (DESIGN.md "Program directory").
+//
+// Contract
+//  - compile() loads the arch and the model, simplifies the graph (dumping it to `log` when
+//    dump_ir), reads the calibration .npy (one tensor with a leading batch dimension, for a
+//    single-input model; none: the quantizer's documented default), quantizes with the arch's
+//    `quantization` section, maps/places/emits (backend.h) and writes
+//      cim-ir.yaml, schedule.yaml, cores/core_NNN.s, program.bin, weights.bin, arch.yaml
+//      (byte copy of the arch file), compile.json.
+//  - Files are written into a temporary sibling directory that is renamed to out_dir at the
+//    very end: on any error nothing is left behind and an existing out_dir is untouched; it is
+//    replaced only on success.
+//  - Deterministic: the same inputs give byte-identical files, except "wall_s" in compile.json.
+//  - Bad input throws cimsim::InputError (the CLI prints it and exits 1).
+#pragma once
+
+#include <ostream>
+#include <string>
+
+namespace cimsim {
+
+struct CompileOptions {
+  std::string model_path, arch_path, out_dir, calibration_path;
+  std::string mode = "latency";
+  bool dump_ir = false;
+};
+
+void compile(const CompileOptions& opt, std::ostream& log);
+
+}  // namespace cimsim

@@ -1,0 +1,396 @@
+// Backend tests: tile counts, packing, FC weight order, capacity errors, message matching,
+// functional equivalence of compiled streams with a naive reference, determinism.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "compiler/backend/backend.h"
+#include "compiler/backend/program_check.h"
+#include "isa_exec.h"
+#include "platform/spec/program_io.h"
+#include "qmodel_util.h"
+
+namespace cimsim {
+namespace {
+
+using backend::BackendOptions;
+using backend::compile_qmodel;
+using testing::ConvSpec;
+using testing::ModelBuilder;
+using ::testing::HasSubstr;
+
+ArchSpec isaac_like() {
+  ArchSpec a = testing::test_arch(4, 4);
+  a.crossbar.rows = 128;
+  a.crossbar.cols = 128;
+  a.crossbar.cell_bits = 2;
+  a.crossbar.encoding = WeightEncoding::kOffset;
+  a.core.pes = 1;
+  a.pe.crossbars = 8;
+  a.pe.adcs = 8;
+  a.core.buffer_bytes = 1 << 20;
+  return a;
+}
+
+// Compiles, runs the functional executor on `batch` random images and compares every model
+// output with the naive reference.
+void expect_equivalent(const q::QModel& m, const ArchSpec& arch, int batch = 2, uint32_t seed = 7) {
+  backend::CompiledModel cm = compile_qmodel(m, arch, {});
+  std::mt19937 rng(seed);
+  std::vector<uint8_t> global;
+  std::vector<std::vector<std::vector<int32_t>>> ref(static_cast<size_t>(batch));
+  for (int n = 0; n < batch; ++n) {
+    std::vector<std::vector<int32_t>> ins;
+    for (size_t i = 0; i < m.inputs.size(); ++i) {
+      ins.push_back(testing::random_codes(m.tensors[static_cast<size_t>(m.inputs[i])], rng));
+      testing::put_input(global, cm.program.inputs[i], n, ins.back());
+    }
+    ref[static_cast<size_t>(n)] = testing::reference_codes(m, ins);
+  }
+  testing::ExecResult r = testing::execute(cm.program, arch.core.buffer_bytes, global, batch);
+  ASSERT_TRUE(r.ok) << r.error;
+  for (int n = 0; n < batch; ++n) {
+    for (size_t o = 0; o < m.outputs.size(); ++o) {
+      const auto got = testing::get_output(r.global, cm.program.outputs[o], n);
+      const auto& want = ref[static_cast<size_t>(n)][static_cast<size_t>(m.outputs[o])];
+      ASSERT_EQ(got, want) << "image " << n << " output " << o;
+    }
+  }
+}
+
+TEST(BackendMapping, TileCountsK300M70) {
+  // 128x128 crossbars, 2-bit cells, offset encoding, 8-bit weights: 4 cells per weight,
+  // 32 weight columns. K=300 -> ceil(300/128) = 3 row tiles; M=70 -> 32+32+6 = 3 col tiles.
+  ArchSpec a = isaac_like();
+  ModelBuilder b;
+  int x = b.input({300});
+  int y = b.fc(x, 70, true);
+  b.output(y);
+  backend::TensorMap tm = backend::resolve_tensors(b.m);
+  backend::ConvMap cm = backend::map_conv(b.m, 0, tm, a);
+  EXPECT_EQ(cm.row_tiles_max, 3);
+  ASSERT_EQ(cm.col_tiles.size(), 3u);
+  EXPECT_EQ(cm.col_tiles[0].cols, 32);
+  EXPECT_EQ(cm.col_tiles[1].cols, 32);
+  EXPECT_EQ(cm.col_tiles[2].cols, 6);
+  EXPECT_EQ(cm.crossbars, 9);
+  EXPECT_EQ(cm.col_tiles_per_core, 2);  // floor(8 crossbars / 3 row tiles)
+  // Tile (col tile 1, row tile 2): rows 256..299, output channels 32..63.
+  TileDesc t = backend::make_tile(b.m, 0, cm, 1, 2, a);
+  EXPECT_EQ(t.rows, 44);
+  EXPECT_EQ(t.cols, 32);
+  for (int r = 0; r < t.rows; r += 7) {
+    for (int c = 0; c < t.cols; c += 5) {
+      EXPECT_EQ(t.weights[static_cast<size_t>(r * 32 + c)],
+                b.m.layers[0].conv.weights[static_cast<size_t>((32 + c) * 300 + 256 + r)]);
+    }
+  }
+  backend::CompiledModel out = compile_qmodel(b.m, a, {});
+  EXPECT_EQ(out.layers[0].cores.size(), 2u);  // ceil(3 col tiles / 2 per core)
+  EXPECT_EQ(out.crossbars_used, 9);
+}
+
+TEST(BackendMapping, DifferentialEncodingHalvesColumns) {
+  ArchSpec a = isaac_like();
+  a.crossbar.encoding = WeightEncoding::kDifferential;  // 2 * ceil(7/2) = 8 cells -> 16 cols
+  ModelBuilder b;
+  int y = b.fc(b.input({100}), 40, true);
+  b.output(y);
+  backend::ConvMap cm = backend::map_conv(b.m, 0, backend::resolve_tensors(b.m), a);
+  EXPECT_EQ(cm.col_tiles.size(), 3u);  // 16 + 16 + 8
+  EXPECT_EQ(cm.row_tiles_max, 1);
+}
+
+TEST(BackendMapping, DepthwisePacksGroupsBlockDiagonally) {
+  ArchSpec a = isaac_like();
+  ModelBuilder b;
+  int x = b.input({32, 6, 6});
+  ConvSpec s;
+  s.M = 32;
+  s.kh = s.kw = 3;
+  s.pt = s.pl = s.pb = s.pr = 1;
+  s.group = 32;
+  int y = b.conv(x, s);
+  b.output(y);
+  backend::ConvMap cm = backend::map_conv(b.m, 0, backend::resolve_tensors(b.m), a);
+  // P = min(32 groups, 32 cols / 1, floor(128 rows / 9)) = 14 -> blocks of 14, 14, 4.
+  EXPECT_EQ(cm.P, 14);
+  ASSERT_EQ(cm.blocks.size(), 3u);
+  EXPECT_EQ(cm.blocks[2].groups, 4);
+  EXPECT_EQ(cm.crossbars, 3);
+  TileDesc t = backend::make_tile(b.m, 0, cm, 1, 0, a);  // block 1: channels 14..27
+  EXPECT_EQ(t.rows, 9 * 14);
+  EXPECT_EQ(t.cols, 14);
+  for (int r = 0; r < t.rows; ++r) {
+    const int tap = r / 14, ch = r % 14;
+    for (int c = 0; c < t.cols; ++c) {
+      const int8_t want = c == ch ? b.m.layers[0].conv.weights[static_cast<size_t>((14 + c) * 9 + tap)] : 0;
+      ASSERT_EQ(t.weights[static_cast<size_t>(r * t.cols + c)], want) << r << "," << c;
+    }
+  }
+  // 288 real weights x 4 cells over 3 crossbars of 128x128 cells.
+  EXPECT_NEAR(double(cm.used_cells) / (3.0 * 128 * 128), 288.0 * 4 / (3 * 128 * 128), 1e-12);
+  const std::string json = backend::compile_json_text(b.m, a, compile_qmodel(b.m, a, {}), 0, false);
+  EXPECT_THAT(json, HasSubstr("\"groups_per_block\": 14"));
+  expect_equivalent(b.m, a);
+}
+
+TEST(BackendMapping, FcAfterFlattenUsesChwWeightOrder) {
+  ArchSpec a = isaac_like();
+  ModelBuilder b;
+  int x = b.input({2, 3, 3});
+  int f = b.reshape(x, {18});
+  int y = b.fc(f, 4, false);
+  b.output(y);
+  backend::ConvMap cm = backend::map_conv(b.m, 1, backend::resolve_tensors(b.m), a);
+  EXPECT_EQ(cm.win.kh, 3);
+  EXPECT_EQ(cm.win.kw, 3);
+  EXPECT_EQ(cm.win.C, 2);
+  TileDesc t = backend::make_tile(b.m, 1, cm, 0, 0, a);
+  ASSERT_EQ(t.rows, 18);
+  const auto& w = b.m.layers[1].conv.weights;
+  for (int ky = 0; ky < 3; ++ky)
+    for (int kx = 0; kx < 3; ++kx)
+      for (int c = 0; c < 2; ++c)
+        for (int m = 0; m < 4; ++m) {
+          const int r = (ky * 3 + kx) * 2 + c;  // im2col: channels fastest
+          EXPECT_EQ(t.weights[static_cast<size_t>(r * 4 + m)], w[static_cast<size_t>(m * 18 + c * 9 + ky * 3 + kx)]);
+        }
+  expect_equivalent(b.m, a);
+}
+
+TEST(BackendErrors, BufferCapacity) {
+  ArchSpec a = isaac_like();
+  a.core.buffer_bytes = 4096;
+  ModelBuilder b;
+  int x = b.input({64, 8, 40});  // ring of (3-1)+1+1 = 4 slots x 42 x 64 bytes > 4 KB
+  ConvSpec s;
+  s.M = 8;
+  s.kh = s.kw = 3;
+  s.pt = s.pl = s.pb = s.pr = 1;
+  b.output(b.conv(x, s));
+  try {
+    compile_qmodel(b.m, a, {});
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("layer L0"));
+    EXPECT_THAT(e.what(), HasSubstr("bytes of local buffer"));
+    EXPECT_THAT(e.what(), HasSubstr("a core has 4096"));
+    EXPECT_THAT(e.what(), HasSubstr("spilling"));
+  }
+}
+
+TEST(BackendErrors, DoesNotFit) {
+  ArchSpec a = isaac_like();
+  a.chip.mesh_rows = 1;
+  a.chip.mesh_cols = 2;
+  a.chip.cores = 2;
+  ModelBuilder b;
+  int x = b.input({300});
+  int y = b.fc(x, 70, true);  // 2 cores
+  b.output(b.fc(y, 10, true));  // +1 core
+  try {
+    compile_qmodel(b.m, a, {});
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("model needs 3 cores (10 crossbars), chip has 2 cores (16 crossbars)"));
+    EXPECT_THAT(e.what(), HasSubstr("largest layers: L0"));
+  }
+}
+
+TEST(BackendErrors, KSplitNotSupported) {
+  ArchSpec a = isaac_like();  // 8 crossbars per core x 128 rows = 1024
+  ModelBuilder b;
+  b.output(b.fc(b.input({1100}), 8, true));
+  try {
+    compile_qmodel(b.m, a, {});
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("K=1100 needs 9 crossbars per column tile, a core has 8"));
+    EXPECT_THAT(e.what(), HasSubstr("K-splitting"));
+  }
+}
+
+TEST(BackendErrors, ThroughputModeNotImplemented) {
+  ModelBuilder b;
+  b.output(b.fc(b.input({10}), 4, true));
+  BackendOptions o;
+  o.mode = "throughput";
+  EXPECT_THROW(compile_qmodel(b.m, isaac_like(), o), InputError);
+}
+
+// A residual network touching every layer kind, on the tiny arch (32x32 crossbars, 8 weight
+// columns: convs split over several cores).
+q::QModel residual_model() {
+  ModelBuilder b(3, "residual");
+  int x = b.input({3, 9, 10}, false);
+  ConvSpec c1;
+  c1.M = 16;
+  c1.kh = c1.kw = 3;
+  c1.pt = c1.pl = c1.pb = c1.pr = 1;
+  int a = b.conv(x, c1);                       // 16x9x10, 27 rows, 2 col tiles
+  ConvSpec c2 = c1;
+  c2.relu = false;
+  int r = b.conv(a, c2);                       // 144 rows -> 5 row tiles: 1 col tile per core
+  int s = b.add(r, a, true);                   // residual
+  int p = b.maxpool(s, 3, 2, 1);               // 16x5x5
+  ConvSpec dw;
+  dw.M = 16;
+  dw.kh = dw.kw = 3;
+  dw.pt = dw.pl = dw.pb = dw.pr = 1;
+  dw.group = 16;
+  dw.sh = dw.sw = 2;
+  int d = b.conv(p, dw);                       // depthwise, 16x3x3
+  ConvSpec c3;
+  c3.M = 8;
+  c3.dh = c3.dw = 2;
+  c3.kh = c3.kw = 2;
+  c3.pt = c3.pl = 1;
+  int e = b.conv(p, c3);                       // dilated, 8x4x4
+  int ap = b.avgpool(e, 2, 1, 0, false);       // 8x3x3
+  int cat = b.concat({d, ap});                 // 24x3x3 (second input through a LUT)
+  int l = b.lut(cat);
+  int g = b.global_avgpool(cat);               // 24x1x1
+  int fl = b.reshape(l, {24 * 9});
+  int fc = b.fc(fl, 10, false);
+  int fc2 = b.fc(b.reshape(g, {24}), 6, false);
+  b.output(fc);
+  b.output(fc2);
+  b.output(p);
+  return b.m;
+}
+
+TEST(BackendSchedule, MessagesMatchOnMultiLayerModel) {
+  const q::QModel m = residual_model();
+  ArchSpec a = testing::test_arch(6, 6);
+  backend::CompiledModel cm = compile_qmodel(m, a, {});
+  for (int batch : {1, 3}) {
+    backend::CheckResult r = backend::check_program(cm.program, batch, a.core.buffer_bytes, a.memory.capacity_bytes);
+    EXPECT_TRUE(r.ok()) << (r.problems.empty() ? "" : r.problems.front());
+    EXPECT_GT(r.messages, 0);
+  }
+  // Remove one recv: its message is left over (or a length/deadlock problem appears).
+  Program broken = cm.program;
+  bool removed = false;
+  for (CoreProgram& c : broken.cores) {
+    for (size_t i = 0; i < c.code.size() && !removed; ++i) {
+      if (c.code[i].op == Op::kRecv) {
+        c.code[i].op = Op::kFill;  // same operands shape: D and a length
+        c.code[i].imm[1] = 0;
+        c.code[i].imm[2] = 0;
+        removed = true;
+      }
+    }
+  }
+  ASSERT_TRUE(removed);
+  EXPECT_FALSE(backend::check_program(broken, 1, a.core.buffer_bytes, 0).ok());
+}
+
+TEST(BackendSchedule, CheckerFindsCycleOfWaits) {
+  Program p;
+  p.cores.resize(2);
+  for (int c = 0; c < 2; ++c) {
+    Instruction r;
+    r.op = Op::kRecv;
+    r.imm = {4, 1 - c, 9, 0, 0, 0, 0, 0};
+    Instruction s;
+    s.op = Op::kSend;
+    s.imm = {4, 1 - c, 9, 0, 0, 0, 0, 0};
+    Instruction h;
+    h.op = Op::kHalt;
+    p.cores[static_cast<size_t>(c)].code = {r, s, h};
+  }
+  backend::CheckResult r = backend::check_program(p, 1, 64, 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.problems.front(), HasSubstr("cycle of waits"));
+}
+
+TEST(BackendEquivalence, ResidualModelMatchesReference) {
+  expect_equivalent(residual_model(), testing::test_arch(6, 6), 3);
+}
+
+TEST(BackendEquivalence, ConvVariants) {
+  ArchSpec a = testing::test_arch(4, 4);
+  struct Case {
+    ConvSpec s;
+    std::vector<int64_t> in;
+  };
+  std::vector<Case> cases;
+  ConvSpec s;
+  s.M = 5;
+  cases.push_back({s, {4, 5, 6}});                       // 1x1: direct mvm from the ring
+  s.kh = 3; s.kw = 1; s.sh = 2; s.pt = 2; s.pb = 1;
+  cases.push_back({s, {3, 7, 5}});                       // tall kernel, asymmetric pads
+  s = ConvSpec{};
+  s.M = 12; s.kh = s.kw = 3; s.sw = 2; s.dh = 2; s.pl = 1; s.pr = 2; s.relu = false;
+  cases.push_back({s, {5, 8, 9}});                       // dilated rows, wrap of the ring
+  s = ConvSpec{};
+  s.M = 6; s.kh = 1; s.kw = 3; s.dw = 2; s.group = 2;
+  cases.push_back({s, {4, 3, 8}});                       // grouped, dilated columns
+  s = ConvSpec{};
+  s.M = 20; s.kh = s.kw = 5; s.pt = s.pl = s.pb = s.pr = 2;
+  cases.push_back({s, {2, 6, 6}});                       // K=50: 2 row tiles, 3 col tiles
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(i);
+    ModelBuilder b(static_cast<uint32_t>(10 + i));
+    int x = b.input(cases[i].in, i % 2 == 0);
+    int y = b.conv(x, cases[i].s);
+    int z = b.conv(y, ConvSpec{});  // consumer of a possibly split producer
+    b.output(y);
+    b.output(z);
+    expect_equivalent(b.m, a);
+  }
+}
+
+TEST(BackendEquivalence, PerPixelAccumulatorsWhenRowDoesNotFit) {
+  ArchSpec a = testing::test_arch(4, 4);
+  a.core.buffer_bytes = 3000;  // ring 4 x 34 x 4 = 544; per-row acc would be 32*8*4 = 1024 ...
+  ModelBuilder b;
+  ConvSpec s;
+  s.M = 8;
+  s.kh = s.kw = 3;
+  s.pt = s.pl = s.pb = s.pr = 1;
+  b.output(b.conv(b.input({4, 4, 64}), s));
+  backend::CompiledModel cm = compile_qmodel(b.m, a, {});
+  a.core.buffer_bytes = 3000;
+  EXPECT_GE(cm.cores[static_cast<size_t>(cm.layers[0].cores[0])].peak_bytes, 1);
+  expect_equivalent(b.m, a);
+}
+
+TEST(BackendPlacement, SnakeWalkKeepsLayersAdjacent) {
+  ArchSpec a = testing::test_arch(3, 3);
+  ModelBuilder b;
+  int x = b.input({8});
+  for (int i = 0; i < 9; ++i) x = b.fc(x, 8, true);
+  b.output(x);
+  backend::CompiledModel cm = compile_qmodel(b.m, a, {});
+  EXPECT_EQ(cm.snake, (std::vector<int>{0, 1, 2, 5, 4, 3, 6, 7, 8}));
+  for (const backend::MessageEdge& e : cm.edges) {
+    if (e.from_core >= 0 && e.to_core >= 0) {
+      EXPECT_EQ(e.hops, 1);
+    }
+  }
+  // 8 messages of 8 bytes over one hop; input load 8 B from core 0 (0 hops); store from
+  // core 8 at (2,2) to the memory node 0: 4 hops x 8 bytes.
+  EXPECT_EQ(cm.hop_bytes_per_image, 8 * 8 + 4 * 8);
+}
+
+TEST(BackendDeterminism, SameInputsSameBytes) {
+  const q::QModel m = residual_model();
+  ArchSpec a = testing::test_arch(6, 6);
+  auto once = [&] {
+    backend::CompiledModel cm = compile_qmodel(m, a, {});
+    std::vector<uint8_t> w;
+    std::vector<uint8_t> p = encode_program(cm.program, &w);
+    std::string all(p.begin(), p.end());
+    all.append(w.begin(), w.end());
+    all += backend::cim_ir_yaml(m, a, cm) + backend::schedule_yaml(m, cm) +
+           backend::compile_json_text(m, a, cm, 0, false);
+    return all;
+  };
+  EXPECT_EQ(once(), once());
+}
+
+}  // namespace
+}  // namespace cimsim

@@ -111,11 +111,14 @@ const std::vector<OpInfo>& op_table() {
   return table;
 }
 
+// Indexed by opcode byte: decoders and validate() look ops up once per instruction.
 const OpInfo* find_op(Op op) {
-  for (const OpInfo& info : op_table()) {
-    if (info.op == op) return &info;
-  }
-  return nullptr;
+  static const std::array<const OpInfo*, 256> by_code = [] {
+    std::array<const OpInfo*, 256> a{};
+    for (const OpInfo& info : op_table()) a[static_cast<uint8_t>(info.op)] = &info;
+    return a;
+  }();
+  return by_code[static_cast<uint8_t>(op)];
 }
 
 uint8_t reg_field(const Instruction& in, int slot) {

@@ -86,7 +86,11 @@ std::string disassemble_core(const CoreProgram& core, int core_index,
       layer = core.code[i].layer;
       out += fmt::format(".layer {}", layer);
       if (static_cast<size_t>(layer) < layer_names.size()) {
-        out += fmt::format("  # {}", layer_names[layer]);
+        std::string name = layer_names[layer];
+        for (char& ch : name) {
+          if (ch == '\n' || ch == '\r') ch = ' ';  // a comment must stay on its line
+        }
+        out += fmt::format("  # {}", name);
       }
       out += '\n';
     }

@@ -154,6 +154,10 @@ TEST(Assembly, LayerDirectiveAndLayerNameComments) {
   EXPECT_EQ(c.code[2].layer, 0);
   EXPECT_EQ(c.code[2].imm[0], 2);
   EXPECT_EQ(disassemble_core(c, 2, {"input", "conv1"}), text);
+  // A name with a line break stays inside its comment.
+  std::string odd = disassemble_core(c, 2, {"in\nput", "conv1"});
+  EXPECT_NE(odd.find(".layer 0  # in put\n"), std::string::npos);
+  EXPECT_EQ(assemble_core(odd, "odd.s"), c);
 }
 
 TEST(Assembly, AcceptsFreeFormAndForwardLabels) {

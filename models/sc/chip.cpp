@@ -22,6 +22,9 @@ Chip::Chip(sc_core::sc_module_name name, const ArchSpec& arch, const Program& pr
     throw InputError(arch_.source_path + ": memory.attach_core is outside the mesh");
   // A runtime error stops the run with sc_stop(); the error itself is the message.
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  context_.on_core_halted = [this]() {
+    if (observer_ && finished()) observer_->on_finish(stats().end_ps);
+  };
   context_.ledger.resize(std::max<size_t>(1, program.layers.size()));
 
   std::vector<Mailbox*> boxes;
@@ -100,6 +103,7 @@ ChipStats Chip::stats() const {
   s.end_ps = timing_.to_ps(end);
   s.energy = context_.ledger;
   s.mvms = context_.mvms;
+  s.macs = context_.macs;
   s.adc_conversions = context_.adc_conversions;
   s.adc_saturations = context_.adc_saturations;
   s.flit_hops = noc_->flit_hops();

@@ -1,6 +1,10 @@
 // The whole chip as one SystemC module: cores (interpreters + local buffers), the mesh NoC
 // and global memory, wired with TLM-2.0 sockets (docs/models.md).
 //
+// Runtime errors start with "core C, pc P (INSTRUCTION): "; errors that are the simulator's
+// own fault (not the program's) start with "internal: ". When the last core halts with every
+// message received, the observer's on_finish(end_ps) is called.
+//
 // Contract: construct during elaboration (before sc_start), optionally set_batch(), write
 // inputs with memory().write(), run sc_start() (returns when no event remains: all cores
 // halted, deadlocked, or stopped by an error) or sc_start(limit), then read finished(),
@@ -41,6 +45,7 @@ struct ChipStats {
   std::vector<std::vector<uint64_t>> crossbar_busy_ps;  // [core][pe * crossbars + xbar]
   EnergyLedger energy;                      // dynamic energy by component and layer
   uint64_t mvms = 0, adc_conversions = 0, adc_saturations = 0, flit_hops = 0, memory_bytes = 0;
+  uint64_t macs = 0;  // additive: sum over executed mvms of tile rows x cols
 };
 
 struct BlockedCore {

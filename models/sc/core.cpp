@@ -52,6 +52,18 @@ Core::Core(sc_core::sc_module_name name, int index, const ArchSpec& arch, const 
   program_.code = program.code;
   program_.requant = program.requant;
   program_.luts = program.luts;
+  // Malformed tables fail only when an instruction uses them (validate() reports them earlier).
+  for (const RequantDesc& q : program_.requant) {
+    bool ok;
+    if (q.kind == RequantDesc::Kind::kAdd) {
+      ok = q.add_shift >= 0 && q.add_shift <= 62;
+    } else {
+      const size_t ch = static_cast<size_t>(std::max(0, q.channels));
+      ok = q.channels > 0 && q.bias.size() >= ch && q.multiplier.size() >= ch && q.shift.size() >= ch;
+      for (size_t c = 0; ok && c < ch; ++c) ok = q.shift[c] >= 0 && q.shift[c] <= 62;
+    }
+    requant_ok_.push_back(ok);
+  }
   const int pes = std::max(1, arch.core.pes);
   const int xbars = t_.crossbars_per_pe;
   units_.resize(static_cast<size_t>(kFirstCrossbarUnit + pes * xbars));
@@ -89,11 +101,7 @@ const Instruction* Core::current_instruction() const {
   return pc_ < program_.code.size() ? &program_.code[pc_] : nullptr;
 }
 
-void Core::fail(const std::string& what) const {
-  std::string text = pc_ < program_.code.size() ? instruction_text(program_.code[pc_]) : "end of stream";
-  throw SimError("core " + std::to_string(index_) + ", pc " + std::to_string(pc_) + " (" + text +
-                 "): " + what);
-}
+void Core::fail(const std::string& what) const { throw SimError(where() + what); }
 
 void Core::thread() {
   try {
@@ -106,10 +114,25 @@ void Core::thread() {
     }
     regs_[kBatchRegister] = context_->batch;
     interpret();
+  } catch (const SimError& e) {
+    stop_with(e.what());
+  } catch (const InputError& e) {
+    stop_with(where() + e.what());
+  } catch (const std::out_of_range& e) {  // the kernel's "input code outside activation_bits"
+    stop_with(where() + e.what());
   } catch (const std::exception& e) {
-    if (context_->error.empty()) context_->error = e.what();
-    sc_core::sc_stop();
+    stop_with("internal: " + where() + e.what());
   }
+}
+
+std::string Core::where() const {
+  std::string text = pc_ < program_.code.size() ? instruction_text(program_.code[pc_]) : "end of stream";
+  return "core " + std::to_string(index_) + ", pc " + std::to_string(pc_) + " (" + text + "): ";
+}
+
+void Core::stop_with(const std::string& message) {
+  if (context_->error.empty()) context_->error = message;
+  sc_core::sc_stop();
 }
 
 uint64_t Core::now_cycle() const {
@@ -316,6 +339,7 @@ void Core::interpret() {
   finish_cycle_ = finish;
   sync_to(finish);
   halted_ = true;
+  if (context_->on_core_halted) context_->on_core_halted();
 }
 
 void Core::exec_vector(const Instruction& in, uint64_t d) {
@@ -331,8 +355,8 @@ void Core::exec_vector(const Instruction& in, uint64_t d) {
     case Op::kCopy: {
       const int64_t seg = in.imm[0], n_in = in.imm[1], s_in = in.imm[2], d_in = in.imm[3],
                     n_out = in.imm[4], s_out = in.imm[5], d_out = in.imm[6];
+      if (seg < 0 || n_in < 0 || n_out < 0) fail("copy sizes must be >= 0");
       elements = seg * n_in * n_out;
-      if (elements < 0) fail("negative copy size");
       moved = 2 * elements;
       if (elements > 0) {
         int64_t s_lo = std::min<int64_t>(0, (n_in - 1) * s_in) + std::min<int64_t>(0, (n_out - 1) * s_out);
@@ -436,9 +460,9 @@ void Core::exec_vector(const Instruction& in, uint64_t d) {
       table_check(qid >= 0 && static_cast<size_t>(qid) < program_.requant.size(), "qid does not exist");
       const RequantDesc& q = program_.requant[static_cast<size_t>(qid)];
       const size_t ch = static_cast<size_t>(q.channels);
-      table_check(q.kind == RequantDesc::Kind::kPerChannel && q.channels > 0 &&
-                      q.bias.size() >= ch && q.multiplier.size() >= ch && q.shift.size() >= ch,
-                  "requant needs a per-channel parameter set with `channels` entries");
+      table_check(q.kind == RequantDesc::Kind::kPerChannel && requant_ok_[static_cast<size_t>(qid)],
+                  "requant needs a well-formed per-channel parameter set (channels > 0, "
+                  "`channels` entries each, shifts 0..62)");
       size_t c = 0;
       for (int64_t i = 0; i < len; ++i) {
         int64_t acc = static_cast<int64_t>(load_i32(b + src[0] + 4 * i)) + q.bias[c];
@@ -452,7 +476,8 @@ void Core::exec_vector(const Instruction& in, uint64_t d) {
       int32_t qid = in.imm[1];
       table_check(qid >= 0 && static_cast<size_t>(qid) < program_.requant.size(), "qid does not exist");
       const RequantDesc& q = program_.requant[static_cast<size_t>(qid)];
-      table_check(q.kind == RequantDesc::Kind::kAdd, "addq needs an add parameter set");
+      table_check(q.kind == RequantDesc::Kind::kAdd && requant_ok_[static_cast<size_t>(qid)],
+                  "addq needs a well-formed add parameter set (add_shift 0..62)");
       for (int64_t i = 0; i < len; ++i) {
         int32_t v = qmath::add_requantize(code_value(b[src[0] + i], q.a_unsigned), q.mult_a,
                                           code_value(b[src[1] + i], q.b_unsigned), q.mult_b, q.add_shift,
@@ -541,6 +566,7 @@ void Core::exec_mvm(const Instruction& in, uint64_t d) {
   retire(tr.unit, start, end);
   xbar_busy_[static_cast<size_t>(tr.xbar)] += end - start;
   context_->mvms += 1;
+  context_->macs += static_cast<uint64_t>(tr.rows) * static_cast<uint64_t>(tr.cols);
   context_->adc_conversions += static_cast<uint64_t>(st.adc_conversions);
   context_->adc_saturations += static_cast<uint64_t>(st.adc_saturations);
 

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,7 +37,8 @@ struct ChipContext {
   std::string error;
   int batch = 1;
   EnergyLedger ledger;
-  uint64_t mvms = 0, adc_conversions = 0, adc_saturations = 0;
+  uint64_t mvms = 0, macs = 0, adc_conversions = 0, adc_saturations = 0;
+  std::function<void()> on_core_halted;  // the chip checks whether the run is over
 };
 
 class Core : public sc_core::sc_module {
@@ -79,6 +81,8 @@ class Core : public sc_core::sc_module {
   void thread();
   void interpret();
   [[noreturn]] void fail(const std::string& what) const;
+  std::string where() const;  // "core C, pc P (TEXT): "
+  void stop_with(const std::string& message);
 
   int64_t address(const Addr& a, int64_t len) const;  // checked
   uint64_t dispatch(int unit);                         // returns dispatch cycle
@@ -118,6 +122,7 @@ class Core : public sc_core::sc_module {
   uint64_t synced_ = 0;      // SystemC time in cycles at the last sync
   std::vector<UnitState> units_;
   std::vector<TileRuntime> tiles_;
+  std::vector<bool> requant_ok_;  // per qid: the table is well formed
   std::vector<uint64_t> adc_free_;
   std::vector<uint64_t> block_written_;  // per 32-byte block: cycle the last write completes
   std::vector<uint64_t> block_read_;     // per block: latest start of an instruction reading it

@@ -68,6 +68,22 @@ TEST(Chip, RecvLengthMismatchIsAnError) {
       << sim.chip->error();
 }
 
+TEST(Chip, InputCodeOutsideActivationBitsIsAProgramFault) {
+  ArchSpec arch = small_arch();
+  arch.quantization.activation_bits = 4;
+  Program p = program_for(arch);
+  TileDesc t;
+  t.rows = 2;
+  t.cols = 1;
+  t.weights = {1, 1};
+  p.cores[0].tiles = {t};
+  p.cores[0].code = {fill(A(0), 2, 200), mvm(0, A(64), A(0), 0), halt()};
+  Sim sim(arch, p);
+  sim.run();
+  const std::string& e = sim.chip->error();
+  EXPECT_EQ(e.rfind("core 0, pc 1 (mvm t0, [r0+64], [r0+0], acc=0): ", 0), 0u) << e;
+}
+
 TEST(Chip, BadBranchTargetIsAnError) {
   std::string e = run_error({blt(0, 15, 99), halt()});
   EXPECT_NE(e.find("branch target 99"), std::string::npos) << e;
@@ -119,7 +135,13 @@ Program energy_program() {
 
 struct Recorder : Observer {
   std::vector<SimEvent> events;
+  int finishes = 0;
+  uint64_t end_ps = 0;
   void on_event(const SimEvent& e) override { events.push_back(e); }
+  void on_finish(uint64_t ps) override {
+    ++finishes;
+    end_ps = ps;
+  }
 };
 
 TEST(Chip, EnergyEqualsCountsTimesCosts) {
@@ -161,6 +183,9 @@ TEST(Chip, EnergyEqualsCountsTimesCosts) {
     layer1 += s.energy.get(static_cast<Component>(c), 1);
   EXPECT_NEAR(layer1, mvm_pj, 1e-9);
   EXPECT_EQ(s.mvms, 1u);
+  EXPECT_EQ(s.macs, 32u * 4u);
+  EXPECT_EQ(rec.finishes, 1);
+  EXPECT_EQ(rec.end_ps, s.end_ps);
   EXPECT_EQ(s.adc_conversions, static_cast<uint64_t>(ms.adc_conversions));
 
   // Observer: one event per instruction, and the events' energy adds up to the ledger.

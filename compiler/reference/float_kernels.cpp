@@ -117,6 +117,53 @@ const MicroFn micro_kernel = [] {
                                                                          : MicroFn(micro_generic);
 }();
 
+// One output row (M = 1, batch-1 fully connected layers): y[j] (+)= sum_k a[k] * B(k, j).
+// Row-major B streams rows with an axpy; transposed B ([N, K], torch Linear) takes dot
+// products over contiguous rows with 8-lane partial sums.
+inline __attribute__((always_inline)) void gemv_body(int64_t n0, int64_t n1, int64_t K, const float* a,
+                                                    int64_t csa, const float* B, int64_t rsb, int64_t csb,
+                                                    float* c, bool accumulate) {
+  if (csb == 1) {
+    if (!accumulate) std::fill(c + n0, c + n1, 0.0f);
+    for (int64_t k = 0; k < K; ++k) {
+      const float av = a[k * csa];
+      const float* brow = B + k * rsb;
+      for (int64_t j = n0; j < n1; ++j) c[j] += av * brow[j];
+    }
+    return;
+  }
+  for (int64_t j = n0; j < n1; ++j) {
+    const float* bcol = B + j * csb;  // rsb == 1: contiguous over k
+    v8f acc = {};
+    int64_t k = 0;
+    if (csa == 1)
+      for (; k + 8 <= K; k += 8)
+        acc += *reinterpret_cast<const v8f*>(a + k) * *reinterpret_cast<const v8f*>(bcol + k);
+    float s = 0.0f;
+    for (int i = 0; i < 8; ++i) s += acc[i];
+    for (; k < K; ++k) s += a[k * csa] * bcol[k];
+    c[j] = accumulate ? c[j] + s : s;
+  }
+}
+
+__attribute__((target("avx2,fma"))) void gemv_avx2(int64_t n0, int64_t n1, int64_t K, const float* a, int64_t csa,
+                                                   const float* B, int64_t rsb, int64_t csb, float* c, bool acc) {
+  gemv_body(n0, n1, K, a, csa, B, rsb, csb, c, acc);
+}
+
+void gemv_generic(int64_t n0, int64_t n1, int64_t K, const float* a, int64_t csa, const float* B, int64_t rsb,
+                  int64_t csb, float* c, bool acc) {
+  gemv_body(n0, n1, K, a, csa, B, rsb, csb, c, acc);
+}
+
+using GemvFn = void (*)(int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t, int64_t, float*,
+                        bool);
+const GemvFn gemv_kernel = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? GemvFn(gemv_avx2)
+                                                                         : GemvFn(gemv_generic);
+}();
+
 // Single-threaded strided SGEMM over columns [n0, n1).
 void sgemm_range(int64_t M, int64_t n0, int64_t n1, int64_t K, const float* A, int64_t rsa,
                  int64_t csa, const float* B, int64_t rsb, int64_t csb, float* C, int64_t ldc,
@@ -154,6 +201,17 @@ void sgemm_strided(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsa,
     return;
   }
   int threads = g_threads.load();
+  if (M == 1 && (csb == 1 || rsb == 1)) {
+    if (threads > 1 && N * K >= (int64_t{1} << 21) && N >= 64) {
+      const int64_t half = N / 2;
+      std::thread other(gemv_kernel, half, N, K, A, csa, B, rsb, csb, C, accumulate);
+      gemv_kernel(0, half, K, A, csa, B, rsb, csb, C, accumulate);
+      other.join();
+    } else {
+      gemv_kernel(0, N, K, A, csa, B, rsb, csb, C, accumulate);
+    }
+    return;
+  }
   if (threads > 1 && M * N * K >= (int64_t{1} << 21) && N >= 2 * kNR) {
     std::vector<std::thread> pool;
     int64_t chunk = ((N + threads - 1) / threads + kNR - 1) / kNR * kNR;

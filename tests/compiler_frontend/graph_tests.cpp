@@ -406,7 +406,7 @@ TEST(FrontendGraph, IdentityDropoutRemovedAndDumpReadable) {
 TEST(FrontendKernels, SgemmMatchesNaiveOnRaggedSizesAndThreads) {
   for (int threads : {1, 2}) {
     reference::set_float_threads(threads);
-    for (auto [M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1}, {7, 33, 5}, {70, 300, 259}, {13, 1000, 600}}) {
+    for (auto [M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1}, {7, 33, 5}, {70, 300, 259}, {13, 1000, 600}, {1, 300, 259}, {1, 4096, 1030}}) {
       auto A = rand_vec(M * K, 70), B = rand_vec(K * N, 71);
       std::vector<float> C(M * N, 3.0f), want(M * N);
       for (int64_t i = 0; i < M; ++i)
@@ -419,6 +419,25 @@ TEST(FrontendKernels, SgemmMatchesNaiveOnRaggedSizesAndThreads) {
       expect_close(C, want, 1e-4);
     }
   }
+  reference::set_float_threads(2);
+}
+
+// Batch-1 fully connected layer with torch's [N, K] weight (transB): the GEMV path.
+TEST(FrontendKernels, GemmTransBSingleRowMatchesNaive) {
+  for (int threads : {1, 2})
+    for (auto [N, K] : {std::pair<int64_t, int64_t>{5, 3}, {1000, 37}, {2048, 1031}}) {
+      reference::set_float_threads(threads);
+      ir::FloatTensor a{{1, K}, rand_vec(K, 80)}, w{{N, K}, rand_vec(N * K, 81)}, c{{N}, rand_vec(N, 82)}, y;
+      y.shape = {1, N};
+      reference::gemm(a, w, &c, 1.5f, 0.5f, false, true, y);
+      std::vector<float> want(N);
+      for (int64_t j = 0; j < N; ++j) {
+        double s = 0;
+        for (int64_t k = 0; k < K; ++k) s += static_cast<double>(a.data[k]) * w.data[j * K + k];
+        want[j] = static_cast<float>(1.5 * s + 0.5 * c.data[j]);
+      }
+      expect_close(y.data, want);
+    }
   reference::set_float_threads(2);
 }
 

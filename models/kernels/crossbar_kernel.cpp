@@ -81,7 +81,6 @@ struct ProgrammedTile::Impl {
   std::vector<int64_t> u_coef;         // per weight column
   std::vector<int64_t> weight_sum;     // per weight column: sum_r W[r][c]
 
-  std::vector<int8_t> weights;         // row-major copy, for the exact path
   std::vector<int16_t> weights_t;      // exact path: column-major [c][r]
   std::vector<uint8_t> levels;         // stored integer levels [r][p] (flip, stuck-at applied)
   int words = 0;                       // uint64 words per row bit-plane
@@ -112,9 +111,9 @@ struct ProgrammedTile::Impl {
   void accumulate(int p, int k, double decoded) {
     const int c = p / cells;
     if (adc.integer_decode())
-      acc_int[c] += (signed_weight[p] << (k * dac_bits)) * static_cast<int64_t>(decoded);
+      acc_int[c] += (signed_weight[p] * (int64_t{1} << (k * dac_bits))) * static_cast<int64_t>(decoded);
     else
-      acc_real[c] += static_cast<double>(signed_weight[p] << (k * dac_bits)) * decoded;
+      acc_real[c] += static_cast<double>(signed_weight[p] * (int64_t{1} << (k * dac_bits))) * decoded;
   }
 };
 
@@ -131,7 +130,8 @@ void ProgrammedTile::Impl::program(const ArchSpec& arch, const TileDesc& tile,
   level_max = (1 << cell_bits) - 1;
   rows = tile.rows;
   cols = tile.cols;
-  check_tile(rows >= 1 && rows <= arch.crossbar.rows, tile,
+  // 2^16 rows keep every column sum and exact dot product of 8-bit codes inside int32.
+  check_tile(rows >= 1 && rows <= arch.crossbar.rows && rows <= 65536, tile,
              "rows " + std::to_string(rows) + " must be in 1.." +
                  std::to_string(arch.crossbar.rows));
   check_tile(cols >= 1 && int64_t{cols} * cells <= arch.crossbar.cols, tile,
@@ -150,7 +150,6 @@ void ProgrammedTile::Impl::program(const ArchSpec& arch, const TileDesc& tile,
   input_unsigned = tile.input_unsigned;
   input_offset = input_unsigned ? 0 : int64_t{1} << (act_bits - 1);
   adc = kernels::AdcModel::from_arch(arch, rows, tile.adc_full_scale);
-  weights = tile.weights;
 
   // Cell levels before non-idealities, and the weight flip.
   levels.assign(static_cast<size_t>(rows) * phys, 0);
@@ -345,7 +344,7 @@ void ProgrammedTile::Impl::bitplane_columns(int64_t* sat) {
             column = max_code;
             ++saturations;
           }
-          acc += (weight << (k * dac_bits)) * column;
+          acc += weight * (int64_t{1} << (k * dac_bits)) * column;
         } else {
           accumulate(p, k, adc.convert(static_cast<double>(column), &saturations));
         }

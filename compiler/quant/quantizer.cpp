@@ -125,13 +125,14 @@ class Builder {
   }
 
   // ----- layers -----
-  q::Layer& add_layer(const ir::Node& n, q::LayerKind kind, std::vector<int> inputs) {
+  // Appends a layer and returns its index (references into m_.layers do not survive appends).
+  int add_layer(const ir::Node& n, q::LayerKind kind, std::vector<int> inputs) {
     q::Layer L;
     L.name = n.name;
     L.kind = kind;
     L.inputs = std::move(inputs);
     m_.layers.push_back(std::move(L));
-    return m_.layers.back();
+    return static_cast<int>(m_.layers.size()) - 1;
   }
 
   // If the single consumer of `n`'s output is a Relu or a Clip whose bounds the output code
@@ -237,8 +238,8 @@ class Builder {
     if (m_.tensors[x].shape.size() != 3 || W.shape.size() != 4)
       fail(n, "only 2-D convolutions on {C,H,W} tensors are supported in the quantized path");
     const ir::WindowParams w = ir::window_params(n);
-    q::Layer& L = add_layer(n, q::LayerKind::kConv, {x});
-    q::ConvParams& p = L.conv;
+    const int li = add_layer(n, q::LayerKind::kConv, {x});
+    q::ConvParams& p = m_.layers[li].conv;
     p.out_channels = W.shape[0];
     p.in_channels = m_.tensors[x].shape[0];
     p.kernel_h = w.kernel_h;
@@ -263,7 +264,6 @@ class Builder {
       if (B.numel() != M) fail(n, "bias has " + std::to_string(B.numel()) + " elements, expected " + std::to_string(M));
       bias = B.data;
     }
-    const int li = static_cast<int>(m_.layers.size()) - 1;
     const int out = output_with_activation(n, m_.layers[li]);
     m_.layers[li].output = out;
     finish_conv(n, m_.layers[li], bias);
@@ -293,13 +293,12 @@ class Builder {
         fail(n, "C must have one element or one per output feature (" + std::to_string(N) + ")");
       for (int64_t o = 0; o < N; ++o) bias[o] = beta * C.data[C.numel() == 1 ? 0 : o];
     }
-    q::Layer& L = add_layer(n, q::LayerKind::kConv, {x});
-    q::ConvParams& p = L.conv;
+    const int li = add_layer(n, q::LayerKind::kConv, {x});
+    q::ConvParams& p = m_.layers[li].conv;
     p.is_fc = true;
     p.in_channels = K;
     p.out_channels = N;
     quantize_weights(n, w, N, K, n.inputs[1], alpha, p);
-    const int li = static_cast<int>(m_.layers.size()) - 1;
     const int out = output_with_activation(n, m_.layers[li]);
     m_.layers[li].output = out;
     if (m_.tensors[out].numel() != N) fail(n, "output shape does not have " + std::to_string(N) + " features");
@@ -310,11 +309,10 @@ class Builder {
   // Mul/Add/Sub/Div by a per-channel constant).
   void lower_channel_affine(const ir::Node& n, int x, const std::vector<float>& a, const std::vector<float>& b) {
     const int64_t C = static_cast<int64_t>(a.size());
-    q::Layer& L = add_layer(n, q::LayerKind::kConv, {x});
-    q::ConvParams& p = L.conv;
+    const int li = add_layer(n, q::LayerKind::kConv, {x});
+    q::ConvParams& p = m_.layers[li].conv;
     p.in_channels = p.out_channels = p.group = C;
     quantize_weights(n, a, C, 1, -1, 1.0f, p);
-    const int li = static_cast<int>(m_.layers.size()) - 1;
     const int out = output_with_activation(n, m_.layers[li]);
     m_.layers[li].output = out;
     finish_conv(n, m_.layers[li], b);
@@ -344,16 +342,14 @@ class Builder {
       fx[i] = f(static_cast<double>(qmath::dequantize_value(in.qmin() + i, in.scale)));
       if (!std::isnan(fx[i])) lo = std::min(lo, fx[i]);
     }
-    q::Layer& L = add_layer(n, q::LayerKind::kLut, {x});
-    const int li = static_cast<int>(m_.layers.size()) - 1;
+    const int li = add_layer(n, q::LayerKind::kLut, {x});
     const int out = new_tensor(n.outputs[0], lo >= 0.0, &n);
-    q::Layer& Lr = m_.layers[li];
-    (void)L;
-    Lr.output = out;
+    q::Layer& L = m_.layers[li];
+    L.output = out;
     const q::QTensor& o = m_.tensors[out];
-    Lr.lut.resize(levels);
+    L.lut.resize(levels);
     for (int32_t i = 0; i < levels; ++i)
-      Lr.lut[i] = qmath::quantize_value(static_cast<float>(fx[i]), o.scale, o.qmin(), o.qmax());
+      L.lut[i] = qmath::quantize_value(static_cast<float>(fx[i]), o.scale, o.qmin(), o.qmax());
   }
 
   void lower_binary(const ir::Node& n) {
@@ -365,9 +361,7 @@ class Builder {
       const int ta = input_tensor(n, a), tb = input_tensor(n, b);
       if (m_.tensors[ta].shape != m_.tensors[tb].shape || g_.values[a].shape != g_.values[b].shape)
         fail(n, "broadcasting " + n.op_type + " of two tensors is not supported in the quantized path");
-      q::Layer& L = add_layer(n, q::LayerKind::kAdd, {ta, tb});
-      const int li = static_cast<int>(m_.layers.size()) - 1;
-      (void)L;
+      const int li = add_layer(n, q::LayerKind::kAdd, {ta, tb});
       const int out = output_with_activation(n, m_.layers[li]);
       m_.layers[li].output = out;
       m_.layers[li].add = add_params(m_.tensors[ta].scale, m_.tensors[tb].scale, m_.tensors[out].scale,
@@ -468,9 +462,7 @@ class Builder {
     const bool is_max = n.kind == ir::OpKind::kMaxPool;
     if (is_max && n.outputs.size() > 1 && n.outputs[1] >= 0 && !g_.consumers(n.outputs[1]).empty())
       fail(n, "MaxPool indices output is not supported");
-    q::Layer& L = add_layer(n, is_max ? q::LayerKind::kMaxPool : q::LayerKind::kAvgPool, {x});
-    const int li = static_cast<int>(m_.layers.size()) - 1;
-    (void)L;
+    const int li = add_layer(n, is_max ? q::LayerKind::kMaxPool : q::LayerKind::kAvgPool, {x});
     const int out = is_max ? alias_tensor(n.outputs[0], x) : new_tensor(n.outputs[0], in.is_unsigned, &n);
     m_.layers[li].output = out;
     if (!is_max) {
@@ -495,8 +487,7 @@ class Builder {
       ins.push_back(input_tensor(n, v));
       all_unsigned = all_unsigned && m_.tensors[ins.back()].is_unsigned;
     }
-    add_layer(n, q::LayerKind::kConcat, ins);
-    const int li = static_cast<int>(m_.layers.size()) - 1;
+    const int li = add_layer(n, q::LayerKind::kConcat, ins);
     const int out = new_tensor(n.outputs[0], all_unsigned, &n);
     m_.layers[li].output = out;
     const q::QTensor& o = m_.tensors[out];
@@ -530,8 +521,7 @@ class Builder {
       }
     }
     if (g_.values[n.outputs[0]].numel() != g_.values[n.inputs[0]].numel()) fail(n, "reshape changes the element count");
-    add_layer(n, q::LayerKind::kReshape, {x});
-    const int li = static_cast<int>(m_.layers.size()) - 1;
+    const int li = add_layer(n, q::LayerKind::kReshape, {x});
     m_.layers[li].output = alias_tensor(n.outputs[0], x);
   }
 

@@ -162,6 +162,13 @@ int32_t lut_lookup(const std::vector<int32_t>& lut, const q::QTensor& in, int32_
   return lut[i];
 }
 
+void check_range(const q::QModel& m, const Codes& c, const q::QTensor& t, const std::string& what) {
+  for (int32_t v : c)
+    if (v < t.qmin() || v > t.qmax())
+      fail(m, what + ": code " + std::to_string(v) + " outside [" + std::to_string(t.qmin()) + ", " +
+                  std::to_string(t.qmax()) + "] of tensor '" + t.name + "'");
+}
+
 void check_layer(const q::QModel& m, const q::Layer& L, const std::vector<bool>& ready) {
   for (int t : L.inputs)
     if (t < 0 || t >= static_cast<int>(m.tensors.size()) || !ready[t])
@@ -169,6 +176,8 @@ void check_layer(const q::QModel& m, const q::Layer& L, const std::vector<bool>&
   if (L.output < 0 || L.output >= static_cast<int>(m.tensors.size()))
     fail(m, "layer " + L.name + " writes an unknown tensor");
   if (L.inputs.empty()) fail(m, "layer " + L.name + " has no input");
+  for (int t : L.inputs)
+    if (m.tensors[t].bits < 2 || m.tensors[t].bits > 15) fail(m, "layer " + L.name + ": activation bits must be 2..15");
   if (L.kind == q::LayerKind::kConv) {
     const q::ConvParams& p = L.conv;
     const int64_t k = p.group > 0 ? p.in_channels / p.group * p.kernel_h * p.kernel_w : 0;
@@ -194,6 +203,7 @@ std::vector<std::vector<int32_t>> run_integer_codes(const q::QModel& m, const st
                   std::to_string(input_codes.size()));
     t[id].assign(input_codes.begin() + offset, input_codes.begin() + offset + n);
     offset += n;
+    check_range(m, t[id], m.tensors[id], "input codes");
     ready[id] = true;
   }
   if (offset != input_codes.size())
@@ -236,6 +246,9 @@ std::vector<std::vector<int32_t>> run_integer_codes(const q::QModel& m, const st
     if (static_cast<int64_t>(y.size()) != out.numel())
       fail(m, "layer " + L.name + " produced " + std::to_string(y.size()) + " codes for a tensor of " +
                   std::to_string(out.numel()));
+    // Tables and reshapes copy codes: a model whose tables or tensor ranges disagree is
+    // caught here, which also keeps the int16 fast path of the next conv exact.
+    check_range(m, y, out, "layer " + L.name);
     t[L.output] = std::move(y);
     ready[L.output] = true;
   }

@@ -108,6 +108,10 @@ TEST(QuantErrors, RunIntegerRejectsWrongInputSize) {
   const q::QModel m = quant::quantize(b.finish({r}), QuantSpec{}, {});
   EXPECT_THROW(reference::run_integer(m, {ir::FloatTensor{{1, 17}, std::vector<float>(17)}}), InputError);
   EXPECT_THROW(reference::run_integer(m, {}), InputError);
+  EXPECT_THROW(reference::run_integer_codes(m, std::vector<int32_t>(17)), InputError);
+  std::vector<int32_t> codes(18, 0);
+  codes[5] = 300;  // outside the signed 8-bit input range
+  EXPECT_THROW(reference::run_integer_codes(m, codes), InputError);
 }
 
 }  // namespace

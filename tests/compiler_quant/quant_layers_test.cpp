@@ -130,6 +130,61 @@ TEST(QuantLayers, ConvWithFusedReluIsUnsignedAndExact) {
   for (int32_t v : codes[L.output]) ASSERT_GE(v, 0);
 }
 
+TEST(QuantLayers, FusedClipZeroToSixPutsSixAtTheTopCode) {
+  GraphBuilder b;
+  const int x = b.input("x", {1, 2, 4, 4});
+  const int c = b.node("Conv", "conv", {x, b.constant("w", {3, 2, 1, 1}, {4, -3, 2, 5, -6, 1})}, {{"kernel_shape", ints({1, 1})}});
+  const int r6 = b.node("Clip", "relu6", {c}, {{"min", f1(0.0f)}, {"max", f1(6.0f)}});
+  const int c2 = b.node("Conv", "conv2", {r6, b.constant("w2", {3, 3, 1, 1}, randn(9, 81))}, {{"kernel_shape", ints({1, 1})}});
+  const int cl = b.node("Clip", "clip_pm1", {c2}, {{"min", f1(-1.0f)}, {"max", f1(1.0f)}});
+  ir::Graph g = b.finish({cl});
+  const ir::FloatTensor t{{1, 2, 4, 4}, randn(32, 80)};
+  const q::QModel m = quant::quantize(g, spec8(), {t});
+  ASSERT_EQ(m.layers.size(), 3u);
+  EXPECT_EQ(m.layers[0].fused, std::vector<std::string>{"relu6"});
+  const q::QTensor& o = m.tensors[m.layers[0].output];
+  EXPECT_TRUE(o.is_unsigned);
+  EXPECT_FLOAT_EQ(o.scale, 6.0f / 255.0f);
+  // Clip(-1, 1) cannot be expressed by a code range: it stays a table.
+  EXPECT_TRUE(m.layers[1].fused.empty());
+  EXPECT_EQ(m.layers[2].kind, q::LayerKind::kLut);
+  const auto codes = reference::run_integer_codes(m, quantize_all(t.data, m.tensors[m.inputs[0]]));
+  const std::vector<float> f = reference::run_float(g, {t})[0].data;
+  int saturated = 0;
+  for (int32_t v : codes[m.layers[0].output]) saturated += v == 255;
+  EXPECT_GT(saturated, 0);  // weights up to 6 on unit-variance inputs exceed 6 somewhere
+  EXPECT_LT(testq::rel_l2(reference::run_integer(m, {t})[0].data, f), 0.03);
+}
+
+TEST(QuantLayers, ReluIsNotFusedWhenTheConvOutputHasOtherReaders) {
+  GraphBuilder b;
+  const int x = b.input("x", {1, 2, 3, 3});
+  const int c = b.node("Conv", "conv", {x, b.constant("w", {2, 2, 1, 1}, {1, 2, 3, 4})}, {{"kernel_shape", ints({1, 1})}});
+  const int r = b.node("Relu", "relu", {c});
+  const int a = b.node("Add", "add", {c, r});
+  ir::Graph g = b.finish({a});
+  const q::QModel m = quant::quantize(g, spec8(), {});
+  ASSERT_EQ(m.layers.size(), 3u);
+  EXPECT_TRUE(m.layers[0].fused.empty());
+  EXPECT_FALSE(m.tensors[m.layers[0].output].is_unsigned);
+  EXPECT_EQ(m.layers[1].kind, q::LayerKind::kLut);
+  EXPECT_TRUE(m.tensors[m.layers[1].output].is_unsigned);
+  EXPECT_EQ(m.layers[2].kind, q::LayerKind::kAdd);
+}
+
+TEST(QuantLayers, ConstantMinusTensorPerChannelNegatesTheWeights) {
+  GraphBuilder b;
+  const int x = b.input("x", {1, 2, 2, 2});
+  const int s = b.node("Sub", "rsub", {b.constant("c", {1, 2, 1, 1}, {1.0f, -2.0f}), x});
+  ir::Graph g = b.finish({s});
+  const ir::FloatTensor t{{1, 2, 2, 2}, randn(8, 90)};
+  const q::QModel m = quant::quantize(g, spec8(), {t});
+  ASSERT_EQ(m.layers.size(), 1u);
+  EXPECT_EQ(m.layers[0].conv.group, 2);
+  EXPECT_EQ(m.layers[0].conv.weights, (std::vector<int8_t>{-127, -127}));
+  EXPECT_LT(testq::rel_l2(reference::run_integer(m, {t})[0].data, reference::run_float(g, {t})[0].data), 0.02);
+}
+
 TEST(QuantLayers, DilatedConvWithoutActivationIsSigned) {
   GraphBuilder b;
   const int x = b.input("x", {1, 3, 10, 10});
@@ -262,6 +317,12 @@ TEST(QuantLayers, PoolsFollowTheirDefinitions) {
     EXPECT_EQ(mi.scale, mo.scale);
     EXPECT_TRUE(mo.is_unsigned);
     EXPECT_EQ(mo.shape, (std::vector<int64_t>{2, 4, 4}));
+    for (const q::QTensor& qt : m.tensors) {
+      // relu -> pools stay unsigned
+      if (qt.name != "x") {
+        EXPECT_TRUE(qt.is_unsigned) << qt.name;
+      }
+    }
     const auto codes = reference::run_integer_codes(m, quantize_all(xs, m.tensors[m.inputs[0]]));
     const std::vector<int32_t>& rin = codes[M.inputs[0]];
     for (int64_t c = 0; c < 2; ++c)

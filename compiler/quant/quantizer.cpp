@@ -534,12 +534,17 @@ class Builder {
     int64_t axis = n.attr_int("axis", -1);
     if (axis < 0) axis += static_cast<int64_t>(s.size());
     const bool coerce = n.attr_int("coerce_2d", 0) != 0;
-    // The host softmax runs over the whole image: every dim outside the softmax must be 1.
-    for (int64_t d = 0; d < static_cast<int64_t>(s.size()); ++d) {
+    // The host normalizes over the channel axis at every pixel of a {C,H,W} tensor and over
+    // all values of an {F} tensor; the Softmax must be exactly that (dims of size 1 aside).
+    const bool chw = m_.tensors[x].shape.size() == 3;
+    for (int64_t d = 1; d < static_cast<int64_t>(s.size()); ++d) {
       const bool in_softmax = coerce ? d >= axis : d == axis;
-      if (!in_softmax && s[d] != 1)
-        fail(n, "Softmax must cover every non-batch dimension (it runs on the host over one image)");
+      const bool wanted = chw ? d == 1 : true;
+      if (s[d] != 1 && in_softmax != wanted)
+        fail(n, chw ? "Softmax on a {C,H,W} tensor must be over the channel axis only (it runs on the host)"
+                    : "Softmax must cover every non-batch dimension (it runs on the host over one image)");
     }
+    if (axis == 0 && s.size() > 0 && s[0] != 1) fail(n, "Softmax over the batch dimension is not supported");
     tensor_of_[v] = x;
     softmax_outputs_.insert(std::make_pair(v, true));
   }

@@ -255,12 +255,27 @@ std::vector<std::vector<int32_t>> run_integer_codes(const q::QModel& m, const st
   return t;
 }
 
-void host_softmax(std::vector<float>& data) {
-  if (data.empty()) return;
-  const float mx = *std::max_element(data.begin(), data.end());
+namespace {
+
+void softmax_strided(float* v, int64_t n, int64_t stride) {
+  if (n <= 0) return;
+  float hi = v[0];
+  for (int64_t k = 1; k < n; ++k) hi = std::max(hi, v[k * stride]);
   double sum = 0.0;
-  for (float v : data) sum += std::exp(static_cast<double>(v) - mx);
-  for (float& v : data) v = static_cast<float>(std::exp(static_cast<double>(v) - mx) / sum);
+  for (int64_t k = 0; k < n; ++k) sum += std::exp(static_cast<double>(v[k * stride] - hi));
+  for (int64_t k = 0; k < n; ++k) v[k * stride] = static_cast<float>(std::exp(static_cast<double>(v[k * stride] - hi)) / sum);
+}
+
+}  // namespace
+
+void host_softmax(std::vector<float>& data, const std::vector<int64_t>& shape) {
+  const int64_t n = static_cast<int64_t>(data.size());
+  if (shape.size() == 3 && shape[0] > 0 && shape[0] * shape[1] * shape[2] == n) {
+    const int64_t plane = shape[1] * shape[2];
+    for (int64_t p = 0; p < plane; ++p) softmax_strided(data.data() + p, shape[0], plane);
+  } else {
+    softmax_strided(data.data(), n, 1);
+  }
 }
 
 std::vector<ir::FloatTensor> run_integer(const q::QModel& m, const std::vector<ir::FloatTensor>& inputs) {
@@ -295,7 +310,7 @@ std::vector<ir::FloatTensor> run_integer(const q::QModel& m, const std::vector<i
       const q::QTensor& qt = m.tensors[m.outputs[o]];
       std::vector<float> v(t[m.outputs[o]].size());
       for (size_t k = 0; k < v.size(); ++k) v[k] = qmath::dequantize_value(t[m.outputs[o]][k], qt.scale);
-      if (o < m.output_host_softmax.size() && m.output_host_softmax[o]) host_softmax(v);
+      if (o < m.output_host_softmax.size() && m.output_host_softmax[o]) host_softmax(v, qt.shape);
       outs[o].data.insert(outs[o].data.end(), v.begin(), v.end());
     }
   }

@@ -29,7 +29,9 @@ std::vector<ir::FloatTensor> run_integer(const q::QModel& m,
 std::vector<std::vector<int32_t>> run_integer_codes(const q::QModel& m,
                                                     const std::vector<int32_t>& input_codes);
 
-// The host-side final Softmax: in float (exp in double) over all values of one image, in place.
-void host_softmax(std::vector<float>& data);
+// The host-side final Softmax of one image, in place (same arithmetic as the simulator's host
+// side): over the channel axis at every pixel for a {C,H,W} shape, over all values otherwise;
+// exp(double(v - max)) summed in double, each result float(exp(...) / sum).
+void host_softmax(std::vector<float>& data, const std::vector<int64_t>& shape);
 
 }  // namespace cimsim::reference

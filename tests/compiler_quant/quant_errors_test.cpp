@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "compiler/quant/quantizer.h"
+#include "compiler/reference/float_interpreter.h"
 #include "compiler/reference/integer_interpreter.h"
 #include "test_graph.h"
 
@@ -74,6 +75,28 @@ TEST(QuantErrors, SoftmaxThatIsNotFinalIsRejected) {
   const int r = b.node("Relu", "relu", {s});
   const std::string e = quantize_error(b.finish({r}));
   EXPECT_NE(e.find("mid_softmax"), std::string::npos) << e;
+}
+
+TEST(QuantErrors, SoftmaxOverSpatialAxesIsRejectedChannelSoftmaxIsAccepted) {
+  {
+    GraphBuilder b;
+    const int x = b.input("x", {1, 3, 2, 2});
+    const int s = b.node("Softmax", "spatial_softmax", {x}, {{"axis", i1(-1)}});
+    const std::string e = quantize_error(b.finish({s}));
+    EXPECT_NE(e.find("spatial_softmax"), std::string::npos) << e;
+  }
+  {
+    GraphBuilder b;
+    const int x = b.input("x", {1, 3, 2, 2});
+    const int s = b.node("Softmax", "channel_softmax", {x}, {{"axis", i1(1)}});
+    ir::Graph g = b.finish({s});
+    const q::QModel m = quant::quantize(g, QuantSpec{}, {});
+    EXPECT_EQ(m.output_host_softmax, std::vector<bool>{true});
+    const ir::FloatTensor t{{1, 3, 2, 2}, randn(12, 5)};
+    const std::vector<float> qi = reference::run_integer(m, {t})[0].data;
+    const std::vector<float> fo = reference::run_float(g, {t})[0].data;
+    EXPECT_LT(testq::rel_l2(qi, fo), 0.02);
+  }
 }
 
 TEST(QuantErrors, TransposeThatMovesDataIsRejectedButSize1MovesAreFine) {

@@ -74,12 +74,21 @@ TEST(QuantMath, AddParamsChooseLargestShiftBelowTheMultiplierLimit) {
 
 TEST(QuantMath, HostSoftmaxSumsToOneAndKeepsOrder) {
   std::vector<float> v = {1.0f, 2.0f, 3.0f, -1.0f};
-  reference::host_softmax(v);
+  reference::host_softmax(v, {4});
   double sum = 0;
   for (float x : v) sum += x;
   EXPECT_NEAR(sum, 1.0, 1e-6);
   EXPECT_NEAR(v[2] / v[1], std::exp(1.0), 1e-4);
   EXPECT_GT(v[1], v[0]);
+  // {C,H,W}: per pixel over the 2 channels.
+  std::vector<float> w = {0.0f, 1.0f, 5.0f, std::log(3.0f), 0.0f, 5.0f};  // C=2, H=1, W=3
+  reference::host_softmax(w, {2, 1, 3});
+  EXPECT_NEAR(w[0], 0.25, 1e-6);
+  EXPECT_NEAR(w[3], 0.75, 1e-6);
+  EXPECT_NEAR(w[1], std::exp(1.0) / (std::exp(1.0) + 1.0), 1e-6);
+  EXPECT_NEAR(w[1] + w[4], 1.0, 1e-6);
+  EXPECT_NEAR(w[2], 0.5, 1e-6);
+  EXPECT_NEAR(w[5], 0.5, 1e-6);
 }
 
 TEST(QuantCalibration, DefaultIsTheDocumentedSeededBoxMuller) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <iterator>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -16,13 +17,9 @@ constexpr int kLayersTrack = -1;  // a pseudo unit kind sorting before every rea
 
 uint64_t ps_to_ns(uint64_t ps) { return (ps + 500) / 1000; }
 
-// Microseconds with exactly three decimals: whole nanoseconds, no binary rounding.
-std::string us_text(uint64_t ns) { return fmt::format("{}.{:03}", ns / 1000, ns % 1000); }
 
 std::string json_string(const std::string& s) { return nlohmann::json(s).dump(); }
 
-// JSON has no inf/nan: a broken energy figure shows as null rather than breaking the file.
-std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
 
 const char* link_direction(int index) {
   static const char* kNames[] = {"E", "W", "N", "S", "local"};
@@ -40,14 +37,16 @@ std::string track_name(int kind, int index) {
   }
 }
 
-// A slice ready to print: times in ns, lane chosen later.
+// A slice ready to print: times in ns, lane chosen later. Text is produced only when printing.
 struct Slice {
   int pid;
   int kind;
   int index;
   uint64_t start_ns, end_ns;
-  std::string name;
-  std::string args;  // JSON object text
+  const SimEvent* event;  // unit slices; null for a layer stretch
+  uint16_t layer;         // layer stretches
+  uint32_t events;        // layer stretches: events in the stretch
+  double energy_pj;       // layer stretches: their energy
 };
 
 }  // namespace
@@ -81,9 +80,15 @@ std::vector<int> assign_nesting_lanes(const std::vector<std::pair<uint64_t, uint
 
 std::string build_timeline_json(const std::vector<SimEvent>& events,
                                 const std::vector<std::string>& layer_names, int num_cores) {
-  auto layer_name = [&](uint16_t layer) {
-    return layer < layer_names.size() && !layer_names[layer].empty() ? layer_names[layer]
-                                                                     : fmt::format("layer {}", layer);
+  // JSON-quoted layer names, made once per layer (events only carry the index).
+  std::map<uint16_t, std::string> quoted_layers;
+  auto quoted_layer = [&](uint16_t layer) -> const std::string& {
+    auto it = quoted_layers.find(layer);
+    if (it != quoted_layers.end()) return it->second;
+    std::string name = layer < layer_names.size() && !layer_names[layer].empty()
+                           ? layer_names[layer]
+                           : fmt::format("layer {}", layer);
+    return quoted_layers.emplace(layer, json_string(name)).first->second;
   };
   int max_core = num_cores - 1;
   for (const auto& e : events) max_core = std::max(max_core, static_cast<int>(e.core));
@@ -101,10 +106,11 @@ std::string build_timeline_json(const std::vector<SimEvent>& events,
                   : e.unit_index;
     s.start_ns = ps_to_ns(e.start_ps);
     s.end_ns = ps_to_ns(e.start_ps + e.duration_ps);
-    s.name = e.action ? e.action : "";
-    s.args = fmt::format("{{\"layer\":{},\"pc\":{},\"energy_pj\":{}}}", json_string(layer_name(e.layer)),
-                         e.pc, json_number(e.energy_pj));
-    slices.push_back(std::move(s));
+    s.event = &e;
+    s.layer = e.layer;
+    s.events = 1;
+    s.energy_pj = e.energy_pj;
+    slices.push_back(s);
   }
 
   // Layer stretches per core: consecutive (by start time) events of one layer on that core.
@@ -129,9 +135,11 @@ std::string build_timeline_json(const std::vector<SimEvent>& events,
       s.index = 0;
       s.start_ns = ps_to_ns(list[i]->start_ps);
       s.end_ns = ps_to_ns(end_ps);
-      s.name = layer_name(list[i]->layer);
-      s.args = fmt::format("{{\"events\":{},\"energy_pj\":{}}}", j - i, json_number(energy));
-      slices.push_back(std::move(s));
+      s.event = nullptr;
+      s.layer = list[i]->layer;
+      s.events = static_cast<uint32_t>(j - i);
+      s.energy_pj = energy;
+      slices.push_back(s);
       i = j;
     }
   }
@@ -160,7 +168,6 @@ std::string build_timeline_json(const std::vector<SimEvent>& events,
   }
 
   std::string out;
-  out.reserve(slices.size() * 120 + 4096);
   out += "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
   bool first = true;
   auto emit = [&](const std::string& line) {
@@ -188,19 +195,52 @@ std::string build_timeline_json(const std::vector<SimEvent>& events,
     emit(fmt::format("{{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":{},\"tid\":{},\"args\":{{\"sort_index\":{}}}}}",
                      pid, tid, tid % 100000));
   }
-  // Within a thread, enclosing slices before the slices they enclose.
-  std::vector<size_t> order(slices.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (slices[a].start_ns != slices[b].start_ns) return slices[a].start_ns < slices[b].start_ns;
-    return slices[a].end_ns > slices[b].end_ns;
-  });
-  for (size_t i : order) {
+  // Within a thread, enclosing slices before the slices they enclose. Sorting packed keys
+  // keeps the sort cache-friendly for millions of slices.
+  std::vector<std::tuple<uint64_t, uint64_t, size_t>> keys(slices.size());
+  for (size_t i = 0; i < slices.size(); ++i) keys[i] = {slices[i].start_ns, ~slices[i].end_ns, i};
+  std::sort(keys.begin(), keys.end());
+  std::vector<int> tid_of(slices.size(), 0);
+  for (const auto& [key, members] : tracks)
+    for (size_t m : members)
+      tid_of[m] = tids.at({std::get<0>(key), std::get<1>(key), std::get<2>(key), lane_of[m]});
+  std::map<const char*, std::string> quoted_actions;  // actions are static strings
+  fmt::memory_buffer buf;
+  buf.reserve(slices.size() * 140);
+  for (const auto& key : keys) {
+    const size_t i = std::get<2>(key);
     const Slice& s = slices[i];
-    int tid = tids.at({s.pid, s.kind, s.index, lane_of[i]});
-    emit(fmt::format("{{\"ph\":\"X\",\"name\":{},\"pid\":{},\"tid\":{},\"ts\":{},\"dur\":{},\"args\":{}}}",
-                     json_string(s.name), s.pid, tid, us_text(s.start_ns),
-                     us_text(s.end_ns - s.start_ns), s.args));
+    const uint64_t dur_ns = s.end_ns - s.start_ns;
+    // ts/dur: microseconds with exactly three decimals (whole ns, no binary rounding). JSON has
+    // no inf/nan: a broken energy figure prints as null rather than breaking the file.
+    const double energy = std::isfinite(s.energy_pj) ? s.energy_pj : 0.0;
+    const char* energy_text = std::isfinite(s.energy_pj) ? "" : "null";
+    if (s.event) {
+      const char* action = s.event->action ? s.event->action : "";
+      auto it = quoted_actions.find(action);
+      if (it == quoted_actions.end()) it = quoted_actions.emplace(action, json_string(action)).first;
+      fmt::format_to(fmt::appender(buf),
+                     ",\n{{\"ph\":\"X\",\"name\":{},\"pid\":{},\"tid\":{},\"ts\":{}.{:03},\"dur\":{}.{:03},"
+                     "\"args\":{{\"layer\":{},\"pc\":{},\"energy_pj\":",
+                     it->second, s.pid, tid_of[i], s.start_ns / 1000, s.start_ns % 1000, dur_ns / 1000,
+                     dur_ns % 1000, quoted_layer(s.layer), s.event->pc);
+    } else {
+      fmt::format_to(fmt::appender(buf),
+                     ",\n{{\"ph\":\"X\",\"name\":{},\"pid\":{},\"tid\":{},\"ts\":{}.{:03},\"dur\":{}.{:03},"
+                     "\"args\":{{\"events\":{},\"energy_pj\":",
+                     quoted_layer(s.layer), s.pid, tid_of[i], s.start_ns / 1000, s.start_ns % 1000,
+                     dur_ns / 1000, dur_ns % 1000, s.events);
+    }
+    if (*energy_text)
+      fmt::format_to(fmt::appender(buf), "{}}}}}", energy_text);
+    else
+      fmt::format_to(fmt::appender(buf), "{}}}}}", energy);
+  }
+  out.reserve(out.size() + buf.size() + 8);
+  if (first && buf.size() > 0) {
+    out.append(buf.data() + 2, buf.size() - 2);  // no metadata before: drop the leading ",\n"
+  } else {
+    out.append(buf.data(), buf.size());
   }
   out += "\n]}\n";
   return out;

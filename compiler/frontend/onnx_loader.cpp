@@ -358,6 +358,8 @@ ir::Graph graph_from_model(const onnx::ModelProto& model, const std::string& sou
     if (!ir::op_from_name(np.op_type()))
       fail(source, "node '" + name + "' (" + np.op_type() + "): unsupported operator; supported: " +
                        ir::supported_ops_list());
+    if (np.output_size() == 0 || np.output(0).empty())
+      fail(source, "node '" + name + "' (" + np.op_type() + "): expected a named first output");
     for (const std::string& o : np.output()) {
       if (o.empty()) continue;
       if (!node_outputs.insert(o).second || by_name.count(o))

@@ -346,9 +346,10 @@ void infer_node(ir::Graph& g, ir::Node& n) {
         if (target[i] == -1) {
           if (infer_at >= 0) c.fail("more than one -1 in shape " + shape_to_string(c.const_ints(1, "shape")));
           infer_at = static_cast<int64_t>(i);
-        } else if (target[i] < 0) {
-          c.fail("negative shape entry " + std::to_string(target[i]));
+        } else if (target[i] < 0 || target[i] > (int64_t{1} << 40)) {
+          c.fail("shape entry " + std::to_string(target[i]) + " out of range");
         } else {
+          if (target[i] > 0 && known > (int64_t{1} << 40) / target[i]) c.fail("shape " + shape_to_string(target) + " too large");
           known *= target[i];
         }
       }
@@ -446,6 +447,9 @@ void infer_node(ir::Graph& g, ir::Node& n) {
         a = a < 0 ? a + r : a;  // unused for a per-tensor scale; only normalized
       }
       if (c.has_input(2) && c.in(2).numel() != ns) c.fail("zero point and scale have different sizes");
+      if (c.in(1).is_constant())
+        for (float sc : c.in(1).data->data)
+          if (!(sc > 0.0f) || !std::isfinite(sc)) c.fail("scale " + std::to_string(sc) + " must be positive and finite");
       c.set_int("axis", a);
       ir::DType t = f32;
       if (n.kind == K::kQuantizeLinear) {

@@ -156,6 +156,14 @@ void eliminate_dead_nodes(ir::Graph& g) {
   for (size_t i = 0; i < g.nodes.size(); ++i)
     if (keep[i]) kept.push_back(std::move(g.nodes[i]));
   g.nodes = std::move(kept);
+  // Constants nothing reads any more (weights replaced by BN-folded or dequantized copies)
+  // would double the memory of large models.
+  for (size_t v = 0; v < g.values.size(); ++v)
+    if (!live[v] && g.values[v].is_constant()) {
+      g.values[v].data.reset();
+      g.values[v].int_data.clear();
+      g.values[v].int_data.shrink_to_fit();
+    }
 }
 
 std::string shape_str(const ir::Value& v) {

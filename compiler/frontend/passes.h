@@ -16,7 +16,8 @@
 //  5. BatchNormalization whose input is produced by a Conv/Gemm with constant weights, and
 //     which is that output's only reader (and not a graph output), is folded into new
 //     weight/bias constants; other BatchNormalization nodes stay and are executed.
-//  6. Dead-node elimination: nodes that no graph output depends on are removed.
+//  6. Dead-node elimination: nodes that no graph output depends on are removed, and the data
+//     of constants that no remaining node reads is released (the Value stays, not constant).
 // Bad models throw InputError (see shape_inference.h).
 #pragma once
 

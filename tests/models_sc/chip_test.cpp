@@ -224,6 +224,20 @@ TEST(Chip, SameInputsSameResults) {
   EXPECT_EQ(a.energy.get(Component::kBuffer, 0), b.energy.get(Component::kBuffer, 0));
 }
 
+TEST(Chip, TimeLimitLeavesCoresRunning) {
+  Program p = program_for(small_arch());
+  p.cores[0].code = {addi(1, 1, 1), blt(1, 15, 0), halt()};
+  Sim sim(small_arch(), p);
+  sim.chip->set_batch(10000000);
+  sc_core::sc_start(sc_core::sc_time(1000, sc_core::SC_NS));
+  EXPECT_FALSE(sim.chip->finished());
+  EXPECT_TRUE(sc_core::sc_pending_activity());
+  auto b = sim.chip->blocked();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].core, 0);
+  EXPECT_EQ(b[0].waiting_for, "running (simulation time limit)");
+}
+
 TEST(Chip, BatchRegisterAndProgress) {
   // r15 = batch: a loop of `batch` iterations of addi/blt.
   Program p = program_for(small_arch());

@@ -198,7 +198,11 @@ TEST(Timing, LoadLatency) {
   Program p = program_for(small_arch());
   p.cores[0].code = {load(A(0), A(256), 64), halt()};
   Sim sim0(small_arch(), p);
+  std::vector<uint8_t> data(64);
+  for (int i = 0; i < 64; ++i) data[static_cast<size_t>(i)] = static_cast<uint8_t>(i * 5 + 1);
+  sim0.chip->memory().write(256, data.data(), data.size());
   EXPECT_EQ(cycles(sim0.run().core_finish_ps[0]), 78u);
+  EXPECT_EQ(get_bytes(*sim0.chip, 0, 0, 64), data);
   sim0.chip.reset();
   Program q = program_for(small_arch());
   q.cores[1].code = {load(A(0), A(256), 64), halt()};

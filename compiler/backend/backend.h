@@ -24,7 +24,7 @@
 namespace cimsim::backend {
 
 struct BackendOptions {
-  std::string mode = "latency";  // "latency"; "throughput" is not implemented yet (InputError)
+  std::string mode = "latency";  // "latency" or "throughput" (replicates matrix layers)
 };
 
 struct BufferRegion {
@@ -38,7 +38,9 @@ struct LayerPlan {
   q::LayerKind kind = q::LayerKind::kConv;
   std::vector<int> inputs;       // distinct physical input tensors, first-use order
   int out = 0;                   // physical output tensor
-  std::vector<int> cores;        // chip core ids, in slice order
+  int64_t slices = 1;            // cores per replica (output-channel slices)
+  int64_t replicas = 1;          // throughput mode: whole copies; replica r computes rows oy % replicas == r
+  std::vector<int> cores;        // chip core ids, replica-major then slice order
   std::vector<int64_t> m0, m1;   // output channel slice per core
   std::vector<std::vector<int>> core_col_tiles;  // kConv: ColTile indices per core
   ConvMap conv;                  // kConv
@@ -63,6 +65,7 @@ struct MessageEdge {
 };
 
 struct CompiledModel {
+  std::string mode;
   Program program;
   TensorMap tensors;
   std::vector<LayerPlan> layers;

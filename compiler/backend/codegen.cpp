@@ -56,11 +56,14 @@ int hops_between(const ArchSpec& a, int x, int y) {
 
 class Compiler {
  public:
-  Compiler(const q::QModel& m, const ArchSpec& arch) : m_(m), arch_(arch), d_(derive(arch)) {}
+  Compiler(const q::QModel& m, const ArchSpec& arch, bool throughput)
+      : m_(m), arch_(arch), d_(derive(arch)), throughput_(throughput) {}
 
   CompiledModel run() {
+    cm_.mode = throughput_ ? "throughput" : "latency";
     cm_.tensors = resolve_tensors(m_);
     plan_layers();
+    if (throughput_) replicate();
     place();
     layout_global_memory();
     cm_.program.cores.resize(static_cast<size_t>(arch_.chip.cores));
@@ -175,6 +178,7 @@ class Compiler {
         case q::LayerKind::kReshape:
           break;
       }
+      lp.slices = ncores;
       lp.cores.assign(static_cast<size_t>(ncores), -1);
       plan_of_tensor_[static_cast<size_t>(l.output)] = static_cast<int>(cm_.layers.size());
       cm_.layers.push_back(std::move(lp));
@@ -184,11 +188,44 @@ class Compiler {
     }
   }
 
+  // Throughput mode: add whole copies of the slowest matrix layer (output pixels per
+  // replica) while crossbars and cores remain; a layer never gets more replicas than rows.
+  void replicate() {
+    int64_t cores = 0, xbars = 0;
+    for (const LayerPlan& lp : cm_.layers) {
+      cores += lp.slices;
+      xbars += lp.conv.crossbars;
+    }
+    while (true) {
+      int best = -1;
+      double best_work = 0;
+      for (size_t i = 0; i < cm_.layers.size(); ++i) {
+        const LayerPlan& lp = cm_.layers[i];
+        if (lp.kind != q::LayerKind::kConv) continue;
+        const double work = double(lp.win.OH * lp.win.OW) / double(lp.replicas);
+        if (work > best_work) {
+          best_work = work;
+          best = static_cast<int>(i);
+        }
+      }
+      if (best < 0) return;
+      LayerPlan& lp = cm_.layers[static_cast<size_t>(best)];
+      if (lp.replicas + 1 > lp.win.OH || cores + lp.slices > arch_.chip.cores ||
+          xbars + lp.conv.crossbars > d_.crossbars_per_chip) {
+        return;  // the bottleneck cannot grow: replicating others would not help
+      }
+      ++lp.replicas;
+      cores += lp.slices;
+      xbars += lp.conv.crossbars;
+    }
+  }
+
   void place() {
+    for (LayerPlan& lp : cm_.layers) lp.cores.assign(static_cast<size_t>(lp.slices * lp.replicas), -1);
     int64_t need_cores = 0, need_xbars = 0;
     for (const LayerPlan& lp : cm_.layers) {
       need_cores += static_cast<int64_t>(lp.cores.size());
-      need_xbars += lp.conv.crossbars;
+      need_xbars += lp.conv.crossbars * lp.replicas;
     }
     cm_.crossbars_used = need_xbars;
     cm_.crossbars_available = d_.crossbars_per_chip;
@@ -224,18 +261,25 @@ class Compiler {
       lp.m0.assign(static_cast<size_t>(n), 0);
       lp.m1.assign(static_cast<size_t>(n), shape(lp.out).C);
       if (lp.kind == q::LayerKind::kConv) {
-        // Balanced: every core gets floor or ceil of the column tiles, in channel order.
+        // Balanced: every slice gets floor or ceil of the column tiles, in channel order;
+        // replicas repeat the slices.
         const int64_t total = static_cast<int64_t>(lp.conv.col_tiles.size());
+        const int64_t ns = lp.slices;
         lp.core_col_tiles.assign(static_cast<size_t>(n), {});
         int64_t t = 0;
-        for (int64_t k = 0; k < n; ++k) {
-          const int64_t cnt = total / n + (k < total % n ? 1 : 0);
+        for (int64_t k = 0; k < ns; ++k) {
+          const int64_t cnt = total / ns + (k < total % ns ? 1 : 0);
           for (int64_t i = 0; i < cnt; ++i) lp.core_col_tiles[static_cast<size_t>(k)].push_back(static_cast<int>(t++));
           const auto& v = lp.core_col_tiles[static_cast<size_t>(k)];
           const ColTile &first = lp.conv.col_tiles[static_cast<size_t>(v.front())],
                         &last = lp.conv.col_tiles[static_cast<size_t>(v.back())];
           lp.m0[static_cast<size_t>(k)] = first.m0;
           lp.m1[static_cast<size_t>(k)] = last.m0 + last.cols;
+        }
+        for (int64_t k = ns; k < n; ++k) {
+          lp.core_col_tiles[static_cast<size_t>(k)] = lp.core_col_tiles[static_cast<size_t>(k % ns)];
+          lp.m0[static_cast<size_t>(k)] = lp.m0[static_cast<size_t>(k % ns)];
+          lp.m1[static_cast<size_t>(k)] = lp.m1[static_cast<size_t>(k % ns)];
         }
       }
       for (int64_t k = 0; k < n; ++k) lp.cores[static_cast<size_t>(k)] = cm_.snake[next++];
@@ -302,7 +346,14 @@ class Compiler {
     }
     return out;
   }
-  static bool needs_row(const LayerPlan& lp, int64_t y) { return !lp.ring || lp.win.row_needed(y); }
+  // Does core k of layer lp need row y of its input (replica k / slices computes the output
+  // rows oy with oy % replicas == replica)?
+  static bool needs_row(const LayerPlan& lp, int k, int64_t y) {
+    return !lp.ring || lp.win.row_needed(y, lp.replicas, k / lp.slices);
+  }
+  static bool computes_row(const LayerPlan& lp, int k, int64_t oy) {
+    return oy % lp.replicas == k / lp.slices;
+  }
 
   void add_edge(int from, int to, int tensor, int64_t bytes) {
     auto& e = edges_[{from, to, tensor}];
@@ -326,7 +377,7 @@ class Compiler {
       const int pp = plan_of_tensor_[static_cast<size_t>(t)];
       if (pp < 0) continue;
       const LayerPlan& prod = cm_.layers[static_cast<size_t>(pp)];
-      if (prod.cores.size() <= 1 || shape(t).W == 1) continue;
+      if (prod.slices <= 1 || shape(t).W == 1) continue;
       for (size_t j = 0; j < prod.cores.size(); ++j) b = std::max(b, shape(t).W * (prod.m1[j] - prod.m0[j]));
     }
     return b;
@@ -344,10 +395,12 @@ class Compiler {
       return;
     }
     const LayerPlan& prod = cm_.layers[static_cast<size_t>(pp)];
-    for (size_t j = 0; j < prod.cores.size(); ++j) {
+    // Row y comes from replica y % replicas, one message per slice.
+    const size_t first = static_cast<size_t>((y % prod.replicas) * prod.slices);
+    for (size_t j = first; j < first + static_cast<size_t>(prod.slices); ++j) {
       const int64_t ms = prod.m1[j] - prod.m0[j];
       const int64_t len = s.W * ms;
-      if (prod.cores.size() == 1 || s.W == 1) {
+      if (prod.slices == 1 || s.W == 1) {
         c.e->recv(Emitter::at(0, dst + prod.m0[j]), len, prod.cores[j], tag_of(t, y));
       } else {
         c.e->recv(Emitter::at(0, c.recv_tmp), len, prod.cores[j], tag_of(t, y));
@@ -364,7 +417,7 @@ class Compiler {
     const int64_t len = s.W * ms;
     for (const auto& [cpi, ck] : consumers(lp.out)) {
       const LayerPlan& cl = cm_.layers[static_cast<size_t>(cpi)];
-      if (!needs_row(cl, oy)) continue;
+      if (!needs_row(cl, ck, oy)) continue;
       const int to = cl.cores[static_cast<size_t>(ck)];
       c.e->send(Emitter::at(0, buf), len, to, tag_of(lp.out, oy));
       add_edge(c.core, to, lp.out, len);
@@ -543,13 +596,15 @@ class Compiler {
       int64_t pnext = 0;
       const int64_t pend = w.H + w.pt + w.pb;
       for (int64_t oy = 0; oy < w.OH; ++oy) {
+        if (!computes_row(lp, c.k, oy)) continue;
         const int64_t pmax = std::min(oy * w.sh + (w.kh - 1) * w.dh, pend - 1);
         for (; pnext <= pmax; ++pnext) {
           const int64_t y = pnext - w.pt;
           const int64_t slot = ring + (pnext % S) * RW + w.pl * w.C;
+          if (!needs_row(lp, c.k, y)) continue;
           if (y < 0 || y >= w.H) {
             e.fill(Emitter::at(0, slot), w.W * w.C, 0);
-          } else if (w.row_needed(y)) {
+          } else {
             fetch_row(c, in_t, y, slot);
           }
         }
@@ -668,14 +723,14 @@ class Compiler {
     const int qmin_byte = in.qmin();
     Body body;
     const int in_t = lp.inputs[0];
-    body.image = [=, &c] {
+    body.image = [=, &c, &lp] {
       Emitter& e = *c.e;
       int64_t pnext = w.pt;  // pools never read padding rows
       for (int64_t oy = 0; oy < w.OH; ++oy) {
         const int64_t pmax = std::min(oy * w.sh + (w.kh - 1) * w.dh, w.pt + w.H - 1);
         for (; pnext <= pmax; ++pnext) {
           const int64_t y = pnext - w.pt;
-          if (w.row_needed(y)) fetch_row(c, in_t, y, ring + (pnext % S) * RW + w.pl * C);
+          if (needs_row(lp, c.k, y)) fetch_row(c, in_t, y, ring + (pnext % S) * RW + w.pl * C);
         }
         const int64_t ob = obuf + (oy % 2) * w.OW * C;
         if (is_max) {
@@ -864,6 +919,7 @@ class Compiler {
   const q::QModel& m_;
   const ArchSpec& arch_;
   const ArchDerived d_;
+  const bool throughput_;
   CompiledModel cm_;
   std::vector<int> plan_of_tensor_;
   std::map<int, TensorIO> global_of_tensor_;
@@ -874,16 +930,13 @@ class Compiler {
 }  // namespace
 
 CompiledModel compile_qmodel(const q::QModel& m, const ArchSpec& arch, const BackendOptions& opt) {
-  if (opt.mode == "throughput") {
-    throw InputError(m.name + ": mode throughput is not implemented yet (use latency)");
-  }
-  if (opt.mode != "latency") {
+  if (opt.mode != "latency" && opt.mode != "throughput") {
     throw InputError(fmt::format("{}: unknown mode '{}' (expected latency or throughput)", m.name, opt.mode));
   }
   if (static_cast<int64_t>(arch.chip.mesh_rows) * arch.chip.mesh_cols < arch.chip.cores) {
     throw InputError(arch.source_path + ": chip.cores exceeds mesh_rows * mesh_cols");
   }
-  return Compiler(m, arch).run();
+  return Compiler(m, arch, opt.mode == "throughput").run();
 }
 
 }  // namespace cimsim::backend

@@ -71,11 +71,11 @@ TensorMap resolve_tensors(const q::QModel& m) {
   return tm;
 }
 
-bool Window::row_needed(int64_t y) const {
+bool Window::row_needed(int64_t y, int64_t replicas, int64_t replica) const {
   const int64_t py = y + pt;
   for (int64_t ky = 0; ky < kh; ++ky) {
     const int64_t t = py - ky * dh;
-    if (t >= 0 && t % sh == 0 && t / sh < OH) return true;
+    if (t >= 0 && t % sh == 0 && t / sh < OH && (t / sh) % replicas == replica) return true;
   }
   return false;
 }

@@ -48,8 +48,9 @@ struct Window {
   int64_t ring_slots() const { return (kh - 1) * dh + 1 + sh; }
   int64_t padded_w() const { return W + pl + pr; }
   int64_t slot_bytes() const { return padded_w() * C; }
-  // Does output row oy read input row y (unpadded index)?
-  bool row_needed(int64_t y) const;
+  // Does some output row oy with oy % replicas == replica read input row y (unpadded index;
+  // y may be a padding row, y < 0 or y >= H)?
+  bool row_needed(int64_t y, int64_t replicas = 1, int64_t replica = 0) const;
   // First/last+1 output column whose tap kx falls inside the input (not the padding).
   void valid_ox(int64_t kx, int64_t* lo, int64_t* hi) const;
   void valid_oy(int64_t ky, int64_t* lo, int64_t* hi) const;

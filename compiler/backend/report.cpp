@@ -66,7 +66,7 @@ std::string cim_ir_yaml(const q::QModel& m, const ArchSpec& arch, const Compiled
     }
     const int pi = plan_of_layer(cm, static_cast<int>(li));
     const LayerPlan& lp = cm.layers[static_cast<size_t>(pi)];
-    o << "    replication: 1\n";
+    o << fmt::format("    replication: {}\n", lp.replicas);
     o << "    cores: [";
     for (size_t k = 0; k < lp.cores.size(); ++k) o << (k ? ", " : "") << lp.cores[k];
     o << "]\n";
@@ -122,6 +122,8 @@ std::string schedule_yaml(const q::QModel& m, const CompiledModel& cm) {
   for (const LayerPlan& lp : cm.layers) {
     o << fmt::format("  - name: {}\n    kind: {}\n", quoted(m.layers[static_cast<size_t>(lp.layer)].name),
                      q::layer_kind_name(lp.kind));
+    o << fmt::format("    replicas: {}  # replica r computes output rows oy % replicas == r\n"
+                     "    slices: {}\n", lp.replicas, lp.slices);
     if (lp.ring) {
       o << fmt::format("    ring: {{slots: {}, slot_bytes: {}}}\n", lp.win.ring_slots(),
                        lp.win.slot_bytes());
@@ -156,11 +158,11 @@ std::string compile_json_text(const q::QModel& m, const ArchSpec& arch, const Co
   ordered_json j;
   j["model"] = m.name;
   j["arch"] = arch.chip.name;
-  j["mode"] = "latency";
+  j["mode"] = cm.mode;
   j["crossbars_used"] = cm.crossbars_used;
   j["crossbars_available"] = cm.crossbars_available;
   int64_t used_cells = 0;
-  for (const LayerPlan& lp : cm.layers) used_cells += lp.conv.used_cells;
+  for (const LayerPlan& lp : cm.layers) used_cells += lp.conv.used_cells * lp.replicas;
   const double cells_in_used = static_cast<double>(cm.crossbars_used) * arch.crossbar.rows * arch.crossbar.cols;
   j["utilization"] = {
       {"crossbars", cm.crossbars_available ? double(cm.crossbars_used) / double(cm.crossbars_available) : 0.0},
@@ -174,7 +176,8 @@ std::string compile_json_text(const q::QModel& m, const ArchSpec& arch, const Co
     ordered_json L;
     L["name"] = m.layers[static_cast<size_t>(lp.layer)].name;
     L["kind"] = q::layer_kind_name(lp.kind);
-    L["replication"] = 1;
+    L["replication"] = lp.replicas;
+    L["slices"] = lp.slices;
     L["cores"] = lp.cores;
     if (lp.kind == q::LayerKind::kConv) {
       const ConvMap& cv = lp.conv;

@@ -448,6 +448,13 @@ ir::Graph graph_from_model(const onnx::ModelProto& model, const std::string& sou
 ir::Graph load_onnx(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0) throw InputError(path + ": cannot open file: " + std::strerror(errno));
+  std::error_code ec;
+  const auto size_bytes = std::filesystem::file_size(path, ec);
+  if (!ec && size_bytes > static_cast<uintmax_t>(INT_MAX)) {
+    ::close(fd);
+    throw InputError(path + ": model file is larger than 2 GiB (protobuf limit); expected weights stored as "
+                            "ONNX external data");
+  }
   onnx::ModelProto model;
   bool ok;
   {

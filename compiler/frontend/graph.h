@@ -132,8 +132,10 @@ struct Attribute {
 //  AveragePool always carry "kernel_shape", "strides", "pads" (ONNX order: begins then ends,
 //  i.e. [top, left, bottom, right] for 2-D), "dilations" (all ints of the spatial rank) and
 //  Conv "group"; "auto_pad" has been resolved into "pads" and removed. Clip always has its
-//  bounds as attributes "min"/"max" (floats) and no bound inputs. Reshape/Squeeze/Unsqueeze
-//  inputs of shape/axes are constant values. Read them through conv_params()/pool_params().
+//  bounds as attributes "min"/"max" (floats) and no bound inputs. Squeeze/Unsqueeze carry a
+//  sorted, non-negative "axes" attribute and no axes input; Reshape's shape input is a
+//  constant; Softmax carries "axis" (non-negative) and "coerce_2d"; Flatten/Concat/Gather
+//  "axis" is non-negative; Transpose always has "perm". Read windows through window_params().
 struct Node {
   OpKind kind = OpKind::kIdentity;
   std::string name;     // ONNX node name, or "<OpType>_<index>" when the model leaves it empty

@@ -568,6 +568,23 @@ class Builder {
     }
   }
 
+  // A Q/DQ pair that simplify() could not remove (e.g. Q read by several DQs) changes the
+  // representation, not the value: both outputs share the input's codes. A Q whose codes
+  // would reach anything but a DQ (or a DQ of raw integer data) would change values.
+  void lower_qdq(const ir::Node& n) {
+    const int in = n.inputs[0];
+    if (n.kind == ir::OpKind::kQuantizeLinear) {
+      bool only_dq = !g_.is_graph_output(n.outputs[0]);
+      for (int c : g_.consumers(n.outputs[0])) only_dq = only_dq && g_.nodes[c].kind == ir::OpKind::kDequantizeLinear;
+      if (!only_dq) fail(n, "QuantizeLinear whose codes are used without a DequantizeLinear is not supported");
+    } else {
+      const int p = g_.producer(in);
+      if (p < 0 || g_.nodes[p].kind != ir::OpKind::kQuantizeLinear)
+        fail(n, "DequantizeLinear of an activation not produced by QuantizeLinear is not supported");
+    }
+    tensor_of_[n.outputs[0]] = input_tensor(n, in);
+  }
+
   void lower(int i) {
     const ir::Node& n = g_.nodes[i];
     switch (n.kind) {
@@ -595,10 +612,7 @@ class Builder {
       case ir::OpKind::kTranspose: lower_reshape(n); break;
       case ir::OpKind::kSoftmax: lower_softmax(n); break;
       case ir::OpKind::kQuantizeLinear:
-      case ir::OpKind::kDequantizeLinear:
-        // A remaining Q/DQ node is a change of representation, not of value: same codes.
-        tensor_of_[n.outputs[0]] = input_tensor(n, n.inputs[0]);
-        break;
+      case ir::OpKind::kDequantizeLinear: lower_qdq(n); break;
       default: fail(n, "operator is not supported in the quantized path");
     }
   }

@@ -73,6 +73,60 @@ void check_model(const std::string& name, double min_cosine) {
 
 TEST(QuantModels, LeNet5) { check_model("lenet5", 0.98); }
 
+// A QDQ model written by gen_qdq.py: annotated scales and int8 weight codes are used as they are.
+std::string qdq_model(const std::string& variant) {
+  if (std::system("/usr/bin/python3 -c 'import onnx, numpy' >/dev/null 2>&1") != 0) return "";
+  const std::string path = ::testing::TempDir() + "/quant_qdq" + variant + ".onnx";
+  const std::string cmd = "/usr/bin/python3 '" + std::string(CIMSIM_SOURCE_DIR) + "/tests/compiler_quant/gen_qdq.py' '" +
+                          path + "' " + variant + " >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0 ? path : "";
+}
+
+TEST(QuantModels, QdqModelKeepsScalesAndWeightCodes) {
+  const std::string path = qdq_model("");
+  if (path.empty()) GTEST_SKIP() << "python3 with onnx/numpy unavailable";
+  ir::Graph g = frontend::load_onnx(path);
+  frontend::simplify(g);
+  const q::QModel m = quant::quantize(g, QuantSpec{}, {});
+  EXPECT_FLOAT_EQ(m.tensors[m.inputs[0]].scale, 0.02f);
+  const q::Layer& conv = m.layers.at(0);
+  ASSERT_EQ(conv.kind, q::LayerKind::kConv);
+  EXPECT_EQ(conv.fused, std::vector<std::string>{"relu"});
+  const q::QTensor& r = m.tensors[conv.output];
+  EXPECT_FLOAT_EQ(r.scale, 0.05f);
+  EXPECT_TRUE(r.is_unsigned);
+  for (int mm = 0; mm < 4; ++mm) {
+    EXPECT_FLOAT_EQ(conv.conv.weight_scale[mm], 0.01f * (mm + 1));
+    EXPECT_EQ(conv.conv.bias[mm], std::lround(0.1 * mm / (0.02 * 0.01 * (mm + 1))));
+    for (int c = 0; c < 3; ++c)
+      for (int k = 0; k < 9; ++k) {
+        const int want = std::max(((mm * 7 + c * 5 + (k / 3) * 3 + k % 3) % 255) - 127, -127);
+        ASSERT_EQ(conv.conv.weights[(mm * 3 + c) * 9 + k], want);
+      }
+  }
+  // Inputs inside the annotated ranges (sigma 0.2 vs input step 0.02: ~3 % rounding noise per
+  // element, averaged down by the pool), so the float graph — which skips the QDQ rounding and
+  // clipping — is comparable.
+  const ir::FloatTensor x{{2, 3, 8, 8}, testq::randn(384, 77, 0.2f)};
+  const double err = testq::rel_l2(reference::run_integer(m, {x})[0].data, reference::run_float(g, {x})[0].data);
+  std::printf("QDQ model: relative L2 %.4f\n", err);
+  EXPECT_LT(err, 0.03);
+}
+
+TEST(QuantModels, QdqModelWithZeroPointIsRejected) {
+  const std::string path = qdq_model("zp");
+  if (path.empty()) GTEST_SKIP() << "python3 with onnx/numpy unavailable";
+  ir::Graph g = frontend::load_onnx(path);
+  frontend::simplify(g);
+  try {
+    quant::quantize(g, QuantSpec{}, {});
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("zero point 3"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("symmetric"), std::string::npos) << e.what();
+  }
+}
+
 // `cimsim reference` end to end on LeNet-5: float output equals torch's within float error,
 // integer output equals run_integer on the same quantized model exactly.
 TEST(QuantModels, RunReferenceWritesFloatAndIntegerOutputs) {

@@ -561,12 +561,31 @@ TEST(QuantLayers, RandomConvNetMatchesFloatWithinQuantizationError) {
   ir::Graph g = b.finish({fc});
   const ir::FloatTensor calib{{8, 3, 16, 16}, randn(8 * 768, 110)};
   const ir::FloatTensor test{{4, 3, 16, 16}, randn(4 * 768, 111)};
-  const q::QModel m = quant::quantize(g, spec8(), {calib});
-  const std::vector<float> qi = reference::run_integer(m, {test})[0].data;
   const std::vector<float> fo = reference::run_float(g, {test})[0].data;
-  const double err = testq::rel_l2(qi, fo);
-  std::printf("random CNN: relative L2 error %.4f, cosine %.5f\n", err, testq::cosine(qi, fo));
-  EXPECT_LT(err, 0.05);
+  double last_err = 0;
+  for (int bits : {8, 6, 4}) {
+    QuantSpec s;
+    s.weight_bits = s.activation_bits = bits;
+    const q::QModel m = quant::quantize(g, s, {calib});
+    for (const q::QTensor& t : m.tensors) EXPECT_EQ(t.bits, bits);
+    for (const q::Layer& L : m.layers) {
+      if (L.kind == q::LayerKind::kConv) {
+        for (int8_t w : L.conv.weights) ASSERT_LE(std::abs(w), qmath::weight_qmax(bits));
+      }
+    }
+    const std::vector<float> qi = reference::run_integer(m, {test})[0].data;
+    const double err = testq::rel_l2(qi, fo);
+    std::printf("random CNN, %d-bit: relative L2 error %.4f, cosine %.5f\n", bits, err, testq::cosine(qi, fo));
+    // Each bit less doubles the quantization step: the error must grow, and 8 bits stays < 5 %.
+    if (bits == 8) {
+      EXPECT_LT(err, 0.05);
+    }
+    if (bits < 8) {
+      EXPECT_GT(err, last_err);
+    }
+    EXPECT_LT(err, 0.05 * std::exp2(8 - bits));
+    last_err = err;
+  }
 }
 
 }  // namespace

@@ -171,3 +171,24 @@ TEST(Report, InstancesMatchDeriveOnShippedConfigs) {
 
 }  // namespace
 }  // namespace cimsim
+
+namespace cimsim {
+namespace {
+
+TEST(Report, SummaryTopsPerWattIsOpsPerPicojoule) {
+  Fixture f;
+  f.spec.costs.components.clear();  // no leakage: total = dynamic = 182.625 pJ
+  auto r = build_report(f.stats, f.spec, f.derived, f.program, 1.0);
+  std::ostringstream out;
+  print_summary(r, out);
+  std::string s = out.str();
+  auto pos = s.find("TOPS/W");
+  ASSERT_NE(pos, std::string::npos);
+  double tops_w = std::stod(s.substr(s.find_first_not_of(' ', pos + 6)));
+  EXPECT_NEAR(tops_w, 2.0 * 1000 / 182.625, 1e-3 * 10.95);  // 2 ops per MAC; ops/pJ = TOPS/W; 4 digits
+  // energy per inference: 182.625 pJ / 4 images = 45.66 pJ
+  EXPECT_NE(s.find("45.66 pJ"), std::string::npos) << s;
+}
+
+}  // namespace
+}  // namespace cimsim

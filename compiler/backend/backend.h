@@ -38,9 +38,17 @@ struct LayerPlan {
   q::LayerKind kind = q::LayerKind::kConv;
   std::vector<int> inputs;       // distinct physical input tensors, first-use order
   int out = 0;                   // physical output tensor
-  int64_t slices = 1;            // cores per replica (output-channel slices)
+  int64_t slices = 1;            // output-channel slices per replica
+  int64_t kparts = 1;            // cores per slice (K-split parts; part 0 requantizes and sends)
+  int64_t per_replica() const { return slices * kparts; }
+  int64_t replica_of(int64_t k) const { return k / per_replica(); }
+  int64_t slice_of(int64_t k) const { return (k % per_replica()) / kparts; }
+  int64_t part_of(int64_t k) const { return k % kparts; }
+  int64_t core_index(int64_t replica, int64_t slice, int64_t part) const {
+    return (replica * slices + slice) * kparts + part;
+  }
   int64_t replicas = 1;          // throughput mode: whole copies; replica r computes rows oy % replicas == r
-  std::vector<int> cores;        // chip core ids, replica-major then slice order
+  std::vector<int> cores;        // chip core ids: replica-major, then slice, then part
   std::vector<int64_t> m0, m1;   // output channel slice per core
   std::vector<std::vector<int>> core_col_tiles;  // kConv: ColTile indices per core
   ConvMap conv;                  // kConv

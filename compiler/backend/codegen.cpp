@@ -179,6 +179,7 @@ class Compiler {
           break;
       }
       lp.slices = ncores;
+      lp.kparts = lp.kind == q::LayerKind::kConv ? lp.conv.kparts : 1;
       lp.cores.assign(static_cast<size_t>(ncores), -1);
       plan_of_tensor_[static_cast<size_t>(l.output)] = static_cast<int>(cm_.layers.size());
       cm_.layers.push_back(std::move(lp));
@@ -193,7 +194,7 @@ class Compiler {
   void replicate() {
     int64_t cores = 0, xbars = 0;
     for (const LayerPlan& lp : cm_.layers) {
-      cores += lp.slices;
+      cores += lp.per_replica();
       xbars += lp.conv.crossbars;
     }
     while (true) {
@@ -210,18 +211,18 @@ class Compiler {
       }
       if (best < 0) return;
       LayerPlan& lp = cm_.layers[static_cast<size_t>(best)];
-      if (lp.replicas + 1 > lp.win.OH || cores + lp.slices > arch_.chip.cores ||
+      if (lp.replicas + 1 > lp.win.OH || cores + lp.per_replica() > arch_.chip.cores ||
           xbars + lp.conv.crossbars > d_.crossbars_per_chip) {
         return;  // the bottleneck cannot grow: replicating others would not help
       }
       ++lp.replicas;
-      cores += lp.slices;
+      cores += lp.per_replica();
       xbars += lp.conv.crossbars;
     }
   }
 
   void place() {
-    for (LayerPlan& lp : cm_.layers) lp.cores.assign(static_cast<size_t>(lp.slices * lp.replicas), -1);
+    for (LayerPlan& lp : cm_.layers) lp.cores.assign(static_cast<size_t>(lp.per_replica() * lp.replicas), -1);
     int64_t need_cores = 0, need_xbars = 0;
     for (const LayerPlan& lp : cm_.layers) {
       need_cores += static_cast<int64_t>(lp.cores.size());
@@ -267,19 +268,21 @@ class Compiler {
         const int64_t ns = lp.slices;
         lp.core_col_tiles.assign(static_cast<size_t>(n), {});
         int64_t t = 0;
-        for (int64_t k = 0; k < ns; ++k) {
-          const int64_t cnt = total / ns + (k < total % ns ? 1 : 0);
-          for (int64_t i = 0; i < cnt; ++i) lp.core_col_tiles[static_cast<size_t>(k)].push_back(static_cast<int>(t++));
-          const auto& v = lp.core_col_tiles[static_cast<size_t>(k)];
+        for (int64_t sl = 0; sl < ns; ++sl) {
+          const size_t k = static_cast<size_t>(lp.core_index(0, sl, 0));
+          const int64_t cnt = total / ns + (sl < total % ns ? 1 : 0);
+          for (int64_t i = 0; i < cnt; ++i) lp.core_col_tiles[k].push_back(static_cast<int>(t++));
+          const auto& v = lp.core_col_tiles[k];
           const ColTile &first = lp.conv.col_tiles[static_cast<size_t>(v.front())],
                         &last = lp.conv.col_tiles[static_cast<size_t>(v.back())];
-          lp.m0[static_cast<size_t>(k)] = first.m0;
-          lp.m1[static_cast<size_t>(k)] = last.m0 + last.cols;
+          lp.m0[k] = first.m0;
+          lp.m1[k] = last.m0 + last.cols;
         }
-        for (int64_t k = ns; k < n; ++k) {
-          lp.core_col_tiles[static_cast<size_t>(k)] = lp.core_col_tiles[static_cast<size_t>(k % ns)];
-          lp.m0[static_cast<size_t>(k)] = lp.m0[static_cast<size_t>(k % ns)];
-          lp.m1[static_cast<size_t>(k)] = lp.m1[static_cast<size_t>(k % ns)];
+        for (int64_t k = 0; k < n; ++k) {  // other parts and replicas repeat slice 0's tiles
+          const size_t src = static_cast<size_t>(lp.core_index(0, lp.slice_of(k), 0));
+          lp.core_col_tiles[static_cast<size_t>(k)] = lp.core_col_tiles[src];
+          lp.m0[static_cast<size_t>(k)] = lp.m0[src];
+          lp.m1[static_cast<size_t>(k)] = lp.m1[src];
         }
       }
       for (int64_t k = 0; k < n; ++k) lp.cores[static_cast<size_t>(k)] = cm_.snake[next++];
@@ -349,10 +352,10 @@ class Compiler {
   // Does core k of layer lp need row y of its input (replica k / slices computes the output
   // rows oy with oy % replicas == replica)?
   static bool needs_row(const LayerPlan& lp, int k, int64_t y) {
-    return !lp.ring || lp.win.row_needed(y, lp.replicas, k / lp.slices);
+    return !lp.ring || lp.win.row_needed(y, lp.replicas, lp.replica_of(k));
   }
   static bool computes_row(const LayerPlan& lp, int k, int64_t oy) {
-    return oy % lp.replicas == k / lp.slices;
+    return oy % lp.replicas == lp.replica_of(k);
   }
 
   void add_edge(int from, int to, int tensor, int64_t bytes) {
@@ -396,8 +399,8 @@ class Compiler {
     }
     const LayerPlan& prod = cm_.layers[static_cast<size_t>(pp)];
     // Row y comes from replica y % replicas, one message per slice.
-    const size_t first = static_cast<size_t>((y % prod.replicas) * prod.slices);
-    for (size_t j = first; j < first + static_cast<size_t>(prod.slices); ++j) {
+    for (int64_t sl = 0; sl < prod.slices; ++sl) {
+      const size_t j = static_cast<size_t>(prod.core_index(y % prod.replicas, sl, 0));
       const int64_t ms = prod.m1[j] - prod.m0[j];
       const int64_t len = s.W * ms;
       if (prod.slices == 1 || s.W == 1) {
@@ -521,6 +524,8 @@ class Compiler {
     const auto& cts = lp.core_col_tiles[static_cast<size_t>(c.k)];
     const int64_t m0 = lp.m0[static_cast<size_t>(c.k)], ms = lp.m1[static_cast<size_t>(c.k)] - m0;
     const int64_t R = arch_.crossbar.rows;
+    const int64_t part = lp.part_of(c.k);
+    const int64_t rt0 = part * cv.rows_per_part;  // this core's row tiles [rt0, rt1)
 
     // Tiles: column-tile major, row tiles within. PE/crossbar by index.
     struct TileRef { int ct; int64_t rt; int tile; };
@@ -529,7 +534,8 @@ class Compiler {
     for (int ct : cts) {
       const ColTile& t = cv.col_tiles[static_cast<size_t>(ct)];
       if (blocks.empty() || blocks.back() != t.block) blocks.push_back(t.block);
-      for (int64_t rt = 0; rt < cv.blocks[static_cast<size_t>(t.block)].row_tiles; ++rt) {
+      const int64_t rt1 = std::min(cv.blocks[static_cast<size_t>(t.block)].row_tiles, rt0 + cv.rows_per_part);
+      for (int64_t rt = rt0; rt < rt1; ++rt) {
         TileDesc td = make_tile(m_, lp.layer, cv, ct, rt, arch_);
         const int idx = static_cast<int>(c.cp->tiles.size());
         td.pe = idx / arch_.pe.crossbars;
@@ -551,7 +557,7 @@ class Compiler {
       rq.multiplier.push_back(l.conv.requant[static_cast<size_t>(mo)].multiplier);
       rq.shift.push_back(l.conv.requant[static_cast<size_t>(mo)].shift);
     }
-    c.cp->requant.push_back(rq);
+    if (part == 0) c.cp->requant.push_back(rq);
 
     // Direct mode: the im2col vector is already contiguous in the ring (1-row kernels over
     // all channels), so mvm reads the ring and no copy is needed.
@@ -577,15 +583,17 @@ class Compiler {
       probe.add("acc", w.OW * ms * 4);
       probe.add("out", 2 * w.OW * ms);
       probe.add("recv_tmp", tmp);
-      per_pixel = probe.top > arch_.core.buffer_bytes;
+      // K-split partial sums travel per row, so split layers keep row accumulators.
+      per_pixel = probe.top > arch_.core.buffer_bytes && lp.kparts == 1;
     }
     if (lp.per_pixel_requant.size() != lp.cores.size()) lp.per_pixel_requant.assign(lp.cores.size(), false);
     lp.per_pixel_requant[static_cast<size_t>(c.k)] = per_pixel;
     const int64_t ring = a.add("ring", S * RW);
     const int64_t stage = a.add("staging", staging);
     const int64_t acc = a.add("acc", (per_pixel ? 1 : w.OW) * ms * 4);
-    const int64_t obuf = a.add("out", 2 * w.OW * ms);
+    const int64_t obuf = part == 0 ? a.add("out", 2 * w.OW * ms) : 0;
     c.recv_tmp = a.add("recv_tmp", tmp);
+    const int64_t psum = part == 0 && lp.kparts > 1 ? a.add("partial_sums", w.OW * ms * 4) : 0;
     const bool pads = w.pt || w.pl || w.pb || w.pr;
 
     Body body;
@@ -645,7 +653,7 @@ class Compiler {
           Addr src = direct[static_cast<size_t>(ct.block)]
                          ? Emitter::at(rs, ring + s0 * RW + bl.c0 + t.rt * R)
                          : Emitter::at(0, stage + staging_off.at(ct.block) + t.rt * R);
-          e.mvm(t.tile, Emitter::at(ra, acc + (ct.m0 - m0) * 4), src, t.rt > 0);
+          e.mvm(t.tile, Emitter::at(ra, acc + (ct.m0 - m0) * 4), src, t.rt > rt0);
         }
         if (per_pixel) e.requant(Emitter::at(loop ? kROut : 0, ob), Emitter::at(0, acc), ms, 0);
         if (loop) {
@@ -654,6 +662,17 @@ class Compiler {
           if (per_pixel) e.addi(kROut, kROut, ms);
           e.addi(kRCnt, kRCnt, 1);
           e.blt(kRCnt, kRLim, top);
+        }
+        if (part > 0) {  // K-part: partial sums of the row go to the part-0 core
+          const int to = lp.cores[static_cast<size_t>(lp.core_index(lp.replica_of(c.k), lp.slice_of(c.k), 0))];
+          e.send(Emitter::at(0, acc), w.OW * ms * 4, to, tag_of(lp.out, oy));
+          add_edge(c.core, to, lp.out, w.OW * ms * 4);
+          continue;
+        }
+        for (int64_t q = 1; q < lp.kparts; ++q) {
+          const int from = lp.cores[static_cast<size_t>(lp.core_index(lp.replica_of(c.k), lp.slice_of(c.k), q))];
+          e.recv(Emitter::at(0, psum), w.OW * ms * 4, from, tag_of(lp.out, oy));
+          e.add32(Emitter::at(0, acc), Emitter::at(0, acc), Emitter::at(0, psum), w.OW * ms);
         }
         if (!per_pixel) e.requant(Emitter::at(0, ob), Emitter::at(0, acc), w.OW * ms, 0);
         emit_outputs(c, oy, ob);

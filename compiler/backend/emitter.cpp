@@ -109,6 +109,14 @@ void Emitter::addq(Addr d, Addr a, Addr b, int64_t len, int qid) {
   in.imm[1] = qid;
 }
 
+void Emitter::add32(Addr d, Addr a, Addr b, int64_t len) {
+  Instruction& in = emit(Op::kAdd32);
+  in.addr[0] = d;
+  in.addr[1] = a;
+  in.addr[2] = b;
+  in.imm[0] = i32(len, "length");
+}
+
 void Emitter::max(Addr d, Addr a, Addr b, int64_t len, bool is_unsigned) {
   Instruction& in = emit(Op::kMax);
   in.addr[0] = d;

@@ -35,6 +35,7 @@ class Emitter {
   void fill(Addr d, int64_t len, int value);
   void requant(Addr d, Addr s, int64_t len, int qid);
   void addq(Addr d, Addr a, Addr b, int64_t len, int qid);
+  void add32(Addr d, Addr a, Addr b, int64_t len);
   void max(Addr d, Addr a, Addr b, int64_t len, bool is_unsigned);
   void sum32(Addr d, Addr s, int64_t len, bool is_unsigned);
   void lut(Addr d, Addr s, int64_t len, int lid);

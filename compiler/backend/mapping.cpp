@@ -201,12 +201,17 @@ ConvMap map_conv(const q::QModel& m, int li, const TensorMap& tm, const ArchSpec
   cm.nonzero_weights = cm.M * cm.Cg * kk;
   // Cells of block-diagonal zeros are programmed too; utilization counts only real weights.
   cm.used_cells = cm.nonzero_weights * d.cells_per_weight;
+  cm.rows_per_part = cm.row_tiles_max;
   if (cm.row_tiles_max > d.crossbars_per_core) {
-    fail(m, li, fmt::format("K={} needs {} crossbars per column tile, a core has {} (K-splitting "
-                            "across cores is not supported yet)",
-                            cm.blocks[0].K, cm.row_tiles_max, d.crossbars_per_core));
+    if (cm.blocks.size() > 1) {
+      fail(m, li, fmt::format("K={} needs {} crossbars per column tile, a core has {} (K-splitting "
+                              "of packed groups across cores is not supported yet)",
+                              cm.blocks[0].K, cm.row_tiles_max, d.crossbars_per_core));
+    }
+    cm.kparts = (cm.row_tiles_max + d.crossbars_per_core - 1) / d.crossbars_per_core;
+    cm.rows_per_part = (cm.row_tiles_max + cm.kparts - 1) / cm.kparts;
   }
-  cm.col_tiles_per_core = d.crossbars_per_core / cm.row_tiles_max;
+  cm.col_tiles_per_core = d.crossbars_per_core / cm.rows_per_part;
   return cm;
 }
 

@@ -8,8 +8,8 @@
 //  - The K x M weight matrix uses im2col row order (ky, kx, c), channels fastest. Groups are
 //    packed P per block, block-diagonally; each block is split into row tiles of
 //    crossbar.rows and column tiles of weight_cols_per_crossbar. One tile = one crossbar.
-//  - A core holds whole column tiles (all row tiles of them); tiles_per_core_cols says how
-//    many. Too many row tiles for one core -> InputError.
+//  - A core holds whole column tiles (all row tiles of them), or, when the row tiles exceed
+//    its crossbars, one K-part of them (single-block layers only; else InputError).
 //  - Everything here is deterministic and independent of placement.
 #pragma once
 
@@ -77,7 +77,11 @@ struct ConvMap {
   std::vector<ConvBlock> blocks;
   std::vector<ColTile> col_tiles;  // all column tiles in output-channel order
   int64_t row_tiles_max = 0;
-  int64_t col_tiles_per_core = 0;  // whole column tiles a core holds
+  int64_t col_tiles_per_core = 0;  // column tiles a core holds (its part of their row tiles)
+  // K-splitting: when a column tile's row tiles exceed a core's crossbars, they are split in
+  // kparts contiguous parts of rows_per_part row tiles, one core each; part cores send int32
+  // partial sums to the part-0 core, which adds them before requantizing.
+  int64_t kparts = 1, rows_per_part = 0;
   int64_t crossbars = 0;           // tiles in total
   int64_t used_cells = 0, nonzero_weights = 0;  // for utilization reports
   bool input_unsigned = true;

@@ -88,7 +88,9 @@ std::string cim_ir_yaml(const q::QModel& m, const ArchSpec& arch, const Compiled
       for (int ct : lp.core_col_tiles[k]) {
         const ColTile& c = cv.col_tiles[static_cast<size_t>(ct)];
         const ConvBlock& b = cv.blocks[static_cast<size_t>(c.block)];
-        for (int64_t rt = 0; rt < b.row_tiles; ++rt, ++ti) {
+        const int64_t rt0 = lp.part_of(static_cast<int64_t>(k)) * cv.rows_per_part;
+        const int64_t rt1 = std::min(b.row_tiles, rt0 + cv.rows_per_part);
+        for (int64_t rt = rt0; rt < rt1; ++rt, ++ti) {
           const TileDesc& t = cp.tiles[ti];
           const int64_t r0 = rt * arch.crossbar.rows;
           o << fmt::format(
@@ -123,7 +125,7 @@ std::string schedule_yaml(const q::QModel& m, const CompiledModel& cm) {
     o << fmt::format("  - name: {}\n    kind: {}\n", quoted(m.layers[static_cast<size_t>(lp.layer)].name),
                      q::layer_kind_name(lp.kind));
     o << fmt::format("    replicas: {}  # replica r computes output rows oy % replicas == r\n"
-                     "    slices: {}\n", lp.replicas, lp.slices);
+                     "    slices: {}\n    kparts: {}\n", lp.replicas, lp.slices, lp.kparts);
     if (lp.ring) {
       o << fmt::format("    ring: {{slots: {}, slot_bytes: {}}}\n", lp.win.ring_slots(),
                        lp.win.slot_bytes());
@@ -178,6 +180,7 @@ std::string compile_json_text(const q::QModel& m, const ArchSpec& arch, const Co
     L["kind"] = q::layer_kind_name(lp.kind);
     L["replication"] = lp.replicas;
     L["slices"] = lp.slices;
+    L["kparts"] = lp.kparts;
     L["cores"] = lp.cores;
     if (lp.kind == q::LayerKind::kConv) {
       const ConvMap& cv = lp.conv;

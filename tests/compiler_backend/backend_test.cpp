@@ -199,16 +199,51 @@ TEST(BackendErrors, DoesNotFit) {
   }
 }
 
-TEST(BackendErrors, KSplitNotSupported) {
-  ArchSpec a = isaac_like();  // 8 crossbars per core x 128 rows = 1024
+TEST(BackendMapping, KSplitAcrossCores) {
+  ArchSpec a = isaac_like();  // 8 crossbars per core x 128 rows = 1024 rows per core
   ModelBuilder b;
-  b.output(b.fc(b.input({1100}), 8, true));
+  int y = b.fc(b.input({1100}), 40, true);  // 9 row tiles -> 2 parts of <= 5; 2 col tiles
+  b.output(y);
+  backend::CompiledModel cm = compile_qmodel(b.m, a, {});
+  const backend::LayerPlan& lp = cm.layers[0];
+  EXPECT_EQ(lp.kparts, 2);
+  EXPECT_EQ(lp.conv.rows_per_part, 5);
+  EXPECT_EQ(lp.conv.col_tiles_per_core, 1);  // floor(8 / 5)
+  EXPECT_EQ(lp.slices, 2);
+  ASSERT_EQ(lp.cores.size(), 4u);
+  // Part 0 holds row tiles 0..4, part 1 row tiles 5..8 (the last one 1100 - 8*128 = 76 rows).
+  EXPECT_EQ(cm.program.cores[static_cast<size_t>(lp.cores[0])].tiles.size(), 5u);
+  ASSERT_EQ(cm.program.cores[static_cast<size_t>(lp.cores[1])].tiles.size(), 4u);
+  EXPECT_EQ(cm.program.cores[static_cast<size_t>(lp.cores[1])].tiles.back().rows, 76);
+  EXPECT_EQ(cm.crossbars_used, 18);
+  expect_equivalent(b.m, a);
+  // A conv whose K splits and whose producer and consumer are spatial.
+  ArchSpec t = testing::test_arch(4, 4);  // 8 crossbars x 32 rows = 256 rows per core
+  ModelBuilder c;
+  ConvSpec s;
+  s.M = 12;
+  s.kh = s.kw = 3;
+  s.pt = s.pl = s.pb = s.pr = 1;
+  int x = c.conv(c.input({40, 5, 6}), s);  // K = 360 -> 12 row tiles -> 2 parts
+  c.output(c.conv(x, ConvSpec{}));
+  expect_equivalent(c.m, t);
+}
+
+TEST(BackendErrors, KSplitOfPackedGroupsNotSupported) {
+  ArchSpec a = testing::test_arch(4, 4);
+  a.pe.crossbars = 1;
+  a.core.pes = 1;  // one 32-row crossbar per core
+  ModelBuilder b;
+  ConvSpec s;
+  s.M = 4;
+  s.kh = s.kw = 3;
+  s.group = 2;  // Cg = 4: 36 rows per group -> 2 row tiles, 2 blocks
+  b.output(b.conv(b.input({8, 4, 4}), s));
   try {
     compile_qmodel(b.m, a, {});
     FAIL() << "expected InputError";
   } catch (const InputError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("K=1100 needs 9 crossbars per column tile, a core has 8"));
-    EXPECT_THAT(e.what(), HasSubstr("K-splitting"));
+    EXPECT_THAT(e.what(), HasSubstr("K=36 needs 2 crossbars per column tile, a core has 1"));
   }
 }
 

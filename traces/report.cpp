@@ -63,19 +63,6 @@ std::map<std::string, double> component_instances(const ArchSpec& spec,
   return out;
 }
 
-uint64_t estimate_macs(const Program& program, uint64_t mvms) {
-  double cells = 0;
-  uint64_t tiles = 0;
-  for (const auto& core : program.cores)
-    for (const auto& tile : core.tiles) {
-      cells += static_cast<double>(tile.rows) * tile.cols;
-      ++tiles;
-    }
-  if (tiles == 0) return 0;
-  return static_cast<uint64_t>(std::llround(cells / static_cast<double>(tiles) *
-                                            static_cast<double>(mvms)));
-}
-
 nlohmann::json build_report(const RunStats& stats, const ArchSpec& spec, const ArchDerived& derived,
                             const Program& program, double wall_s) {
   using nlohmann::json;
@@ -160,7 +147,6 @@ nlohmann::json build_report(const RunStats& stats, const ArchSpec& spec, const A
 
   r["counts"] = {{"mvms", stats.mvms},
                  {"macs", stats.macs},
-                 {"macs_estimated", stats.macs_estimated},
                  {"adc_conversions", stats.adc_conversions},
                  {"adc_saturations", stats.adc_saturations},
                  {"flit_hops", stats.flit_hops},
@@ -198,9 +184,7 @@ void print_summary(const nlohmann::json& r, std::ostream& out) {
   row("throughput", fmt::format("{:.4g} inferences/s", r.at("throughput_inferences_per_s").get<double>()));
   row("energy / inference", with_prefix(batch > 0 ? total_pj * 1e-12 / batch : 0.0, "J"));
   row("average power", with_prefix(latency_ns > 0 ? total_pj / latency_ns * 1e-3 : 0.0, "W"));
-  row("TOPS/W", total_pj > 0 ? fmt::format("{:.4g}{}", ops / total_pj,
-                                           counts.at("macs_estimated").get<bool>() ? " (MACs estimated)" : "")
-                             : std::string("n/a"));
+  row("TOPS/W", total_pj > 0 ? fmt::format("{:.4g}", ops / total_pj) : std::string("n/a"));
   row("area", fmt::format("{:.4g} mm2", r.at("area_um2").at("total").get<double>() * 1e-6));
   row("instructions", std::to_string(r.at("instructions_executed").get<uint64_t>()));
   row("simulator speed", fmt::format("{:.4g} instructions/s in {:.3g} s wall",

@@ -31,19 +31,13 @@ struct RunStats {
   std::vector<std::vector<uint64_t>> crossbar_busy_ps;  // [core][pe * crossbars + xbar]
   EnergyLedger energy;                                  // dynamic energy only
   uint64_t mvms = 0, adc_conversions = 0, adc_saturations = 0, flit_hops = 0, memory_bytes = 0;
-  uint64_t macs = 0;             // multiply-accumulates done by crossbars (rows * cols per mvm)
-  bool macs_estimated = false;   // true: macs estimated from mvms and the program's tiles
+  uint64_t macs = 0;  // multiply-accumulates done by crossbars (tile rows * cols per mvm)
 };
 
 // Instances of each cost component on the chip, as derive() counts them: taken from
 // derived.area_um2_by_component / cost.area_um2 where both are positive, otherwise from the
 // structural count (crossbars, ADCs, ... per chip) documented in docs/report.md.
 std::map<std::string, double> component_instances(const ArchSpec& spec, const ArchDerived& derived);
-
-// MACs of `mvms` crossbar activations, estimated as mvms * the mean rows * cols of the
-// program's tiles (exact when every tile has the same shape); used when the chip does not
-// count MACs itself.
-uint64_t estimate_macs(const Program& program, uint64_t mvms);
 
 nlohmann::json build_report(const RunStats& stats, const ArchSpec& spec, const ArchDerived& derived,
                             const Program& program, double wall_s);

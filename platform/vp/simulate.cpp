@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <type_traits>
 #include <utility>
 
 #include <fmt/format.h>
@@ -124,23 +123,7 @@ std::string output_path_for(const std::string& path, size_t k) {
   return (p.parent_path() / (p.stem().string() + "_" + std::to_string(k) + p.extension().string())).string();
 }
 
-// ChipStats gains a MAC counter in some model versions; use it when present.
-template <typename S, typename = void>
-struct HasMacs : std::false_type {};
-template <typename S>
-struct HasMacs<S, std::void_t<decltype(std::declval<S>().macs)>> : std::true_type {};
-
-template <typename S>
-void copy_macs(const S& chip, const Program& program, RunStats* run) {
-  if constexpr (HasMacs<S>::value) {
-    run->macs = chip.macs;
-  } else {
-    run->macs = estimate_macs(program, chip.mvms);
-    run->macs_estimated = true;
-  }
-}
-
-RunStats to_run_stats(const ChipStats& s, const Program& program, int batch) {
+RunStats to_run_stats(const ChipStats& s, int batch) {
   RunStats r;
   r.end_ps = s.end_ps;
   r.batch = batch;
@@ -155,7 +138,7 @@ RunStats to_run_stats(const ChipStats& s, const Program& program, int batch) {
   r.adc_saturations = s.adc_saturations;
   r.flit_hops = s.flit_hops;
   r.memory_bytes = s.memory_bytes;
-  copy_macs(s, program, &r);
+  r.macs = s.macs;
   return r;
 }
 
@@ -217,7 +200,7 @@ SimulateResult simulate(const SimulateOptions& opt, std::ostream& out, std::ostr
   ChipStats stats = chip->stats();
   if (stopped_by_limit) stats.end_ps = static_cast<uint64_t>(opt.max_time_ns * 1000.0);
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  result.report = build_report(to_run_stats(stats, program, batch), arch, derive(arch), program, wall_s);
+  result.report = build_report(to_run_stats(stats, batch), arch, derive(arch), program, wall_s);
 
   if (tracer) {
     TraceOptions topt{program.layers, arch.chip.cores, opt.energy_window_ns};

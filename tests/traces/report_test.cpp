@@ -116,18 +116,6 @@ TEST(Report, Utilization) {
   EXPECT_DOUBLE_EQ(u["crossbars"]["per_core"][2].get<double>(), 0.0);
 }
 
-TEST(Report, EstimatedMacsUseMeanTileShape) {
-  Program p;
-  p.cores.resize(2);
-  TileDesc a, b;
-  a.rows = 128; a.cols = 64;
-  b.rows = 64; b.cols = 32;
-  p.cores[0].tiles = {a};
-  p.cores[1].tiles = {b};
-  EXPECT_EQ(estimate_macs(p, 10), static_cast<uint64_t>((128 * 64 + 64 * 32) / 2 * 10));
-  EXPECT_EQ(estimate_macs(Program{}, 10), 0u);
-}
-
 TEST(Report, SummaryNamesTopConsumers) {
   Fixture f;
   auto r = build_report(f.stats, f.spec, f.derived, f.program, 1.0);

@@ -50,6 +50,7 @@ struct LayerPlan {
   int64_t replicas = 1;          // throughput mode: whole copies; replica r computes rows oy % replicas == r
   std::vector<int> cores;        // chip core ids: replica-major, then slice, then part
   std::vector<int64_t> m0, m1;   // output channel slice per core
+  std::vector<int64_t> in_c0, in_c1;  // kConv: input channels a core reads (its groups)
   std::vector<std::vector<int>> core_col_tiles;  // kConv: ColTile indices per core
   ConvMap conv;                  // kConv
   Window win;                    // kConv (== conv.win), kMaxPool, kAvgPool

@@ -284,6 +284,19 @@ class Compiler {
           lp.m0[static_cast<size_t>(k)] = lp.m0[src];
           lp.m1[static_cast<size_t>(k)] = lp.m1[src];
         }
+        // A core of a grouped conv reads only its groups' input channels.
+        lp.in_c0.assign(static_cast<size_t>(n), 0);
+        lp.in_c1.assign(static_cast<size_t>(n), 0);
+        for (int64_t k = 0; k < n; ++k) {
+          int64_t lo = INT64_MAX, hi = 0;
+          for (int ct : lp.core_col_tiles[static_cast<size_t>(k)]) {
+            const ConvBlock& b = lp.conv.blocks[static_cast<size_t>(lp.conv.col_tiles[static_cast<size_t>(ct)].block)];
+            lo = std::min(lo, b.c0);
+            hi = std::max(hi, b.c0 + b.cin);
+          }
+          lp.in_c0[static_cast<size_t>(k)] = lo;
+          lp.in_c1[static_cast<size_t>(k)] = hi;
+        }
       }
       for (int64_t k = 0; k < n; ++k) lp.cores[static_cast<size_t>(k)] = cm_.snake[next++];
     }
@@ -374,40 +387,73 @@ class Compiler {
     int64_t out_buf[2] = {0, 0};
   };
 
-  int64_t recv_tmp_bytes(const LayerPlan& lp) const {
+  // Input channels [lo, hi) of tensor t that core k of lp reads.
+  std::pair<int64_t, int64_t> in_range(const LayerPlan& lp, int64_t k, int t) const {
+    if (lp.kind == q::LayerKind::kConv && !lp.in_c0.empty()) {
+      return {lp.in_c0[static_cast<size_t>(k)], lp.in_c1[static_cast<size_t>(k)]};
+    }
+    return {0, shape(t).C};
+  }
+
+  // Whether a producer slice [m0, m1) lands in place (no temp): it is exactly the window, or
+  // the row is one pixel wide and the slice lies inside the window.
+  static bool slice_direct(int64_t m0, int64_t m1, int64_t lo, int64_t hi, int64_t W) {
+    return (m0 == lo && m1 == hi) || (W == 1 && m0 >= lo && m1 <= hi);
+  }
+
+  int64_t recv_tmp_bytes(const LayerPlan& lp, int64_t k) const {
     int64_t b = 0;
     for (int t : lp.inputs) {
+      const auto [lo, hi] = in_range(lp, k, t);
+      const PhysShape& s = shape(t);
       const int pp = plan_of_tensor_[static_cast<size_t>(t)];
-      if (pp < 0) continue;
+      if (pp < 0) {
+        if (lo != 0 || hi != s.C) b = std::max(b, s.row_bytes());
+        continue;
+      }
       const LayerPlan& prod = cm_.layers[static_cast<size_t>(pp)];
-      if (prod.slices <= 1 || shape(t).W == 1) continue;
-      for (size_t j = 0; j < prod.cores.size(); ++j) b = std::max(b, shape(t).W * (prod.m1[j] - prod.m0[j]));
+      for (size_t j = 0; j < prod.cores.size(); ++j) {
+        const int64_t m0 = prod.m0[j], m1 = prod.m1[j];
+        if (std::max(m0, lo) >= std::min(m1, hi) || slice_direct(m0, m1, lo, hi, s.W)) continue;
+        b = std::max(b, s.W * (m1 - m0));
+      }
     }
     return b;
   }
 
-  // Row y of tensor t -> dst (W*C bytes, [x][c]).
+  // Row y of tensor t, channels [lo, hi) of the core's window -> dst (W*(hi-lo) bytes, [x][c]).
   void fetch_row(Ctx& c, int t, int64_t y, int64_t dst) {
+    const LayerPlan& me = cm_.layers[static_cast<size_t>(c.pi)];
+    const auto [lo, hi] = in_range(me, c.k, t);
+    const int64_t cr = hi - lo;
     const PhysShape& s = shape(t);
     const int pp = plan_of_tensor_[static_cast<size_t>(t)];
     if (pp < 0) {
       const TensorIO& io = global_of_tensor_.at(t);
-      c.e->load(Emitter::at(0, dst), Emitter::at(c.global_reg.at(t), io.global_addr + y * s.row_bytes()),
-                s.row_bytes());
+      const Addr g = Emitter::at(c.global_reg.at(t), io.global_addr + y * s.row_bytes());
+      if (cr == s.C) {
+        c.e->load(Emitter::at(0, dst), g, s.row_bytes());
+      } else {
+        c.e->load(Emitter::at(0, c.recv_tmp), g, s.row_bytes());
+        c.e->copy(Emitter::at(0, dst), Emitter::at(0, c.recv_tmp + lo), cr, s.W, s.C, cr, 1, 0, 0);
+      }
       add_edge(-1, c.core, t, s.row_bytes());
       return;
     }
     const LayerPlan& prod = cm_.layers[static_cast<size_t>(pp)];
-    // Row y comes from replica y % replicas, one message per slice.
+    // Row y comes from replica y % replicas, one message per slice that overlaps the window.
     for (int64_t sl = 0; sl < prod.slices; ++sl) {
       const size_t j = static_cast<size_t>(prod.core_index(y % prod.replicas, sl, 0));
-      const int64_t ms = prod.m1[j] - prod.m0[j];
+      const int64_t m0 = prod.m0[j], m1 = prod.m1[j], ms = m1 - m0;
+      const int64_t a = std::max(m0, lo), b = std::min(m1, hi);
+      if (a >= b) continue;
       const int64_t len = s.W * ms;
-      if (prod.slices == 1 || s.W == 1) {
-        c.e->recv(Emitter::at(0, dst + prod.m0[j]), len, prod.cores[j], tag_of(t, y));
+      if (slice_direct(m0, m1, lo, hi, s.W)) {
+        c.e->recv(Emitter::at(0, dst + m0 - lo), len, prod.cores[j], tag_of(t, y));
       } else {
         c.e->recv(Emitter::at(0, c.recv_tmp), len, prod.cores[j], tag_of(t, y));
-        c.e->copy(Emitter::at(0, dst + prod.m0[j]), Emitter::at(0, c.recv_tmp), ms, s.W, ms, s.C, 1, 0, 0);
+        c.e->copy(Emitter::at(0, dst + a - lo), Emitter::at(0, c.recv_tmp + a - m0), b - a, s.W, ms,
+                  cr, 1, 0, 0);
       }
     }
   }
@@ -421,6 +467,8 @@ class Compiler {
     for (const auto& [cpi, ck] : consumers(lp.out)) {
       const LayerPlan& cl = cm_.layers[static_cast<size_t>(cpi)];
       if (!needs_row(cl, ck, oy)) continue;
+      const auto [lo, hi] = in_range(cl, ck, lp.out);
+      if (std::max(m0, lo) >= std::min(m0 + ms, hi)) continue;  // it reads none of our channels
       const int to = cl.cores[static_cast<size_t>(ck)];
       c.e->send(Emitter::at(0, buf), len, to, tag_of(lp.out, oy));
       add_edge(c.core, to, lp.out, len);
@@ -559,6 +607,8 @@ class Compiler {
     }
     if (part == 0) c.cp->requant.push_back(rq);
 
+    const int64_t lo = lp.in_c0[static_cast<size_t>(c.k)];
+    const int64_t Cr = lp.in_c1[static_cast<size_t>(c.k)] - lo;  // channels kept in the ring
     // Direct mode: the im2col vector is already contiguous in the ring (1-row kernels over
     // all channels), so mvm reads the ring and no copy is needed.
     std::vector<bool> direct(cv.blocks.size(), false);
@@ -566,14 +616,14 @@ class Compiler {
     int64_t staging = 0;
     for (int b : blocks) {
       const ConvBlock& bl = cv.blocks[static_cast<size_t>(b)];
-      direct[static_cast<size_t>(b)] = w.kh == 1 && bl.cin == w.C && (w.kw == 1 || w.dw == 1);
+      direct[static_cast<size_t>(b)] = w.kh == 1 && bl.cin == Cr && (w.kw == 1 || w.dw == 1);
       if (!direct[static_cast<size_t>(b)]) {
         staging_off[b] = staging;
         staging += bl.K;
       }
     }
-    const int64_t S = w.ring_slots(), RW = w.slot_bytes();
-    const int64_t tmp = recv_tmp_bytes(lp);
+    const int64_t S = w.ring_slots(), RW = w.padded_w() * Cr;
+    const int64_t tmp = recv_tmp_bytes(lp, c.k);
     // Accumulators per row if they fit, else per pixel (requant inside the pixel loop).
     bool per_pixel = false;
     {
@@ -608,10 +658,10 @@ class Compiler {
         const int64_t pmax = std::min(oy * w.sh + (w.kh - 1) * w.dh, pend - 1);
         for (; pnext <= pmax; ++pnext) {
           const int64_t y = pnext - w.pt;
-          const int64_t slot = ring + (pnext % S) * RW + w.pl * w.C;
+          const int64_t slot = ring + (pnext % S) * RW + w.pl * Cr;
           if (!needs_row(lp, c.k, y)) continue;
           if (y < 0 || y >= w.H) {
-            e.fill(Emitter::at(0, slot), w.W * w.C, 0);
+            e.fill(Emitter::at(0, slot), w.W * Cr, 0);
           } else {
             fetch_row(c, in_t, y, slot);
           }
@@ -633,16 +683,16 @@ class Compiler {
           const ConvBlock& bl = cv.blocks[static_cast<size_t>(b)];
           if (direct[static_cast<size_t>(b)]) continue;
           const int64_t dst0 = stage + staging_off.at(b);
-          const bool merged = w.dw == 1 && bl.cin == w.C;
-          const int64_t seg = merged ? w.kw * w.C : bl.cin, n_in = merged ? 1 : w.kw;
-          const int64_t s_in = merged ? 0 : w.dw * w.C, d_in = merged ? 0 : bl.cin;
+          const bool merged = w.dw == 1 && bl.cin == Cr;
+          const int64_t seg = merged ? w.kw * Cr : bl.cin, n_in = merged ? 1 : w.kw;
+          const int64_t s_in = merged ? 0 : w.dw * Cr, d_in = merged ? 0 : bl.cin;
           int64_t ky = 0;
           while (ky < w.kh) {
             const int64_t slot = (s0 + ky * w.dh) % S;
             int64_t kend = ky + 1;
             while (kend < w.kh && slot + (kend - ky) * w.dh < S) ++kend;
             e.copy(Emitter::at(0, dst0 + ky * w.kw * bl.cin),
-                   Emitter::at(rs, ring + slot * RW + bl.c0), seg, n_in, s_in, d_in, kend - ky,
+                   Emitter::at(rs, ring + slot * RW + bl.c0 - lo), seg, n_in, s_in, d_in, kend - ky,
                    w.dh * RW, w.kw * bl.cin);
             ky = kend;
           }
@@ -651,13 +701,13 @@ class Compiler {
           const ColTile& ct = cv.col_tiles[static_cast<size_t>(t.ct)];
           const ConvBlock& bl = cv.blocks[static_cast<size_t>(ct.block)];
           Addr src = direct[static_cast<size_t>(ct.block)]
-                         ? Emitter::at(rs, ring + s0 * RW + bl.c0 + t.rt * R)
+                         ? Emitter::at(rs, ring + s0 * RW + bl.c0 - lo + t.rt * R)
                          : Emitter::at(0, stage + staging_off.at(ct.block) + t.rt * R);
           e.mvm(t.tile, Emitter::at(ra, acc + (ct.m0 - m0) * 4), src, t.rt > rt0);
         }
         if (per_pixel) e.requant(Emitter::at(loop ? kROut : 0, ob), Emitter::at(0, acc), ms, 0);
         if (loop) {
-          e.addi(kRSrc, kRSrc, w.sw * w.C);
+          e.addi(kRSrc, kRSrc, w.sw * Cr);
           if (!per_pixel) e.addi(kRAcc, kRAcc, ms * 4);
           if (per_pixel) e.addi(kROut, kROut, ms);
           e.addi(kRCnt, kRCnt, 1);
@@ -695,7 +745,7 @@ class Compiler {
     const int64_t acc = is_max ? 0 : a.add("acc", w.OW * C * 4);
     const int64_t obuf = a.add("out", 2 * w.OW * C);
     const int64_t gather = w.sw > 1 ? a.add("gather", w.OW * C) : 0;
-    c.recv_tmp = a.add("recv_tmp", recv_tmp_bytes(lp));
+    c.recv_tmp = a.add("recv_tmp", recv_tmp_bytes(lp, c.k));
 
     // Average pools: one requant table per window count.
     std::map<int64_t, int> qid_of_count;
@@ -806,7 +856,7 @@ class Compiler {
     const int64_t row = a.add("row", w.W * C);
     const int64_t acc = a.add("acc", C * 4);
     const int64_t obuf = a.add("out", C);
-    c.recv_tmp = a.add("recv_tmp", recv_tmp_bytes(lp));
+    c.recv_tmp = a.add("recv_tmp", recv_tmp_bytes(lp, c.k));
     RequantDesc rq;
     rq.qmin = out.qmin();
     rq.qmax = out.qmax();
@@ -852,7 +902,7 @@ class Compiler {
     std::map<int, int64_t> buf;
     for (int t : lp.inputs) buf[t] = a.add(fmt::format("in_t{}", t), shape(t).row_bytes());
     const int64_t obuf = a.add("out", 2 * os.row_bytes());
-    c.recv_tmp = a.add("recv_tmp", recv_tmp_bytes(lp));
+    c.recv_tmp = a.add("recv_tmp", recv_tmp_bytes(lp, c.k));
     int64_t lutbuf = 0;
     std::vector<int> lids(l.inputs.size(), -1);
     if (lp.kind == q::LayerKind::kAdd) {

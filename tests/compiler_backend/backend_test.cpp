@@ -443,6 +443,36 @@ TEST(BackendEquivalence, ConvVariants) {
   }
 }
 
+TEST(BackendEquivalence, SplitDepthwiseReadsOnlyItsChannels) {
+  ArchSpec a = testing::test_arch(4, 4);  // 32x32 crossbars, 8 weight columns, 8 per core
+  ModelBuilder b;
+  ConvSpec s;
+  s.M = 36;
+  s.kh = s.kw = 3;
+  s.pt = s.pl = s.pb = s.pr = 1;
+  int x = b.conv(b.input({8, 5, 6}), s);  // K=72: 3 row tiles -> 2 col tiles per core: 3 cores
+  ConvSpec dw = s;
+  dw.group = 36;                          // P = min(36, 8, floor(32/9)) = 3 -> 12 blocks
+  b.output(b.conv(x, dw));
+  backend::CompiledModel cm = compile_qmodel(b.m, a, {});
+  const backend::LayerPlan& prod = cm.layers[0];
+  const backend::LayerPlan& lp = cm.layers[1];
+  ASSERT_EQ(prod.cores.size(), 3u);  // slices [0,16) [16,32) [32,36)
+  EXPECT_EQ(prod.m1[0], 16);
+  ASSERT_EQ(lp.cores.size(), 2u);    // 6 blocks of 3 channels each
+  EXPECT_EQ(lp.in_c0[1], 18);
+  EXPECT_EQ(lp.in_c1[1], 36);
+  // Core 1's ring holds 18 channels: (3-1)+1+1 = 4 slots x (6+2) pixels x 18 bytes.
+  const backend::CoreInfo& ci = cm.cores[static_cast<size_t>(lp.cores[1])];
+  EXPECT_EQ(ci.buffers.front().name, "ring");
+  EXPECT_EQ(ci.buffers.front().bytes, 4 * 8 * 18);
+  // Producer core 0 (channels 0..15) never talks to consumer core 1 (channels 18..35).
+  for (const backend::MessageEdge& e : cm.edges) {
+    EXPECT_FALSE(e.from_core == prod.cores[0] && e.to_core == lp.cores[1]);
+  }
+  expect_equivalent(b.m, a);
+}
+
 TEST(BackendEquivalence, PerPixelAccumulatorsWhenRowDoesNotFit) {
   ArchSpec a = testing::test_arch(4, 4);
   a.core.buffer_bytes = 3000;  // ring 4 x 34 x 4 = 544; per-row acc would be 32*8*4 = 1024 ...

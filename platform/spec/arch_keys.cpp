@@ -273,9 +273,9 @@ std::vector<CostComponentDef> build_costs() {
             "0.0032 mm2; 1.68 mW / 1280 MHz = 1.3125 pJ")},
       {"memory", "one byte to or from global memory", "1",
        "bandwidth_gb_per_s * 1e9",
-       cost(0.0, 10400.0, 22880000.0,
+       cost(1625.0, 0, 22880000.0,
             "ISAAC-CE Table I via PUMA noc_inter_*: HyperTransport 4 links 10.4 W, 22.88 mm2; "
-            "a link powered regardless of traffic, so all of it is leakage")},
+            "charged per byte moved: 10.4 W / 6.4 GB/s = 1625 pJ/B")},
       {"crossbar_write", "one cell programmed", "none (no area, no peak rate)", "none",
        cost(120.0, 0, 0.0,
             "[derived] CiMLoop rram_isaac_isca_2016.cell.yaml (from PRIME): set 2 V for 40 ns "

@@ -67,7 +67,7 @@ TEST(ArchLoad, IsaacValues) {
   EXPECT_EQ(s.quantization.weight_granularity, QuantGranularity::kPerChannel);
   EXPECT_FALSE(s.nonideality.any());
   EXPECT_DOUBLE_EQ(s.costs.at("adc").energy_pj, 2.0 / 1.28);  // 2 mW / 1.28 GS/s
-  EXPECT_DOUBLE_EQ(s.costs.at("memory").leakage_mw, 10400.0);
+  EXPECT_DOUBLE_EQ(s.costs.at("memory").energy_pj, 10400.0 / 6.4);  // 10.4 W / 6.4 GB/s
   EXPECT_NE(s.costs.at("adc").source.find("ISAAC"), std::string::npos);
 }
 

@@ -57,6 +57,7 @@ struct LayerPlan {
   bool global_pool = false;      // kAvgPool over the whole plane
   bool ring = false;             // input rows kept in a ring of padded rows
   std::vector<bool> per_pixel_requant;  // kConv, per core: accumulators per pixel, not per row
+  std::vector<int64_t> ring_slots;      // ring layers, per core: slots actually allocated
 };
 
 struct CoreInfo {

@@ -622,26 +622,36 @@ class Compiler {
         staging += bl.K;
       }
     }
-    const int64_t S = w.ring_slots(), RW = w.padded_w() * Cr;
+    const int64_t RW = w.padded_w() * Cr;
     const int64_t tmp = recv_tmp_bytes(lp, c.k);
-    // Accumulators per row if they fit, else per pixel (requant inside the pixel loop).
+    // Fallbacks when the buffer is tight, in this order: accumulators per pixel (requant
+    // inside the pixel loop; not for K-split layers, whose partial sums travel per row), the
+    // minimal ring (no slots for the next row's inputs), a single output row buffer.
+    int64_t S = w.ring_slots();
     bool per_pixel = false;
-    {
+    int64_t nout = 2;
+    auto need = [&] {
       Alloc probe;
       probe.add("ring", S * RW);
       probe.add("staging", staging);
-      probe.add("acc", w.OW * ms * 4);
-      probe.add("out", 2 * w.OW * ms);
+      probe.add("acc", (per_pixel ? 1 : w.OW) * ms * 4);
+      probe.add("out", nout * w.OW * ms);
       probe.add("recv_tmp", tmp);
-      // K-split partial sums travel per row, so split layers keep row accumulators.
-      per_pixel = probe.top > arch_.core.buffer_bytes && lp.kparts == 1;
-    }
+      if (lp.kparts > 1) probe.add("partial_sums", w.OW * ms * 4);
+      return probe.top;
+    };
+    const int64_t cap = arch_.core.buffer_bytes;
+    if (need() > cap && lp.kparts == 1) per_pixel = true;
+    if (need() > cap) S = (w.kh - 1) * w.dh + 1;
+    if (need() > cap) nout = 1;
     if (lp.per_pixel_requant.size() != lp.cores.size()) lp.per_pixel_requant.assign(lp.cores.size(), false);
     lp.per_pixel_requant[static_cast<size_t>(c.k)] = per_pixel;
+    if (lp.ring_slots.size() != lp.cores.size()) lp.ring_slots.assign(lp.cores.size(), 0);
+    lp.ring_slots[static_cast<size_t>(c.k)] = S;
     const int64_t ring = a.add("ring", S * RW);
     const int64_t stage = a.add("staging", staging);
     const int64_t acc = a.add("acc", (per_pixel ? 1 : w.OW) * ms * 4);
-    const int64_t obuf = part == 0 ? a.add("out", 2 * w.OW * ms) : 0;
+    const int64_t obuf = part == 0 ? a.add("out", nout * w.OW * ms) : 0;
     c.recv_tmp = a.add("recv_tmp", tmp);
     const int64_t psum = part == 0 && lp.kparts > 1 ? a.add("partial_sums", w.OW * ms * 4) : 0;
     const bool pads = w.pt || w.pl || w.pb || w.pr;
@@ -666,7 +676,7 @@ class Compiler {
             fetch_row(c, in_t, y, slot);
           }
         }
-        const int64_t ob = obuf + (oy % 2) * w.OW * ms;
+        const int64_t ob = obuf + (oy % nout) * w.OW * ms;
         const bool loop = w.OW > 1;
         const int rs = loop ? kRSrc : 0, ra = loop && !per_pixel ? kRAcc : 0;
         if (loop) {
@@ -734,18 +744,31 @@ class Compiler {
 
   // --- window pools --------------------------------------------------------------------
   Body plan_pool(Ctx& c, Alloc& a) {
-    const LayerPlan& lp = cm_.layers[static_cast<size_t>(c.pi)];
+    LayerPlan& lp = cm_.layers[static_cast<size_t>(c.pi)];
     const q::Layer& l = m_.layers[static_cast<size_t>(lp.layer)];
     const Window& w = lp.win;
     const bool is_max = lp.kind == q::LayerKind::kMaxPool;
     const q::QTensor& in = m_.tensors[static_cast<size_t>(lp.inputs[0])];
     const q::QTensor& out = m_.tensors[static_cast<size_t>(lp.out)];
-    const int64_t S = w.ring_slots(), RW = w.slot_bytes(), C = w.C;
+    const int64_t RW = w.slot_bytes(), C = w.C;
+    const int64_t tmpb = recv_tmp_bytes(lp, c.k);
+    auto need = [&](int64_t slots) {
+      Alloc probe;
+      probe.add("ring", slots * RW);
+      probe.add("acc", is_max ? 0 : w.OW * C * 4);
+      probe.add("out", 2 * w.OW * C);
+      probe.add("gather", w.sw > 1 ? w.OW * C : 0);
+      probe.add("recv_tmp", tmpb);
+      return probe.top;
+    };
+    // The minimal ring when the buffer is tight (see plan_conv).
+    const int64_t S = need(w.ring_slots()) > arch_.core.buffer_bytes ? (w.kh - 1) * w.dh + 1 : w.ring_slots();
+    lp.ring_slots.assign(1, S);
     const int64_t ring = a.add("ring", S * RW);
     const int64_t acc = is_max ? 0 : a.add("acc", w.OW * C * 4);
     const int64_t obuf = a.add("out", 2 * w.OW * C);
     const int64_t gather = w.sw > 1 ? a.add("gather", w.OW * C) : 0;
-    c.recv_tmp = a.add("recv_tmp", recv_tmp_bytes(lp, c.k));
+    c.recv_tmp = a.add("recv_tmp", tmpb);
 
     // Average pools: one requant table per window count.
     std::map<int64_t, int> qid_of_count;

@@ -127,14 +127,15 @@ std::string schedule_yaml(const q::QModel& m, const CompiledModel& cm) {
     o << fmt::format("    replicas: {}  # replica r computes output rows oy % replicas == r\n"
                      "    slices: {}\n    kparts: {}\n", lp.replicas, lp.slices, lp.kparts);
     if (lp.ring) {
-      o << fmt::format("    ring: {{slots: {}, slot_bytes: {}}}\n", lp.win.ring_slots(),
-                       lp.win.slot_bytes());
+      o << fmt::format("    ring: {{slots: {}, slot_bytes: {}}}  # full-channel figures; cores below\n",
+                       lp.win.ring_slots(), lp.win.slot_bytes());
     }
     o << "    cores:\n";
     for (size_t k = 0; k < lp.cores.size(); ++k) {
       const CoreInfo& ci = cm.cores[static_cast<size_t>(lp.cores[k])];
       o << fmt::format("      - core: {}\n        out_channels: [{}, {}]\n", lp.cores[k], lp.m0[k],
                        lp.m1[k]);
+      if (k < lp.ring_slots.size()) o << fmt::format("        ring_slots: {}\n", lp.ring_slots[k]);
       if (k < lp.per_pixel_requant.size()) {
         o << fmt::format("        accumulators: {}\n", lp.per_pixel_requant[k] ? "per_pixel" : "per_row");
       }

@@ -486,6 +486,13 @@ TEST(BackendEquivalence, PerPixelAccumulatorsWhenRowDoesNotFit) {
   ASSERT_EQ(cm.layers[0].per_pixel_requant.size(), 1u);
   EXPECT_TRUE(cm.layers[0].per_pixel_requant[0]);
   EXPECT_LE(cm.cores[static_cast<size_t>(cm.layers[0].cores[0])].peak_bytes, 3000);
+  EXPECT_EQ(cm.layers[0].ring_slots[0], 4);
+  expect_equivalent(b.m, a);
+  // Tighter: the minimal ring (3 slots x 66 x 4 = 792 bytes) and a single output row.
+  a.core.buffer_bytes = 1500;
+  backend::CompiledModel tight = compile_qmodel(b.m, a, {});
+  EXPECT_EQ(tight.layers[0].ring_slots[0], 3);
+  EXPECT_LE(tight.cores[static_cast<size_t>(tight.layers[0].cores[0])].peak_bytes, 1500);
   expect_equivalent(b.m, a);
 }
 

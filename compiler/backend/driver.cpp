@@ -12,8 +12,8 @@
 #include "compiler/frontend/onnx_loader.h"
 #include "compiler/frontend/passes.h"
 #include "compiler/quant/quantizer.h"
+#include "compiler/reference/reference.h"
 #include "platform/spec/arch.h"
-#include "platform/spec/npy.h"
 #include "platform/spec/program_io.h"
 
 namespace cimsim {
@@ -28,17 +28,14 @@ void write_text(const fs::path& p, const std::string& text) {
   if (!f) throw InputError(p.string() + ": cannot write file");
 }
 
-std::vector<ir::FloatTensor> load_calibration(const std::string& path, const ir::Graph& g) {
+// The same tensor `cimsim reference --calibration` uses (compiler/reference/reference.h).
+std::vector<ir::FloatTensor> calibration_for(const std::string& path, const ir::Graph& g) {
   if (path.empty()) return {};
   if (g.inputs.size() != 1) {
     throw InputError(fmt::format("{}: calibration data is one tensor, the model has {} inputs",
                                  path, g.inputs.size()));
   }
-  NpyArray a = read_npy(path);
-  ir::FloatTensor t;
-  t.shape = a.shape;
-  t.data = std::move(a.data);
-  return {std::move(t)};
+  return load_calibration(path);
 }
 
 // Removes a directory tree, ignoring errors (cleanup paths).
@@ -56,7 +53,7 @@ void compile(const CompileOptions& opt, std::ostream& log) {
   ir::Graph g = frontend::load_onnx(opt.model_path);
   frontend::simplify(g);
   if (opt.dump_ir) log << frontend::dump_graph(g);
-  const std::vector<ir::FloatTensor> calib = load_calibration(opt.calibration_path, g);
+  const std::vector<ir::FloatTensor> calib = calibration_for(opt.calibration_path, g);
   const q::QModel qm = quant::quantize(g, arch.quantization, calib);
   backend::BackendOptions bo;
   bo.mode = opt.mode;

@@ -21,6 +21,7 @@
 #include "compiler/quant/quantizer.h"
 #include "compiler/reference/integer_interpreter.h"
 #include "isa_exec.h"
+#include "platform/spec/npy.h"
 #include "platform/spec/program_io.h"
 #include "qmodel_util.h"
 
@@ -202,6 +203,26 @@ TEST_F(DriverTest, ErrorLeavesNothingAndKeepsExistingDirectory) {
   o.out_dir = (root_ / "fresh").string();
   EXPECT_THROW(compile(o, log), InputError);
   EXPECT_FALSE(fs::exists(root_ / "fresh"));
+}
+
+TEST_F(DriverTest, CalibrationFileChangesScales) {
+  NpyArray cal;
+  cal.shape = {2, 3, 8, 8};
+  for (int i = 0; i < 2 * 3 * 64; ++i) cal.data.push_back(0.01f * float(i % 17));  // small range
+  const std::string path = (root_ / "cal.npy").string();
+  write_npy(path, cal);
+  std::ostringstream log;
+  compile(opts("default"), log);
+  CompileOptions o = opts("calibrated");
+  o.calibration_path = path;
+  compile(o, log);
+  EXPECT_NE(slurp(root_ / "default" / "cim-ir.yaml"), slurp(root_ / "calibrated" / "cim-ir.yaml"));
+  cal.shape = {2, 5};
+  cal.data.resize(10);
+  write_npy(path, cal);
+  o.out_dir = (root_ / "bad").string();
+  EXPECT_THROW(compile(o, log), InputError);
+  EXPECT_FALSE(fs::exists(root_ / "bad"));
 }
 
 TEST_F(DriverTest, CompiledStreamsMatchIntegerReference) {

@@ -552,7 +552,7 @@ class Compiler {
     const size_t skip = e.jmp(0);
     const size_t top = e.pc();
     body.image();
-    for (const auto& [t, r] : c.global_reg) e.addi(r, r, align_up(global_of_tensor_.at(t).bytes_per_image, 1));
+    for (const auto& [t, r] : c.global_reg) e.addi(r, r, global_of_tensor_.at(t).bytes_per_image);
     e.addi(kRImage, kRImage, 1);
     e.blt(kRImage, kBatchRegister, top);
     e.patch_target(skip, e.pc());

@@ -142,9 +142,12 @@ void ProgrammedTile::Impl::program(const ArchSpec& arch, const TileDesc& tile,
              "expected " + std::to_string(int64_t{rows} * cols) + " weights, got " +
                  std::to_string(tile.weights.size()));
   const int wmax = (1 << (weight_bits - 1)) - 1;
-  for (int8_t w : tile.weights)
-    check_tile(w >= -wmax && w <= wmax, tile,
-               "weight code " + std::to_string(w) + " outside +-" + std::to_string(wmax) +
+  // Find the first bad code before formatting anything: this loop sees every weight of the chip.
+  auto bad = std::find_if(tile.weights.begin(), tile.weights.end(),
+                          [wmax](int8_t w) { return w < -wmax || w > wmax; });
+  if (bad != tile.weights.end())
+    check_tile(false, tile,
+               "weight code " + std::to_string(*bad) + " outside +-" + std::to_string(wmax) +
                    " for " + std::to_string(weight_bits) + "-bit weights");
   phys = cols * cells;
   input_unsigned = tile.input_unsigned;
@@ -235,7 +238,8 @@ void ProgrammedTile::Impl::program(const ArchSpec& arch, const TileDesc& tile,
       for (int c = 0; c < cols; ++c)
         weights_t[static_cast<size_t>(c) * rows + r] = tile.weights[static_cast<size_t>(r) * cols + c];
   }
-  if (!analog_cells) build_cell_planes();
+  // Bit planes serve only the bit-plane path; exact tiles build them if a test forces that path.
+  if (auto_path == MvmPath::kBitPlane) build_cell_planes();
   for (int bb = 0; bb < dac_bits; ++bb)
     for (int j = 0; j < cell_bits; ++j) count_shift.push_back(bb + j);
   u.assign(rows, 0);
@@ -486,6 +490,7 @@ void ProgrammedTile::force_path(MvmPath p) {
     case MvmPath::kBitPlane:
       if (t.analog_cells)
         throw std::logic_error("force_path(kBitPlane): cell levels are real-valued");
+      if (t.cell_planes.empty()) t.build_cell_planes();
       break;
     case MvmPath::kAnalog:
       t.build_analog_levels_from_integers();

@@ -1,0 +1,143 @@
+// Internal to the backend: the Compiler behind compile_qmodel(), split over two files:
+// placement.cpp plans layers (mapping, replication, snake placement, global memory) and
+// streams.cpp emits each core's buffer map and instruction stream (docs/mapping.md,
+// docs/schedule.md). Not an API: only backend sources include it.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "compiler/backend/backend.h"
+#include "compiler/backend/emitter.h"
+
+namespace cimsim::backend::detail {
+
+constexpr int64_t kAlign = 32;        // one buffer word: regions never share a word
+constexpr int64_t kGlobalAlign = 64;
+constexpr int64_t kMaxBatch = 4096;
+// Registers (docs/schedule.md): r1 source offset, r2 accumulator offset, r3/r4 loop counter
+// and bound, r5 output offset, r6 global offset, r10..r13 image offsets of global tensors,
+// r14 image counter, r15 batch size.
+constexpr int kRSrc = 1, kRAcc = 2, kRCnt = 3, kRLim = 4, kROut = 5, kRGlob = 6;
+constexpr int kRFirstGlobal = 10, kRLastGlobal = 13, kRImage = 14;
+
+inline int64_t align_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
+
+struct Alloc {
+  int64_t top = 0;
+  std::vector<BufferRegion> regions;
+  int64_t add(const std::string& name, int64_t bytes) {
+    if (bytes <= 0) return 0;
+    top = align_up(top, kAlign);
+    regions.push_back({name, top, bytes});
+    top += bytes;
+    return regions.back().offset;
+  }
+};
+
+inline int64_t tag_of(int tensor, int64_t row) { return int64_t{tensor} * 65536 + row; }
+
+inline bool is_identity_lut(const std::vector<int32_t>& t, int32_t qmin_in) {
+  for (size_t k = 0; k < t.size(); ++k) {
+    if (t[k] != qmin_in + static_cast<int32_t>(k)) return false;
+  }
+  return true;
+}
+
+inline int hops_between(const ArchSpec& a, int x, int y) {
+  const int mc = a.chip.mesh_cols;
+  return std::abs(x / mc - y / mc) + std::abs(x % mc - y % mc);
+}
+
+
+class Compiler {
+ public:
+  Compiler(const q::QModel& m, const ArchSpec& arch, bool throughput)
+      : m_(m), arch_(arch), d_(derive(arch)), throughput_(throughput) {}
+
+  // Plans, places and emits; the result has passed validate() and check_program().
+  CompiledModel run();
+
+ private:
+  // Per-core emission state.
+  struct Ctx {
+    int pi = 0, k = 0, core = 0;
+    Emitter* e = nullptr;
+    CoreProgram* cp = nullptr;
+    std::map<int, int> global_reg;  // physical tensor -> image-offset register
+    int64_t recv_tmp = -1;
+  };
+  // A core's stream pieces: instructions before the batch loop, and one image's body.
+  struct Body {
+    std::vector<std::function<void()>> prologue;
+    std::function<void()> image;
+  };
+
+  [[noreturn]] void fail(int li, const std::string& what) const {
+    throw InputError(fmt::format("{}: layer {}: {}", m_.name, m_.layers[static_cast<size_t>(li)].name, what));
+  }
+  const PhysShape& shape(int t) const { return cm_.tensors.shape[static_cast<size_t>(t)]; }
+  int phys(int t) const { return cm_.tensors.phys[static_cast<size_t>(t)]; }
+  // Does core k of layer lp need row y of its input (replica k / per_replica computes the
+  // output rows oy with oy % replicas == replica)?
+  static bool needs_row(const LayerPlan& lp, int k, int64_t y) {
+    return !lp.ring || lp.win.row_needed(y, lp.replicas, lp.replica_of(k));
+  }
+  static bool computes_row(const LayerPlan& lp, int k, int64_t oy) {
+    return oy % lp.replicas == lp.replica_of(k);
+  }
+  // Whether a producer slice [m0, m1) lands in place (no temp): it is exactly the window, or
+  // the row is one pixel wide and the slice lies inside the window.
+  static bool slice_direct(int64_t m0, int64_t m1, int64_t lo, int64_t hi, int64_t W) {
+    return (m0 == lo && m1 == hi) || (W == 1 && m0 >= lo && m1 <= hi);
+  }
+
+  // placement.cpp
+  void plan_layers();
+  // Throughput mode: add whole copies of the slowest matrix layer (output pixels per
+  // replica) while crossbars and cores remain; a layer never gets more replicas than rows.
+  void replicate();
+  void place();
+  void layout_global_memory();
+  void finish_edges();
+  // streams.cpp
+  // Consumer cores of a physical tensor, in plan then slice order.
+  std::vector<std::pair<int, int>> consumers(int t) const;
+  void add_edge(int from, int to, int tensor, int64_t bytes);
+  // Input channels [lo, hi) of tensor t that core k of lp reads.
+  std::pair<int64_t, int64_t> in_range(const LayerPlan& lp, int64_t k, int t) const;
+  int64_t recv_tmp_bytes(const LayerPlan& lp, int64_t k) const;
+  // Row y of tensor t, channels [lo, hi) of the core's window -> dst (W*(hi-lo) bytes, [x][c]).
+  void fetch_row(Ctx& c, int t, int64_t y, int64_t dst);
+  // After output row oy is in `buf` (OW * Ms bytes): send to consumers, store if an output.
+  void emit_outputs(Ctx& c, int64_t oy, int64_t buf);
+  void check_capacity(const Ctx& c, const Alloc& a) const;
+  void emit_core(int pi, int k);
+  // --- conv ----------------------------------------------------------------------------
+  Body plan_conv(Ctx& c, Alloc& a);
+  // --- window pools --------------------------------------------------------------------
+  Body plan_pool(Ctx& c, Alloc& a);
+  Body plan_global_pool(Ctx& c, Alloc& a);
+  // --- row-wise vector layers: Add, Concat, Lut --------------------------------------
+  Body plan_rowwise(Ctx& c, Alloc& a);
+
+  const q::QModel& m_;
+  const ArchSpec& arch_;
+  const ArchDerived d_;
+  const bool throughput_;
+  CompiledModel cm_;
+  std::vector<int> plan_of_tensor_;
+  std::map<int, TensorIO> global_of_tensor_;
+  std::map<int, bool> is_output_;
+  std::map<std::tuple<int, int, int>, MessageEdge> edges_;
+};
+
+}  // namespace cimsim::backend::detail

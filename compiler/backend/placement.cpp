@@ -1,0 +1,328 @@
+// Compiler, planning half: layers -> LayerPlans (mapping, K-split, replication), snake
+// placement, global-memory layout, message-edge totals; and compile_qmodel() itself.
+#include <algorithm>
+#include <numeric>
+#include <set>
+#include <stdexcept>
+
+#include "compiler/backend/compiler_impl.h"
+#include "compiler/backend/program_check.h"
+
+namespace cimsim::backend {
+namespace detail {
+
+CompiledModel Compiler::run() {
+  cm_.mode = throughput_ ? "throughput" : "latency";
+  cm_.tensors = resolve_tensors(m_);
+  plan_layers();
+  if (throughput_) replicate();
+  place();
+  layout_global_memory();
+  cm_.program.cores.resize(static_cast<size_t>(arch_.chip.cores));
+  cm_.cores.resize(static_cast<size_t>(arch_.chip.cores));
+  for (int c = 0; c < arch_.chip.cores; ++c) cm_.cores[static_cast<size_t>(c)].core = c;
+  for (size_t pi = 0; pi < cm_.layers.size(); ++pi) {
+    for (size_t k = 0; k < cm_.layers[pi].cores.size(); ++k) {
+      emit_core(static_cast<int>(pi), static_cast<int>(k));
+    }
+  }
+  finish_edges();
+  cm_.program.arch_fingerprint = arch_fingerprint(arch_);
+  cm_.program.model_name = m_.name;
+  for (const q::Layer& l : m_.layers) cm_.program.layers.push_back(l.name);
+  validate(cm_.program, m_.name);
+  CheckResult chk = check_program(cm_.program, 2, arch_.core.buffer_bytes,
+                                  arch_.memory.capacity_bytes);
+  if (!chk.ok()) {
+    throw std::logic_error("backend produced an unsound program: " + chk.problems.front());
+  }
+  return std::move(cm_);
+}
+
+void Compiler::plan_layers() {
+  plan_of_tensor_.assign(m_.tensors.size(), -1);
+  for (size_t li = 0; li < m_.layers.size(); ++li) {
+    const q::Layer& l = m_.layers[li];
+    if (l.kind == q::LayerKind::kReshape) continue;
+    LayerPlan lp;
+    lp.layer = static_cast<int>(li);
+    lp.kind = l.kind;
+    lp.out = l.output;
+    for (int in : l.inputs) {
+      const int p = phys(in);
+      if (std::find(lp.inputs.begin(), lp.inputs.end(), p) == lp.inputs.end()) {
+        lp.inputs.push_back(p);
+      }
+      if (m_.tensors[static_cast<size_t>(p)].numel() > 0 && shape(p).H > 65535) {
+        fail(lp.layer, "tensors taller than 65535 rows are not supported");
+      }
+      const PhysShape& ps = shape(p);
+      const q::QTensor& lt = m_.tensors[static_cast<size_t>(in)];
+      // A flattened {C,H,W} tensor is only meaningful to an FC (CHW order is the
+      // consumer's business); elsewhere HWC codes would be read in the wrong order.
+      if (p != in && lt.shape.size() != 3 && (ps.H > 1 || ps.W > 1) &&
+          !(l.kind == q::LayerKind::kConv && l.conv.is_fc)) {
+        fail(lp.layer, "a flattened tensor feeds a non-FC layer (not supported in v1)");
+      }
+    }
+    int64_t ncores = 1;
+    switch (l.kind) {
+      case q::LayerKind::kConv:
+        lp.conv = map_conv(m_, lp.layer, cm_.tensors, arch_);
+        lp.win = lp.conv.win;
+        lp.ring = true;
+        ncores = (static_cast<int64_t>(lp.conv.col_tiles.size()) + lp.conv.col_tiles_per_core - 1) /
+                 lp.conv.col_tiles_per_core;
+        break;
+      case q::LayerKind::kMaxPool:
+      case q::LayerKind::kAvgPool: {
+        lp.win = pool_window(m_, lp.layer, cm_.tensors);
+        const Window& w = lp.win;
+        lp.global_pool = l.kind == q::LayerKind::kAvgPool && w.kh == w.H && w.kw == w.W &&
+                         w.OH == 1 && w.OW == 1 && w.pt == 0 && w.pl == 0 && w.pb == 0 &&
+                         w.pr == 0 && w.dh == 1 && w.dw == 1;
+        lp.ring = !lp.global_pool;
+        if (l.kind == q::LayerKind::kAvgPool) {
+          const int64_t maxcount = w.kh * w.kw;
+          if (static_cast<int64_t>(l.pool.avg_multiplier.size()) <= maxcount) {
+            fail(lp.layer, fmt::format("avg_multiplier needs {} entries", maxcount + 1));
+          }
+        }
+        break;
+      }
+      case q::LayerKind::kAdd: {
+        if (l.inputs.size() != 2) fail(lp.layer, "Add needs two inputs");
+        const PhysShape &a = shape(phys(l.inputs[0])), &b = shape(phys(l.inputs[1])),
+                        &o = shape(l.output);
+        if (a.C != b.C || a.H != b.H || a.W != b.W || a.C != o.C || a.H != o.H || a.W != o.W) {
+          fail(lp.layer, "Add inputs and output must have the same shape");
+        }
+        break;
+      }
+      case q::LayerKind::kConcat: {
+        if (l.inputs.empty() || l.lut_per_input.size() != l.inputs.size()) {
+          fail(lp.layer, "Concat needs one LUT per input");
+        }
+        int64_t ctot = 0;
+        for (int in : l.inputs) {
+          const PhysShape& s = shape(phys(in));
+          if (s.H != shape(l.output).H || s.W != shape(l.output).W) {
+            fail(lp.layer, "Concat inputs must share H and W");
+          }
+          ctot += s.C;
+        }
+        if (ctot != shape(l.output).C) fail(lp.layer, "Concat channel counts do not add up");
+        break;
+      }
+      case q::LayerKind::kLut: {
+        if (l.inputs.size() != 1) fail(lp.layer, "Lut needs one input");
+        const PhysShape &a = shape(phys(l.inputs[0])), &o = shape(l.output);
+        if (a.bytes() != o.bytes() || a.C != o.C) fail(lp.layer, "Lut changes the shape");
+        break;
+      }
+      case q::LayerKind::kReshape:
+        break;
+    }
+    lp.slices = ncores;
+    lp.kparts = lp.kind == q::LayerKind::kConv ? lp.conv.kparts : 1;
+    lp.cores.assign(static_cast<size_t>(ncores), -1);
+    plan_of_tensor_[static_cast<size_t>(l.output)] = static_cast<int>(cm_.layers.size());
+    cm_.layers.push_back(std::move(lp));
+  }
+  for (int in : m_.inputs) {
+    if (phys(in) != in) throw InputError(m_.name + ": a model input is a reshape output");
+  }
+}
+
+// Throughput mode: add whole copies of the slowest matrix layer (output pixels per
+// replica) while crossbars and cores remain; a layer never gets more replicas than rows.
+void Compiler::replicate() {
+  int64_t cores = 0, xbars = 0;
+  for (const LayerPlan& lp : cm_.layers) {
+    cores += lp.per_replica();
+    xbars += lp.conv.crossbars;
+  }
+  while (true) {
+    int best = -1;
+    double best_work = 0;
+    for (size_t i = 0; i < cm_.layers.size(); ++i) {
+      const LayerPlan& lp = cm_.layers[i];
+      if (lp.kind != q::LayerKind::kConv) continue;
+      const double work = double(lp.win.OH * lp.win.OW) / double(lp.replicas);
+      if (work > best_work) {
+        best_work = work;
+        best = static_cast<int>(i);
+      }
+    }
+    if (best < 0) return;
+    LayerPlan& lp = cm_.layers[static_cast<size_t>(best)];
+    if (lp.replicas + 1 > lp.win.OH || cores + lp.per_replica() > arch_.chip.cores ||
+        xbars + lp.conv.crossbars > d_.crossbars_per_chip) {
+      return;  // the bottleneck cannot grow: replicating others would not help
+    }
+    ++lp.replicas;
+    cores += lp.per_replica();
+    xbars += lp.conv.crossbars;
+  }
+}
+
+void Compiler::place() {
+  for (LayerPlan& lp : cm_.layers) lp.cores.assign(static_cast<size_t>(lp.per_replica() * lp.replicas), -1);
+  int64_t need_cores = 0, need_xbars = 0;
+  for (const LayerPlan& lp : cm_.layers) {
+    need_cores += static_cast<int64_t>(lp.cores.size());
+    need_xbars += lp.conv.crossbars * lp.replicas;
+  }
+  cm_.crossbars_used = need_xbars;
+  cm_.crossbars_available = d_.crossbars_per_chip;
+  if (need_cores > arch_.chip.cores || need_xbars > d_.crossbars_per_chip) {
+    std::vector<size_t> order(cm_.layers.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return cm_.layers[a].cores.size() > cm_.layers[b].cores.size();
+    });
+    std::string largest;
+    for (size_t i = 0; i < std::min<size_t>(3, order.size()); ++i) {
+      const LayerPlan& lp = cm_.layers[order[i]];
+      largest += fmt::format("{}{} ({} cores, {} crossbars)", i ? ", " : "",
+                             m_.layers[static_cast<size_t>(lp.layer)].name, lp.cores.size(),
+                             lp.conv.crossbars);
+    }
+    throw InputError(fmt::format(
+        "{}: model needs {} cores ({} crossbars), chip has {} cores ({} crossbars); largest "
+        "layers: {}",
+        m_.name, need_cores, need_xbars, arch_.chip.cores, d_.crossbars_per_chip, largest));
+  }
+  // Snake (boustrophedon) walk: consecutive layers land on neighbouring mesh nodes.
+  for (int r = 0; r < arch_.chip.mesh_rows; ++r) {
+    for (int c = 0; c < arch_.chip.mesh_cols; ++c) {
+      const int col = r % 2 == 0 ? c : arch_.chip.mesh_cols - 1 - c;
+      const int id = r * arch_.chip.mesh_cols + col;
+      if (id < arch_.chip.cores) cm_.snake.push_back(id);
+    }
+  }
+  size_t next = 0;
+  for (LayerPlan& lp : cm_.layers) {
+    const int64_t n = static_cast<int64_t>(lp.cores.size());
+    lp.m0.assign(static_cast<size_t>(n), 0);
+    lp.m1.assign(static_cast<size_t>(n), shape(lp.out).C);
+    if (lp.kind == q::LayerKind::kConv) {
+      // Balanced: every slice gets floor or ceil of the column tiles, in channel order;
+      // replicas repeat the slices.
+      const int64_t total = static_cast<int64_t>(lp.conv.col_tiles.size());
+      const int64_t ns = lp.slices;
+      lp.core_col_tiles.assign(static_cast<size_t>(n), {});
+      int64_t t = 0;
+      for (int64_t sl = 0; sl < ns; ++sl) {
+        const size_t k = static_cast<size_t>(lp.core_index(0, sl, 0));
+        const int64_t cnt = total / ns + (sl < total % ns ? 1 : 0);
+        for (int64_t i = 0; i < cnt; ++i) lp.core_col_tiles[k].push_back(static_cast<int>(t++));
+        const auto& v = lp.core_col_tiles[k];
+        const ColTile &first = lp.conv.col_tiles[static_cast<size_t>(v.front())],
+                      &last = lp.conv.col_tiles[static_cast<size_t>(v.back())];
+        lp.m0[k] = first.m0;
+        lp.m1[k] = last.m0 + last.cols;
+      }
+      for (int64_t k = 0; k < n; ++k) {  // other parts and replicas repeat slice 0's tiles
+        const size_t src = static_cast<size_t>(lp.core_index(0, lp.slice_of(k), 0));
+        lp.core_col_tiles[static_cast<size_t>(k)] = lp.core_col_tiles[src];
+        lp.m0[static_cast<size_t>(k)] = lp.m0[src];
+        lp.m1[static_cast<size_t>(k)] = lp.m1[src];
+      }
+      // A core of a grouped conv reads only its groups' input channels.
+      lp.in_c0.assign(static_cast<size_t>(n), 0);
+      lp.in_c1.assign(static_cast<size_t>(n), 0);
+      for (int64_t k = 0; k < n; ++k) {
+        int64_t lo = INT64_MAX, hi = 0;
+        for (int ct : lp.core_col_tiles[static_cast<size_t>(k)]) {
+          const ConvBlock& b = lp.conv.blocks[static_cast<size_t>(lp.conv.col_tiles[static_cast<size_t>(ct)].block)];
+          lo = std::min(lo, b.c0);
+          hi = std::max(hi, b.c0 + b.cin);
+        }
+        lp.in_c0[static_cast<size_t>(k)] = lo;
+        lp.in_c1[static_cast<size_t>(k)] = hi;
+      }
+    }
+    for (int64_t k = 0; k < n; ++k) lp.cores[static_cast<size_t>(k)] = cm_.snake[next++];
+  }
+}
+
+void Compiler::layout_global_memory() {
+  int64_t per_image = 0;
+  std::set<int> out_phys;
+  for (int in : m_.inputs) per_image += align_up(m_.tensors[static_cast<size_t>(in)].numel(), kGlobalAlign);
+  for (int o : m_.outputs) {
+    const int p = phys(o);
+    if (plan_of_tensor_[static_cast<size_t>(p)] < 0) {
+      throw InputError(fmt::format("{}: model output {} is not computed by any layer", m_.name,
+                                   m_.tensors[static_cast<size_t>(o)].name));
+    }
+    if (!out_phys.insert(p).second) {
+      throw InputError(fmt::format("{}: model output {} is listed twice", m_.name,
+                                   m_.tensors[static_cast<size_t>(o)].name));
+    }
+    const PhysShape& s = shape(p);
+    if (p != o && m_.tensors[static_cast<size_t>(o)].shape.size() != 3 && (s.H > 1 || s.W > 1)) {
+      throw InputError(fmt::format(
+          "{}: model output {} is a flattened {}x{}x{} tensor (HWC on chip; not supported in v1)",
+          m_.name, m_.tensors[static_cast<size_t>(o)].name, s.C, s.H, s.W));
+    }
+    per_image += align_up(m_.tensors[static_cast<size_t>(o)].numel(), kGlobalAlign);
+  }
+  if (per_image > arch_.memory.capacity_bytes) {
+    throw InputError(fmt::format("{}: one image needs {} bytes of global memory, capacity is {}",
+                                 m_.name, per_image, arch_.memory.capacity_bytes));
+  }
+  cm_.max_batch = per_image > 0 ? std::min(kMaxBatch, arch_.memory.capacity_bytes / per_image) : kMaxBatch;
+  int64_t addr = 0;
+  auto make = [&](int t, bool is_output, size_t idx) {
+    const q::QTensor& qt = m_.tensors[static_cast<size_t>(t)];
+    TensorIO io;
+    io.name = qt.name;
+    io.shape = qt.shape;
+    io.scale = qt.scale;
+    io.is_unsigned = qt.is_unsigned;
+    io.bits = qt.bits;
+    io.global_addr = addr;
+    io.bytes_per_image = qt.numel();
+    if (is_output && idx < m_.output_host_softmax.size()) io.host_softmax = m_.output_host_softmax[idx];
+    addr += align_up(io.bytes_per_image, kGlobalAlign) * cm_.max_batch;
+    global_of_tensor_[phys(t)] = io;
+    return io;
+  };
+  for (size_t i = 0; i < m_.inputs.size(); ++i) cm_.program.inputs.push_back(make(m_.inputs[i], false, i));
+  for (size_t i = 0; i < m_.outputs.size(); ++i) {
+    is_output_[phys(m_.outputs[i])] = true;
+    cm_.program.outputs.push_back(make(m_.outputs[i], true, i));
+  }
+}
+
+void Compiler::finish_edges() {
+  int64_t hb = 0;
+  for (const auto& [key, e0] : edges_) {
+    MessageEdge e = e0;
+    e.from_core = std::get<0>(key);
+    e.to_core = std::get<1>(key);
+    e.tensor = std::get<2>(key);
+    const int a = e.from_core < 0 ? arch_.memory.attach_core : e.from_core;
+    const int b = e.to_core < 0 ? arch_.memory.attach_core : e.to_core;
+    e.hops = hops_between(arch_, a, b);
+    hb += e.hops * e.bytes_per_image;
+    cm_.edges.push_back(e);
+  }
+  cm_.hop_bytes_per_image = hb;
+}
+
+}  // namespace detail
+
+CompiledModel compile_qmodel(const q::QModel& m, const ArchSpec& arch, const BackendOptions& opt) {
+  if (opt.mode != "latency" && opt.mode != "throughput") {
+    throw InputError(fmt::format("{}: unknown mode '{}' (expected latency or throughput)", m.name, opt.mode));
+  }
+  if (static_cast<int64_t>(arch.chip.mesh_rows) * arch.chip.mesh_cols < arch.chip.cores) {
+    throw InputError(arch.source_path + ": chip.cores exceeds mesh_rows * mesh_cols");
+  }
+  return detail::Compiler(m, arch, opt.mode == "throughput").run();
+}
+
+}  // namespace cimsim::backend

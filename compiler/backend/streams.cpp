@@ -1,0 +1,621 @@
+// Compiler, emission half: per core the buffer map and the instruction stream (rows fetched
+// into rings, im2col copies, mvm, requant, vector layers, sends and stores) — docs/schedule.md.
+#include <algorithm>
+#include <climits>
+
+#include "compiler/backend/compiler_impl.h"
+
+namespace cimsim::backend::detail {
+
+// Consumer cores of a physical tensor, in plan then slice order.
+std::vector<std::pair<int, int>> Compiler::consumers(int t) const {
+  std::vector<std::pair<int, int>> out;
+  for (size_t pi = 0; pi < cm_.layers.size(); ++pi) {
+    const LayerPlan& lp = cm_.layers[pi];
+    if (std::find(lp.inputs.begin(), lp.inputs.end(), t) == lp.inputs.end()) continue;
+    for (size_t k = 0; k < lp.cores.size(); ++k) out.push_back({static_cast<int>(pi), static_cast<int>(k)});
+  }
+  return out;
+}
+
+void Compiler::add_edge(int from, int to, int tensor, int64_t bytes) {
+  auto& e = edges_[{from, to, tensor}];
+  e.messages_per_image += 1;
+  e.bytes_per_image += bytes;
+}
+
+// Input channels [lo, hi) of tensor t that core k of lp reads.
+std::pair<int64_t, int64_t> Compiler::in_range(const LayerPlan& lp, int64_t k, int t) const {
+  if (lp.kind == q::LayerKind::kConv && !lp.in_c0.empty()) {
+    return {lp.in_c0[static_cast<size_t>(k)], lp.in_c1[static_cast<size_t>(k)]};
+  }
+  return {0, shape(t).C};
+}
+
+int64_t Compiler::recv_tmp_bytes(const LayerPlan& lp, int64_t k) const {
+  int64_t b = 0;
+  for (int t : lp.inputs) {
+    const auto [lo, hi] = in_range(lp, k, t);
+    const PhysShape& s = shape(t);
+    const int pp = plan_of_tensor_[static_cast<size_t>(t)];
+    if (pp < 0) {
+      if (lo != 0 || hi != s.C) b = std::max(b, s.row_bytes());
+      continue;
+    }
+    const LayerPlan& prod = cm_.layers[static_cast<size_t>(pp)];
+    for (size_t j = 0; j < prod.cores.size(); ++j) {
+      const int64_t m0 = prod.m0[j], m1 = prod.m1[j];
+      if (std::max(m0, lo) >= std::min(m1, hi) || slice_direct(m0, m1, lo, hi, s.W)) continue;
+      b = std::max(b, s.W * (m1 - m0));
+    }
+  }
+  return b;
+}
+
+// Row y of tensor t, channels [lo, hi) of the core's window -> dst (W*(hi-lo) bytes, [x][c]).
+void Compiler::fetch_row(Ctx& c, int t, int64_t y, int64_t dst) {
+  const LayerPlan& me = cm_.layers[static_cast<size_t>(c.pi)];
+  const auto [lo, hi] = in_range(me, c.k, t);
+  const int64_t cr = hi - lo;
+  const PhysShape& s = shape(t);
+  const int pp = plan_of_tensor_[static_cast<size_t>(t)];
+  if (pp < 0) {
+    const TensorIO& io = global_of_tensor_.at(t);
+    const Addr g = Emitter::at(c.global_reg.at(t), io.global_addr + y * s.row_bytes());
+    if (cr == s.C) {
+      c.e->load(Emitter::at(0, dst), g, s.row_bytes());
+    } else {
+      c.e->load(Emitter::at(0, c.recv_tmp), g, s.row_bytes());
+      c.e->copy(Emitter::at(0, dst), Emitter::at(0, c.recv_tmp + lo), cr, s.W, s.C, cr, 1, 0, 0);
+    }
+    add_edge(-1, c.core, t, s.row_bytes());
+    return;
+  }
+  const LayerPlan& prod = cm_.layers[static_cast<size_t>(pp)];
+  // Row y comes from replica y % replicas, one message per slice that overlaps the window.
+  for (int64_t sl = 0; sl < prod.slices; ++sl) {
+    const size_t j = static_cast<size_t>(prod.core_index(y % prod.replicas, sl, 0));
+    const int64_t m0 = prod.m0[j], m1 = prod.m1[j], ms = m1 - m0;
+    const int64_t a = std::max(m0, lo), b = std::min(m1, hi);
+    if (a >= b) continue;
+    const int64_t len = s.W * ms;
+    if (slice_direct(m0, m1, lo, hi, s.W)) {
+      c.e->recv(Emitter::at(0, dst + m0 - lo), len, prod.cores[j], tag_of(t, y));
+    } else {
+      c.e->recv(Emitter::at(0, c.recv_tmp), len, prod.cores[j], tag_of(t, y));
+      c.e->copy(Emitter::at(0, dst + a - lo), Emitter::at(0, c.recv_tmp + a - m0), b - a, s.W, ms,
+                cr, 1, 0, 0);
+    }
+  }
+}
+
+// After output row oy is in `buf` (OW * Ms bytes): send to consumers, store if an output.
+void Compiler::emit_outputs(Ctx& c, int64_t oy, int64_t buf) {
+  const LayerPlan& lp = cm_.layers[static_cast<size_t>(c.pi)];
+  const PhysShape& s = shape(lp.out);
+  const int64_t m0 = lp.m0[static_cast<size_t>(c.k)], ms = lp.m1[static_cast<size_t>(c.k)] - m0;
+  const int64_t len = s.W * ms;
+  for (const auto& [cpi, ck] : consumers(lp.out)) {
+    const LayerPlan& cl = cm_.layers[static_cast<size_t>(cpi)];
+    if (!needs_row(cl, ck, oy)) continue;
+    const auto [lo, hi] = in_range(cl, ck, lp.out);
+    if (std::max(m0, lo) >= std::min(m0 + ms, hi)) continue;  // it reads none of our channels
+    const int to = cl.cores[static_cast<size_t>(ck)];
+    c.e->send(Emitter::at(0, buf), len, to, tag_of(lp.out, oy));
+    add_edge(c.core, to, lp.out, len);
+  }
+  if (is_output_.count(lp.out)) {
+    const TensorIO& io = global_of_tensor_.at(lp.out);
+    const int rg = c.global_reg.at(lp.out);
+    const int64_t g = io.global_addr + oy * s.row_bytes() + m0;
+    if (ms == s.C || s.W == 1) {
+      c.e->store(Emitter::at(rg, g), Emitter::at(0, buf), len);
+    } else {
+      c.e->add(kRGlob, rg, 0);
+      c.e->li(kROut, 0);
+      c.e->li(kRCnt, 0);
+      c.e->li(kRLim, s.W);
+      const size_t top = c.e->pc();
+      c.e->store(Emitter::at(kRGlob, g), Emitter::at(kROut, buf), ms);
+      c.e->addi(kRGlob, kRGlob, s.C);
+      c.e->addi(kROut, kROut, ms);
+      c.e->addi(kRCnt, kRCnt, 1);
+      c.e->blt(kRCnt, kRLim, top);
+    }
+    add_edge(c.core, -1, lp.out, len);
+  }
+}
+
+void Compiler::check_capacity(const Ctx& c, const Alloc& a) const {
+  const LayerPlan& lp = cm_.layers[static_cast<size_t>(c.pi)];
+  if (a.top <= arch_.core.buffer_bytes) return;
+  std::string parts;
+  for (const BufferRegion& r : a.regions) parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", r.name, r.bytes);
+  throw InputError(fmt::format(
+      "{}: layer {}: core {} needs {} bytes of local buffer ({}), a core has {} (spilling to "
+      "global memory is not implemented in v1)",
+      m_.name, m_.layers[static_cast<size_t>(lp.layer)].name, c.core, a.top, parts,
+      arch_.core.buffer_bytes));
+}
+
+void Compiler::emit_core(int pi, int k) {
+  LayerPlan& lp = cm_.layers[static_cast<size_t>(pi)];
+  Ctx c;
+  c.pi = pi;
+  c.k = k;
+  c.core = lp.cores[static_cast<size_t>(k)];
+  CoreProgram& cp = cm_.program.cores[static_cast<size_t>(c.core)];
+  Emitter e(&cp.code);
+  e.set_layer(lp.layer);
+  c.e = &e;
+  c.cp = &cp;
+  CoreInfo& info = cm_.cores[static_cast<size_t>(c.core)];
+  info.plan = pi;
+
+  int next_reg = kRFirstGlobal;
+  auto want_global = [&](int t) {
+    if (c.global_reg.count(t)) return;
+    if (next_reg > kRLastGlobal) fail(lp.layer, "a core touches more than 4 global tensors");
+    c.global_reg[t] = next_reg++;
+  };
+  for (int t : lp.inputs) {
+    if (plan_of_tensor_[static_cast<size_t>(t)] < 0) want_global(t);
+  }
+  if (is_output_.count(lp.out)) want_global(lp.out);
+
+  Alloc a;
+  Body body;
+  switch (lp.kind) {
+    case q::LayerKind::kConv: body = plan_conv(c, a); break;
+    case q::LayerKind::kMaxPool:
+    case q::LayerKind::kAvgPool: body = lp.global_pool ? plan_global_pool(c, a) : plan_pool(c, a); break;
+    default: body = plan_rowwise(c, a); break;
+  }
+  check_capacity(c, a);
+  info.buffers = a.regions;
+  info.peak_bytes = a.top;
+
+  // Prologue, batch loop, epilogue (docs/schedule.md).
+  e.li(kRImage, 0);
+  for (const auto& [t, r] : c.global_reg) e.li(r, 0);
+  for (const auto& pre : body.prologue) pre();
+  e.blt(kRImage, kBatchRegister, e.pc() + 2);
+  const size_t skip = e.jmp(0);
+  const size_t top = e.pc();
+  body.image();
+  for (const auto& [t, r] : c.global_reg) e.addi(r, r, global_of_tensor_.at(t).bytes_per_image);
+  e.addi(kRImage, kRImage, 1);
+  e.blt(kRImage, kBatchRegister, top);
+  e.patch_target(skip, e.pc());
+  e.halt();
+}
+
+// --- conv ----------------------------------------------------------------------------
+Compiler::Body Compiler::plan_conv(Ctx& c, Alloc& a) {
+  LayerPlan& lp = cm_.layers[static_cast<size_t>(c.pi)];
+  const ConvMap& cv = lp.conv;
+  const Window& w = cv.win;
+  const auto& cts = lp.core_col_tiles[static_cast<size_t>(c.k)];
+  const int64_t m0 = lp.m0[static_cast<size_t>(c.k)], ms = lp.m1[static_cast<size_t>(c.k)] - m0;
+  const int64_t R = arch_.crossbar.rows;
+  const int64_t part = lp.part_of(c.k);
+  const int64_t rt0 = part * cv.rows_per_part;  // this core's row tiles [rt0, rt1)
+
+  // Tiles: column-tile major, row tiles within. PE/crossbar by index.
+  struct TileRef { int ct; int64_t rt; int tile; };
+  std::vector<TileRef> tiles;
+  std::vector<int> blocks;  // distinct blocks of this core, in order
+  for (int ct : cts) {
+    const ColTile& t = cv.col_tiles[static_cast<size_t>(ct)];
+    if (blocks.empty() || blocks.back() != t.block) blocks.push_back(t.block);
+    const int64_t rt1 = std::min(cv.blocks[static_cast<size_t>(t.block)].row_tiles, rt0 + cv.rows_per_part);
+    for (int64_t rt = rt0; rt < rt1; ++rt) {
+      TileDesc td = make_tile(m_, lp.layer, cv, ct, rt, arch_);
+      const int idx = static_cast<int>(c.cp->tiles.size());
+      td.pe = idx / arch_.pe.crossbars;
+      td.crossbar = idx % arch_.pe.crossbars;
+      c.cp->tiles.push_back(std::move(td));
+      tiles.push_back({ct, rt, idx});
+    }
+  }
+  // Requant parameters of this core's channel slice.
+  const q::Layer& l = m_.layers[static_cast<size_t>(lp.layer)];
+  const q::QTensor& out = m_.tensors[static_cast<size_t>(lp.out)];
+  RequantDesc rq;
+  rq.kind = RequantDesc::Kind::kPerChannel;
+  rq.qmin = out.qmin();
+  rq.qmax = out.qmax();
+  rq.channels = static_cast<int32_t>(ms);
+  for (int64_t mo = m0; mo < m0 + ms; ++mo) {
+    rq.bias.push_back(l.conv.bias[static_cast<size_t>(mo)]);
+    rq.multiplier.push_back(l.conv.requant[static_cast<size_t>(mo)].multiplier);
+    rq.shift.push_back(l.conv.requant[static_cast<size_t>(mo)].shift);
+  }
+  if (part == 0) c.cp->requant.push_back(rq);
+
+  const int64_t lo = lp.in_c0[static_cast<size_t>(c.k)];
+  const int64_t Cr = lp.in_c1[static_cast<size_t>(c.k)] - lo;  // channels kept in the ring
+  // Direct mode: the im2col vector is already contiguous in the ring (1-row kernels over
+  // all channels), so mvm reads the ring and no copy is needed.
+  std::vector<bool> direct(cv.blocks.size(), false);
+  std::map<int, int64_t> staging_off;
+  int64_t staging = 0;
+  for (int b : blocks) {
+    const ConvBlock& bl = cv.blocks[static_cast<size_t>(b)];
+    direct[static_cast<size_t>(b)] = w.kh == 1 && bl.cin == Cr && (w.kw == 1 || w.dw == 1);
+    if (!direct[static_cast<size_t>(b)]) {
+      staging_off[b] = staging;
+      staging += bl.K;
+    }
+  }
+  const int64_t RW = w.padded_w() * Cr;
+  const int64_t tmp = recv_tmp_bytes(lp, c.k);
+  // Fallbacks when the buffer is tight, in this order: accumulators per pixel (requant
+  // inside the pixel loop; not for K-split layers, whose partial sums travel per row), the
+  // minimal ring (no slots for the next row's inputs), a single output row buffer.
+  int64_t S = w.ring_slots();
+  bool per_pixel = false;
+  int64_t nout = 2;
+  auto need = [&] {
+    Alloc probe;
+    probe.add("ring", S * RW);
+    probe.add("staging", staging);
+    probe.add("acc", (per_pixel ? 1 : w.OW) * ms * 4);
+    probe.add("out", nout * w.OW * ms);
+    probe.add("recv_tmp", tmp);
+    if (lp.kparts > 1) probe.add("partial_sums", w.OW * ms * 4);
+    return probe.top;
+  };
+  const int64_t cap = arch_.core.buffer_bytes;
+  if (need() > cap && lp.kparts == 1) per_pixel = true;
+  if (need() > cap) S = (w.kh - 1) * w.dh + 1;
+  if (need() > cap) nout = 1;
+  if (lp.per_pixel_requant.size() != lp.cores.size()) lp.per_pixel_requant.assign(lp.cores.size(), false);
+  lp.per_pixel_requant[static_cast<size_t>(c.k)] = per_pixel;
+  if (lp.ring_slots.size() != lp.cores.size()) lp.ring_slots.assign(lp.cores.size(), 0);
+  lp.ring_slots[static_cast<size_t>(c.k)] = S;
+  const int64_t ring = a.add("ring", S * RW);
+  const int64_t stage = a.add("staging", staging);
+  const int64_t acc = a.add("acc", (per_pixel ? 1 : w.OW) * ms * 4);
+  const int64_t obuf = part == 0 ? a.add("out", nout * w.OW * ms) : 0;
+  c.recv_tmp = a.add("recv_tmp", tmp);
+  const int64_t psum = part == 0 && lp.kparts > 1 ? a.add("partial_sums", w.OW * ms * 4) : 0;
+  const bool pads = w.pt || w.pl || w.pb || w.pr;
+
+  Body body;
+  if (pads) body.prologue.push_back([=, &c] { c.e->fill(Emitter::at(0, ring), S * RW, 0); });
+  const int in_t = lp.inputs[0];
+  body.image = [=, &c, &lp] {
+    Emitter& e = *c.e;
+    int64_t pnext = 0;
+    const int64_t pend = w.H + w.pt + w.pb;
+    for (int64_t oy = 0; oy < w.OH; ++oy) {
+      if (!computes_row(lp, c.k, oy)) continue;
+      const int64_t pmax = std::min(oy * w.sh + (w.kh - 1) * w.dh, pend - 1);
+      for (; pnext <= pmax; ++pnext) {
+        const int64_t y = pnext - w.pt;
+        const int64_t slot = ring + (pnext % S) * RW + w.pl * Cr;
+        if (!needs_row(lp, c.k, y)) continue;
+        if (y < 0 || y >= w.H) {
+          e.fill(Emitter::at(0, slot), w.W * Cr, 0);
+        } else {
+          fetch_row(c, in_t, y, slot);
+        }
+      }
+      const int64_t ob = obuf + (oy % nout) * w.OW * ms;
+      const bool loop = w.OW > 1;
+      const int rs = loop ? kRSrc : 0, ra = loop && !per_pixel ? kRAcc : 0;
+      if (loop) {
+        e.li(kRSrc, 0);
+        if (!per_pixel) e.li(kRAcc, 0);
+        if (per_pixel) e.li(kROut, 0);
+        e.li(kRCnt, 0);
+        e.li(kRLim, w.OW);
+      }
+      const size_t top = e.pc();
+      // im2col copies: runs of ky whose ring slots do not wrap.
+      const int64_t s0 = (oy * w.sh) % S;
+      for (int b : blocks) {
+        const ConvBlock& bl = cv.blocks[static_cast<size_t>(b)];
+        if (direct[static_cast<size_t>(b)]) continue;
+        const int64_t dst0 = stage + staging_off.at(b);
+        const bool merged = w.dw == 1 && bl.cin == Cr;
+        const int64_t seg = merged ? w.kw * Cr : bl.cin, n_in = merged ? 1 : w.kw;
+        const int64_t s_in = merged ? 0 : w.dw * Cr, d_in = merged ? 0 : bl.cin;
+        int64_t ky = 0;
+        while (ky < w.kh) {
+          const int64_t slot = (s0 + ky * w.dh) % S;
+          int64_t kend = ky + 1;
+          while (kend < w.kh && slot + (kend - ky) * w.dh < S) ++kend;
+          e.copy(Emitter::at(0, dst0 + ky * w.kw * bl.cin),
+                 Emitter::at(rs, ring + slot * RW + bl.c0 - lo), seg, n_in, s_in, d_in, kend - ky,
+                 w.dh * RW, w.kw * bl.cin);
+          ky = kend;
+        }
+      }
+      for (const TileRef& t : tiles) {
+        const ColTile& ct = cv.col_tiles[static_cast<size_t>(t.ct)];
+        const ConvBlock& bl = cv.blocks[static_cast<size_t>(ct.block)];
+        Addr src = direct[static_cast<size_t>(ct.block)]
+                       ? Emitter::at(rs, ring + s0 * RW + bl.c0 - lo + t.rt * R)
+                       : Emitter::at(0, stage + staging_off.at(ct.block) + t.rt * R);
+        e.mvm(t.tile, Emitter::at(ra, acc + (ct.m0 - m0) * 4), src, t.rt > rt0);
+      }
+      if (per_pixel) e.requant(Emitter::at(loop ? kROut : 0, ob), Emitter::at(0, acc), ms, 0);
+      if (loop) {
+        e.addi(kRSrc, kRSrc, w.sw * Cr);
+        if (!per_pixel) e.addi(kRAcc, kRAcc, ms * 4);
+        if (per_pixel) e.addi(kROut, kROut, ms);
+        e.addi(kRCnt, kRCnt, 1);
+        e.blt(kRCnt, kRLim, top);
+      }
+      if (part > 0) {  // K-part: partial sums of the row go to the part-0 core
+        const int to = lp.cores[static_cast<size_t>(lp.core_index(lp.replica_of(c.k), lp.slice_of(c.k), 0))];
+        e.send(Emitter::at(0, acc), w.OW * ms * 4, to, tag_of(lp.out, oy));
+        add_edge(c.core, to, lp.out, w.OW * ms * 4);
+        continue;
+      }
+      for (int64_t q = 1; q < lp.kparts; ++q) {
+        const int from = lp.cores[static_cast<size_t>(lp.core_index(lp.replica_of(c.k), lp.slice_of(c.k), q))];
+        e.recv(Emitter::at(0, psum), w.OW * ms * 4, from, tag_of(lp.out, oy));
+        e.add32(Emitter::at(0, acc), Emitter::at(0, acc), Emitter::at(0, psum), w.OW * ms);
+      }
+      if (!per_pixel) e.requant(Emitter::at(0, ob), Emitter::at(0, acc), w.OW * ms, 0);
+      emit_outputs(c, oy, ob);
+    }
+    (void)lp;
+  };
+  return body;
+}
+
+// --- window pools --------------------------------------------------------------------
+Compiler::Body Compiler::plan_pool(Ctx& c, Alloc& a) {
+  LayerPlan& lp = cm_.layers[static_cast<size_t>(c.pi)];
+  const q::Layer& l = m_.layers[static_cast<size_t>(lp.layer)];
+  const Window& w = lp.win;
+  const bool is_max = lp.kind == q::LayerKind::kMaxPool;
+  const q::QTensor& in = m_.tensors[static_cast<size_t>(lp.inputs[0])];
+  const q::QTensor& out = m_.tensors[static_cast<size_t>(lp.out)];
+  const int64_t RW = w.slot_bytes(), C = w.C;
+  const int64_t tmpb = recv_tmp_bytes(lp, c.k);
+  auto need = [&](int64_t slots) {
+    Alloc probe;
+    probe.add("ring", slots * RW);
+    probe.add("acc", is_max ? 0 : w.OW * C * 4);
+    probe.add("out", 2 * w.OW * C);
+    probe.add("gather", w.sw > 1 ? w.OW * C : 0);
+    probe.add("recv_tmp", tmpb);
+    return probe.top;
+  };
+  // The minimal ring when the buffer is tight (see plan_conv).
+  const int64_t S = need(w.ring_slots()) > arch_.core.buffer_bytes ? (w.kh - 1) * w.dh + 1 : w.ring_slots();
+  lp.ring_slots.assign(1, S);
+  const int64_t ring = a.add("ring", S * RW);
+  const int64_t acc = is_max ? 0 : a.add("acc", w.OW * C * 4);
+  const int64_t obuf = a.add("out", 2 * w.OW * C);
+  const int64_t gather = w.sw > 1 ? a.add("gather", w.OW * C) : 0;
+  c.recv_tmp = a.add("recv_tmp", tmpb);
+
+  // Average pools: one requant table per window count.
+  std::map<int64_t, int> qid_of_count;
+  auto qid = [&, C](int64_t count) {
+    auto it = qid_of_count.find(count);
+    if (it != qid_of_count.end()) return it->second;
+    RequantDesc rq;
+    rq.qmin = out.qmin();
+    rq.qmax = out.qmax();
+    rq.channels = static_cast<int32_t>(C);
+    rq.bias.assign(static_cast<size_t>(C), 0);
+    const auto& qm = l.pool.avg_multiplier[static_cast<size_t>(count)];
+    rq.multiplier.assign(static_cast<size_t>(C), qm.multiplier);
+    rq.shift.assign(static_cast<size_t>(C), qm.shift);
+    const int id = static_cast<int>(c.cp->requant.size());
+    c.cp->requant.push_back(rq);
+    qid_of_count[count] = id;
+    return id;
+  };
+  auto count_1d = [](int64_t o, int64_t s, int64_t p, int64_t k, int64_t d, int64_t lo,
+                     int64_t hi_excl) {
+    int64_t cnt = 0;
+    for (int64_t t = 0; t < k; ++t) {
+      const int64_t pos = o * s - p + t * d;
+      if (pos >= lo && pos < hi_excl) ++cnt;
+    }
+    return cnt;
+  };
+  // Precompute counts and request qids now (tables are part of the core, not the loop).
+  std::vector<std::vector<int>> qids(static_cast<size_t>(w.OH), std::vector<int>(static_cast<size_t>(w.OW), 0));
+  if (!is_max) {
+    const bool incl = l.pool.count_include_pad;
+    for (int64_t oy = 0; oy < w.OH; ++oy) {
+      for (int64_t ox = 0; ox < w.OW; ++ox) {
+        const int64_t cy = incl ? count_1d(oy, w.sh, w.pt, w.kh, w.dh, -w.pt, w.H + w.pb)
+                                : count_1d(oy, w.sh, w.pt, w.kh, w.dh, 0, w.H);
+        const int64_t cx = incl ? count_1d(ox, w.sw, w.pl, w.kw, w.dw, -w.pl, w.W + w.pr)
+                                : count_1d(ox, w.sw, w.pl, w.kw, w.dw, 0, w.W);
+        qids[static_cast<size_t>(oy)][static_cast<size_t>(ox)] = qid(cy * cx);
+      }
+    }
+  }
+  const bool uns = in.is_unsigned;
+  const int qmin_byte = in.qmin();
+  Body body;
+  const int in_t = lp.inputs[0];
+  body.image = [=, &c, &lp] {
+    Emitter& e = *c.e;
+    int64_t pnext = w.pt;  // pools never read padding rows
+    for (int64_t oy = 0; oy < w.OH; ++oy) {
+      const int64_t pmax = std::min(oy * w.sh + (w.kh - 1) * w.dh, w.pt + w.H - 1);
+      for (; pnext <= pmax; ++pnext) {
+        const int64_t y = pnext - w.pt;
+        if (needs_row(lp, c.k, y)) fetch_row(c, in_t, y, ring + (pnext % S) * RW + w.pl * C);
+      }
+      const int64_t ob = obuf + (oy % 2) * w.OW * C;
+      if (is_max) {
+        e.fill(Emitter::at(0, ob), w.OW * C, qmin_byte);
+      } else {
+        e.fill(Emitter::at(0, acc), w.OW * C * 4, 0);
+      }
+      for (int64_t ky = 0; ky < w.kh; ++ky) {
+        const int64_t py = oy * w.sh + ky * w.dh;
+        if (py < w.pt || py >= w.pt + w.H) continue;
+        const int64_t slot = ring + (py % S) * RW;
+        for (int64_t kx = 0; kx < w.kw; ++kx) {
+          int64_t lo = 0, hi = 0;
+          w.valid_ox(kx, &lo, &hi);
+          const int64_t n = hi - lo;
+          if (n <= 0) continue;
+          int64_t src = slot + (lo * w.sw + kx * w.dw) * C;
+          if (w.sw > 1 && n > 1) {
+            e.copy(Emitter::at(0, gather), Emitter::at(0, src), C, n, w.sw * C, C, 1, 0, 0);
+            src = gather;
+          }
+          if (is_max) {
+            e.max(Emitter::at(0, ob + lo * C), Emitter::at(0, ob + lo * C), Emitter::at(0, src),
+                  n * C, uns);
+          } else {
+            e.sum32(Emitter::at(0, acc + lo * C * 4), Emitter::at(0, src), n * C, uns);
+          }
+        }
+      }
+      if (!is_max) {
+        int64_t ox = 0;
+        while (ox < w.OW) {
+          int64_t end = ox + 1;
+          const auto& row = qids[static_cast<size_t>(oy)];
+          while (end < w.OW && row[static_cast<size_t>(end)] == row[static_cast<size_t>(ox)]) ++end;
+          e.requant(Emitter::at(0, ob + ox * C), Emitter::at(0, acc + ox * C * 4), (end - ox) * C,
+                    row[static_cast<size_t>(ox)]);
+          ox = end;
+        }
+      }
+      emit_outputs(c, oy, ob);
+    }
+  };
+  return body;
+}
+
+Compiler::Body Compiler::plan_global_pool(Ctx& c, Alloc& a) {
+  const LayerPlan& lp = cm_.layers[static_cast<size_t>(c.pi)];
+  const q::Layer& l = m_.layers[static_cast<size_t>(lp.layer)];
+  const Window& w = lp.win;
+  const q::QTensor& in = m_.tensors[static_cast<size_t>(lp.inputs[0])];
+  const q::QTensor& out = m_.tensors[static_cast<size_t>(lp.out)];
+  const int64_t C = w.C;
+  const int64_t row = a.add("row", w.W * C);
+  const int64_t acc = a.add("acc", C * 4);
+  const int64_t obuf = a.add("out", C);
+  c.recv_tmp = a.add("recv_tmp", recv_tmp_bytes(lp, c.k));
+  RequantDesc rq;
+  rq.qmin = out.qmin();
+  rq.qmax = out.qmax();
+  rq.channels = static_cast<int32_t>(C);
+  rq.bias.assign(static_cast<size_t>(C), 0);
+  const auto& qm = l.pool.avg_multiplier[static_cast<size_t>(w.H * w.W)];
+  rq.multiplier.assign(static_cast<size_t>(C), qm.multiplier);
+  rq.shift.assign(static_cast<size_t>(C), qm.shift);
+  c.cp->requant.push_back(rq);
+  const bool uns = in.is_unsigned;
+  const int in_t = lp.inputs[0];
+  Body body;
+  body.image = [=, &c] {
+    Emitter& e = *c.e;
+    e.fill(Emitter::at(0, acc), C * 4, 0);
+    for (int64_t y = 0; y < w.H; ++y) {
+      fetch_row(c, in_t, y, row);
+      if (w.W == 1) {
+        e.sum32(Emitter::at(0, acc), Emitter::at(0, row), C, uns);
+        continue;
+      }
+      e.li(kRSrc, 0);
+      e.li(kRCnt, 0);
+      e.li(kRLim, w.W);
+      const size_t top = e.pc();
+      e.sum32(Emitter::at(0, acc), Emitter::at(kRSrc, row), C, uns);
+      e.addi(kRSrc, kRSrc, C);
+      e.addi(kRCnt, kRCnt, 1);
+      e.blt(kRCnt, kRLim, top);
+    }
+    e.requant(Emitter::at(0, obuf), Emitter::at(0, acc), C, 0);
+    emit_outputs(c, 0, obuf);
+  };
+  return body;
+}
+
+// --- row-wise vector layers: Add, Concat, Lut --------------------------------------
+Compiler::Body Compiler::plan_rowwise(Ctx& c, Alloc& a) {
+  const LayerPlan& lp = cm_.layers[static_cast<size_t>(c.pi)];
+  const q::Layer& l = m_.layers[static_cast<size_t>(lp.layer)];
+  const PhysShape os = shape(lp.out);
+  const q::QTensor& out = m_.tensors[static_cast<size_t>(lp.out)];
+  std::map<int, int64_t> buf;
+  for (int t : lp.inputs) buf[t] = a.add(fmt::format("in_t{}", t), shape(t).row_bytes());
+  const int64_t obuf = a.add("out", 2 * os.row_bytes());
+  c.recv_tmp = a.add("recv_tmp", recv_tmp_bytes(lp, c.k));
+  int64_t lutbuf = 0;
+  std::vector<int> lids(l.inputs.size(), -1);
+  if (lp.kind == q::LayerKind::kAdd) {
+    RequantDesc rq;
+    rq.kind = RequantDesc::Kind::kAdd;
+    rq.qmin = out.qmin();
+    rq.qmax = out.qmax();
+    rq.mult_a = l.add.mult_a;
+    rq.mult_b = l.add.mult_b;
+    rq.add_shift = l.add.add_shift;
+    rq.a_unsigned = m_.tensors[static_cast<size_t>(l.inputs[0])].is_unsigned;
+    rq.b_unsigned = m_.tensors[static_cast<size_t>(l.inputs[1])].is_unsigned;
+    c.cp->requant.push_back(rq);
+  } else if (lp.kind == q::LayerKind::kLut) {
+    const q::QTensor& in = m_.tensors[static_cast<size_t>(l.inputs[0])];
+    if (l.lut.size() != (size_t{1} << in.bits)) fail(lp.layer, "LUT size must be 2^input bits");
+    c.cp->luts.push_back({in.is_unsigned, l.lut});
+  } else {
+    int64_t maxrow = 0;
+    for (size_t i = 0; i < l.inputs.size(); ++i) {
+      const q::QTensor& in = m_.tensors[static_cast<size_t>(l.inputs[i])];
+      const auto& t = l.lut_per_input[i];
+      if (t.size() != (size_t{1} << in.bits)) fail(lp.layer, "LUT size must be 2^input bits");
+      if (is_identity_lut(t, in.qmin())) continue;
+      lids[i] = static_cast<int>(c.cp->luts.size());
+      c.cp->luts.push_back({in.is_unsigned, t});
+      maxrow = std::max(maxrow, shape(phys(l.inputs[i])).row_bytes());
+    }
+    lutbuf = a.add("lut_tmp", maxrow);
+  }
+  std::vector<int> in_phys;
+  for (int t : l.inputs) in_phys.push_back(phys(t));
+  Body body;
+  body.image = [=, &c, &lp] {
+    Emitter& e = *c.e;
+    for (int64_t y = 0; y < os.H; ++y) {
+      for (int t : lp.inputs) fetch_row(c, t, y, buf.at(t));
+      const int64_t ob = obuf + (y % 2) * os.row_bytes();
+      if (lp.kind == q::LayerKind::kAdd) {
+        e.addq(Emitter::at(0, ob), Emitter::at(0, buf.at(in_phys[0])),
+               Emitter::at(0, buf.at(in_phys[1])), os.row_bytes(), 0);
+      } else if (lp.kind == q::LayerKind::kLut) {
+        e.lut(Emitter::at(0, ob), Emitter::at(0, buf.at(in_phys[0])), os.row_bytes(), 0);
+      } else {
+        int64_t coff = 0;
+        for (size_t i = 0; i < in_phys.size(); ++i) {
+          const int64_t ci = shape(in_phys[i]).C;
+          int64_t src = buf.at(in_phys[i]);
+          if (lids[i] >= 0) {
+            e.lut(Emitter::at(0, lutbuf), Emitter::at(0, src), os.W * ci, lids[i]);
+            src = lutbuf;
+          }
+          if (ci == os.C) {
+            e.copy(Emitter::at(0, ob), Emitter::at(0, src), os.W * ci, 1, 0, 0, 1, 0, 0);
+          } else {
+            e.copy(Emitter::at(0, ob + coff), Emitter::at(0, src), ci, os.W, ci, os.C, 1, 0, 0);
+          }
+          coff += ci;
+        }
+      }
+      emit_outputs(c, y, ob);
+    }
+  };
+  return body;
+}
+
+}  // namespace cimsim::backend::detail

@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <utility>
 #include <string>
 
 #include <fmt/format.h>
@@ -89,6 +91,7 @@ const std::vector<OpInfo>& op_table() {
         {K::kAddr, 0, nullptr},
         {K::kAddr, 1, nullptr},
         {K::kImm, 1, "acc", R::kFlag}}},
+      {Op::kWload, "wload", {{K::kTile, 0, nullptr}}},
       {Op::kSend,
        "send",
        {{K::kAddr, 1, nullptr},
@@ -162,7 +165,7 @@ bool TileDesc::operator==(const TileDesc& o) const {
   return pe == o.pe && crossbar == o.crossbar && rows == o.rows && cols == o.cols &&
          input_unsigned == o.input_unsigned && layer == o.layer &&
          std::memcmp(&adc_full_scale, &o.adc_full_scale, sizeof(float)) == 0 &&
-         weights == o.weights;
+         weights == o.weights && weight_global_addr == o.weight_global_addr;
 }
 
 bool RequantDesc::operator==(const RequantDesc& o) const {
@@ -273,6 +276,10 @@ void validate(const CoreProgram& core, int core_index, int num_cores, const std:
         }
       }
     }
+    if (in.op == Op::kWload && core.tiles[static_cast<size_t>(in.imm[0])].weight_global_addr < 0) {
+      fail(fmt::format("tile {} is resident (weight_global_addr -1); wload needs a reloadable tile",
+                       in.imm[0]));
+    }
     if (in.op == Op::kRequant || in.op == Op::kAddq) {
       auto want = in.op == Op::kRequant ? RequantDesc::Kind::kPerChannel : RequantDesc::Kind::kAdd;
       if (core.requant[in.imm[1]].kind != want) {
@@ -305,6 +312,22 @@ void validate(const CoreProgram& core, int core_index, int num_cores, const std:
     int64_t expect = int64_t{tile.rows} * tile.cols;
     if (static_cast<int64_t>(tile.weights.size()) != expect) {
       fail(fmt::format("has {} weights, rows * cols = {}", tile.weights.size(), expect));
+    }
+    if (tile.weight_global_addr < -1) {
+      fail(fmt::format("weight_global_addr {} must be -1 (resident) or >= 0", tile.weight_global_addr));
+    }
+  }
+  // A crossbar holds one tile at a time: at most one of them can be programmed before the run.
+  std::map<std::pair<int32_t, int32_t>, size_t> resident;
+  for (size_t t = 0; t < core.tiles.size(); ++t) {
+    const TileDesc& tile = core.tiles[t];
+    if (tile.weight_global_addr >= 0) continue;
+    auto [it, fresh] = resident.insert({{tile.pe, tile.crossbar}, t});
+    if (!fresh) {
+      throw InputError(fmt::format(
+          "{}: core {}, tile {}: pe {} crossbar {} already holds resident tile {} (a crossbar "
+          "holds at most one resident tile; make the others reloadable)",
+          where, core_index, t, tile.pe, tile.crossbar, it->second));
     }
   }
   for (size_t q = 0; q < core.requant.size(); ++q) {

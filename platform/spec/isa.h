@@ -22,7 +22,7 @@
 
 namespace cimsim {
 
-constexpr uint32_t kProgramVersion = 1;
+constexpr uint32_t kProgramVersion = 2;  // 2: wload, TileDesc::weight_global_addr
 constexpr int kNumRegisters = 16;
 constexpr int kBatchRegister = 15;
 
@@ -46,6 +46,7 @@ enum class Op : uint8_t {
   kLut = 23,      // lut   D, S, len, lid               D[i] = table[S[i]]
   // matrix unit: one crossbar tile (all input steps, all columns, shift-and-add)
   kMvm = 32,      // mvm   tile, D, S, acc             int32 D[c] (+)= sum_r W[r][c] * S[r]
+  kWload = 33,    // wload tile                         program tile's crossbar from global memory
   // network interface and global memory
   kSend = 48,     // send  S, len, core, tag
   kRecv = 49,     // recv  D, len, core, tag
@@ -83,6 +84,11 @@ struct TileDesc {
   int32_t layer = 0;
   float adc_full_scale = 0.0f;  // kCalibrated only: column-sum full scale, cell-level units
   std::vector<int8_t> weights;  // rows * cols, row-major [r][c]
+  // -1: resident (programmed before the run; at most one resident tile per crossbar).
+  // >= 0: reloadable: its weights (rows * cols int8 codes, row-major) are stored in global
+  // memory at this address and `wload` must program the crossbar before `mvm` uses it.
+  // Several tiles of a core may share one (pe, crossbar); the crossbar holds one at a time.
+  int64_t weight_global_addr = -1;
   bool operator==(const TileDesc& o) const;
 };
 

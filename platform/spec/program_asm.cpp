@@ -49,6 +49,7 @@ std::string disassemble_core(const CoreProgram& core, int core_index,
     out += fmt::format(".tile {} pe={} xbar={} rows={} cols={} unsigned={} layer={} fullscale={}", t,
                        d.pe, d.crossbar, d.rows, d.cols, d.input_unsigned ? 1 : 0, d.layer,
                        d.adc_full_scale);
+    if (d.weight_global_addr >= 0) out += fmt::format(" gaddr={}", d.weight_global_addr);
     if (weight_offsets && t < weight_offsets->size() && (*weight_offsets)[t] >= 0) {
       out += fmt::format(" weights=@{}", (*weight_offsets)[t]);
     }
@@ -372,6 +373,10 @@ CoreProgram assemble_core(const std::string& text, const std::string& filename,
       t.layer = lp.int32("layer");
       lp.key("fullscale");
       t.adc_full_scale = lp.real("finite number");
+      if (lp.peek('g')) {
+        lp.key("gaddr");
+        t.weight_global_addr = lp.integer(0, std::numeric_limits<int64_t>::max() / 2, "global weight address");
+      }
       int64_t off = -1;
       if (!lp.at_end()) {
         lp.key("weights");

@@ -351,6 +351,7 @@ std::vector<uint8_t> encode_program(const Program& p, std::vector<uint8_t>* weig
       c.u8(t.input_unsigned ? 1 : 0);
       c.svarint(t.layer);
       c.f32(t.adc_full_scale);
+      c.svarint(t.weight_global_addr);
       c.varint(wts.bytes.size());
       c.varint(t.weights.size());
       wts.raw(t.weights.data(), t.weights.size());
@@ -394,7 +395,7 @@ Program decode_program(const std::vector<uint8_t>& program_bin,
   for (int i = 0; i < 8; ++i) r.u8("magic");
   p.version = r.u32("version");
   if (p.version != kProgramVersion) {
-    throw InputError(fmt::format("{}: version {}, this cimsim reads version {}", pfile, p.version,
+    throw InputError(fmt::format("{}: version {}, this cimsim reads version {} (recompile the model with this cimsim)", pfile, p.version,
                                  kProgramVersion));
   }
   p.arch_fingerprint = r.u64("arch fingerprint");
@@ -406,7 +407,7 @@ Program decode_program(const std::vector<uint8_t>& program_bin,
   for (int i = 0; i < 8; ++i) wr.u8("magic");
   uint32_t wversion = wr.u32("version");
   if (wversion != kProgramVersion) {
-    throw InputError(fmt::format("{}: version {}, this cimsim reads version {}", wfile, wversion,
+    throw InputError(fmt::format("{}: version {}, this cimsim reads version {} (recompile the model with this cimsim)", wfile, wversion,
                                  kProgramVersion));
   }
   size_t weights_next = kWeightsHeaderBytes;  // tiles are stored back to back, in order
@@ -459,6 +460,7 @@ Program decode_program(const std::vector<uint8_t>& program_bin,
       t.input_unsigned = s.boolean("tile unsigned");
       t.layer = s.s32("tile layer");
       t.adc_full_scale = s.f32("tile fullscale");
+      t.weight_global_addr = s.svarint("tile weight_global_addr");
       size_t at = s.pos();
       uint64_t off = s.varint("weight offset");
       uint64_t len = s.varint("weight length");

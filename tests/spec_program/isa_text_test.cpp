@@ -366,6 +366,66 @@ TEST(Validate, ProgramLevelLayerAndTensorChecks) {
   EXPECT_NO_THROW(validate(p, "P"));
 }
 
+// wload and reloadable tiles: text, struct, binary and back; validate's residency rules.
+TEST(Assembly, WloadAndReloadableTilesRoundTrip) {
+  const std::string text =
+      "# core 0: 3 instructions, 3 tiles, 0 requant sets, 0 LUTs\n"
+      ".tile 0 pe=0 xbar=1 rows=2 cols=2 unsigned=1 layer=0 fullscale=0\n"
+      ".tile 1 pe=0 xbar=1 rows=2 cols=1 unsigned=0 layer=0 fullscale=0 gaddr=4096\n"
+      ".tile 2 pe=0 xbar=1 rows=1 cols=2 unsigned=1 layer=0 fullscale=0 gaddr=0\n"
+      "  wload t1\n"
+      "  mvm t1, [r0+0], [r0+64], acc=0\n"
+      "  wload t2\n";
+  CoreProgram core = assemble_core(text, "w.s");
+  ASSERT_EQ(core.tiles.size(), 3u);
+  EXPECT_EQ(core.tiles[0].weight_global_addr, -1);
+  EXPECT_EQ(core.tiles[1].weight_global_addr, 4096);
+  EXPECT_EQ(core.tiles[2].weight_global_addr, 0);
+  ASSERT_EQ(core.code.size(), 3u);
+  Instruction wl = make(Op::kWload);
+  wl.imm[0] = 1;
+  EXPECT_EQ(core.code[0], wl);
+  EXPECT_STREQ(op_name(Op::kWload), "wload");
+  EXPECT_EQ(static_cast<int>(Op::kWload), 33);
+  core.tiles[0].weights = {1, 2, 3, 4};
+  core.tiles[1].weights = {-1, -2};
+  core.tiles[2].weights = {5, 6};
+  validate(core, 0, 1, "w.s");
+  Program p;
+  p.cores = {core};
+  std::vector<uint8_t> w;
+  std::vector<uint8_t> bin = encode_program(p, &w);
+  Program back = decode_program(bin, w, "dir");
+  ASSERT_EQ(back, p);
+  EXPECT_EQ(back.cores[0].tiles[1].weight_global_addr, 4096);
+  CoreProgram stripped = back.cores[0];
+  for (TileDesc& t : stripped.tiles) t.weights.clear();
+  EXPECT_EQ(disassemble_core(stripped, 0, {}), text);
+  auto error_of = [](const CoreProgram& c) {
+    try {
+      validate(c, 2, 4, "prog");
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CoreProgram bad = core;
+  bad.code[2].imm[0] = 0;
+  EXPECT_EQ(error_of(bad),
+            "prog: core 2, instruction 2 (wload): tile 0 is resident (weight_global_addr -1); wload "
+            "needs a reloadable tile");
+  bad = core;
+  bad.code.pop_back();
+  bad.tiles[2].weight_global_addr = -1;
+  EXPECT_EQ(error_of(bad),
+            "prog: core 2, tile 2: pe 0 crossbar 1 already holds resident tile 0 (a crossbar holds "
+            "at most one resident tile; make the others reloadable)");
+  bad = core;
+  bad.code.clear();
+  bad.tiles[1].weight_global_addr = -5;
+  EXPECT_EQ(error_of(bad), "prog: core 2, tile 1: weight_global_addr -5 must be -1 (resident) or >= 0");
+}
+
 TEST(Isa, NamesAndLayoutTable) {
   Op op;
   ASSERT_TRUE(op_from_name("mvm", &op));

@@ -36,7 +36,7 @@ TEST(ProgramBinary, HeaderBytesAreAsDocumented) {
   std::vector<uint8_t> w;
   std::vector<uint8_t> bin = encode_program(p, &w);
   const uint8_t expected[] = {
-      'C', 'I', 'M', 'S', 'I', 'M', 'P', 'G', 1, 0, 0, 0,  // magic, u32 version
+      'C', 'I', 'M', 'S', 'I', 'M', 'P', 'G', 2, 0, 0, 0,  // magic, u32 version
       8, 7, 6, 5, 4, 3, 2, 1,                              // u64 fingerprint
       1, 2, 1, 'm',                                        // model section: string "m"
       2, 1, 0,                                             // layers: count 0
@@ -46,7 +46,7 @@ TEST(ProgramBinary, HeaderBytesAreAsDocumented) {
   };
   ASSERT_EQ(bin.size(), sizeof(expected));
   EXPECT_EQ(0, std::memcmp(bin.data(), expected, sizeof(expected)));
-  const uint8_t wexp[] = {'C', 'I', 'M', 'S', 'I', 'M', 'W', 'T', 1, 0, 0, 0};
+  const uint8_t wexp[] = {'C', 'I', 'M', 'S', 'I', 'M', 'W', 'T', 2, 0, 0, 0};
   ASSERT_EQ(w.size(), sizeof(wexp));
   EXPECT_EQ(0, std::memcmp(w.data(), wexp, sizeof(wexp)));
 }
@@ -79,14 +79,19 @@ TEST(ProgramBinary, BadMagicAndVersion) {
             "D/program.bin: offset 0: bad magic, expected \"CIMSIMPG\" (not a cimsim program.bin)");
   b = bin;
   b[8] = 7;
-  EXPECT_EQ(decode_error(b, w), "D/program.bin: version 7, this cimsim reads version 1");
+  EXPECT_EQ(decode_error(b, w), "D/program.bin: version 7, this cimsim reads version 2 (recompile the model with this cimsim)");
   std::vector<uint8_t> wb = w;
   wb[7] = 'X';
   EXPECT_EQ(decode_error(bin, wb),
             "D/weights.bin: offset 0: bad magic, expected \"CIMSIMWT\" (not a cimsim weights.bin)");
   wb = w;
-  wb[8] = 2;
-  EXPECT_EQ(decode_error(bin, wb), "D/weights.bin: version 2, this cimsim reads version 1");
+  wb[8] = 1;
+  EXPECT_EQ(decode_error(bin, wb),
+            "D/weights.bin: version 1, this cimsim reads version 2 (recompile the model with this cimsim)");
+  b = bin;
+  b[8] = 1;  // a version-1 program (written before wload existed)
+  EXPECT_EQ(decode_error(b, w),
+            "D/program.bin: version 1, this cimsim reads version 2 (recompile the model with this cimsim)");
   EXPECT_EQ(decode_error({}, w),
             "D/program.bin: offset 0: bad magic, expected \"CIMSIMPG\" (not a cimsim program.bin)");
 }
@@ -240,7 +245,7 @@ TEST(ProgramBinary, LargeStreamStaysSmall) {
   std::vector<uint8_t> bin = encode_program(p, nullptr);
   // op, layer, tile, D base + imm (2 bytes), S base + imm (2 bytes), acc: 10 bytes each.
   EXPECT_LE(bin.size(), 10u * (1u << 20) + 100u);
-  EXPECT_EQ(decode_program(bin, {'C', 'I', 'M', 'S', 'I', 'M', 'W', 'T', 1, 0, 0, 0}, "D"), p);
+  EXPECT_EQ(decode_program(bin, {'C', 'I', 'M', 'S', 'I', 'M', 'W', 'T', 2, 0, 0, 0}, "D"), p);
 }
 
 }  // namespace

@@ -38,6 +38,12 @@ inline CoreProgram random_core(std::mt19937& g, int num_cores, int num_layers,
     d.layer = rand_i32(g, 0, num_layers - 1);
     d.adc_full_scale = rand_i32(g, 0, 1) ? 0.0f : std::uniform_real_distribution<float>(0, 1e6f)(g);
     for (int i = 0; i < d.rows * d.cols; ++i) d.weights.push_back(static_cast<int8_t>(rand_i32(g, -127, 127)));
+    // Reloadable tiles may share a crossbar; a second resident tile on one crossbar may not.
+    bool shared = false;
+    for (const TileDesc& o : c.tiles) {
+      shared = shared || (o.weight_global_addr < 0 && o.pe == d.pe && o.crossbar == d.crossbar);
+    }
+    if (shared || rand_i32(g, 0, 1)) d.weight_global_addr = rand_i32(g, 0, INT32_MAX);
     c.tiles.push_back(d);
   }
   for (int q = 0; q < n_req; ++q) {
@@ -71,7 +77,12 @@ inline CoreProgram random_core(std::mt19937& g, int num_cores, int num_layers,
   static const Op ops[] = {Op::kLi,   Op::kAddi,    Op::kAdd,  Op::kBne,   Op::kBlt,
                            Op::kJmp,  Op::kHalt,    Op::kCopy, Op::kFill,  Op::kRequant,
                            Op::kAddq, Op::kAdd32,   Op::kMax,  Op::kSum32, Op::kLut,
-                           Op::kMvm,  Op::kSend,    Op::kRecv, Op::kLoad,  Op::kStore};
+                           Op::kMvm,  Op::kSend,    Op::kRecv, Op::kLoad,  Op::kStore,
+                           Op::kWload};
+  std::vector<int32_t> reloadable;
+  for (size_t t = 0; t < c.tiles.size(); ++t) {
+    if (c.tiles[t].weight_global_addr >= 0) reloadable.push_back(static_cast<int32_t>(t));
+  }
   std::vector<int32_t> per_channel_sets, add_sets;
   for (size_t q = 0; q < c.requant.size(); ++q) {
     (c.requant[q].kind == RequantDesc::Kind::kAdd ? add_sets : per_channel_sets)
@@ -83,6 +94,7 @@ inline CoreProgram random_core(std::mt19937& g, int num_cores, int num_layers,
     do {
       in.op = ops[rand_i32(g, 0, sizeof(ops) / sizeof(ops[0]) - 1)];
     } while ((in.op == Op::kMvm && c.tiles.empty()) ||
+             (in.op == Op::kWload && reloadable.empty()) ||
              (in.op == Op::kRequant && per_channel_sets.empty()) ||
              (in.op == Op::kAddq && add_sets.empty()) ||
              (in.op == Op::kLut && c.luts.empty()));
@@ -99,7 +111,9 @@ inline CoreProgram random_core(std::mt19937& g, int num_cores, int num_layers,
           in.imm[s.slot] = rand_i32(g, 0, n_code - 1);
           break;
         case OperandKind::kTile:
-          in.imm[s.slot] = rand_i32(g, 0, static_cast<int32_t>(c.tiles.size()) - 1);
+          in.imm[s.slot] = in.op == Op::kWload
+                               ? reloadable[static_cast<size_t>(rand_i32(g, 0, static_cast<int32_t>(reloadable.size()) - 1))]
+                               : rand_i32(g, 0, static_cast<int32_t>(c.tiles.size()) - 1);
           break;
         case OperandKind::kImm:
           switch (s.role) {

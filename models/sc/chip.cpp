@@ -47,6 +47,24 @@ Chip::Chip(sc_core::sc_module_name name, const ArchSpec& arch, const Program& pr
     cores_.back()->buffer_socket.bind(buffers_.back()->socket);
     cores_.back()->noc_socket.bind(noc_->target);
   }
+  // Reloadable tiles' weights are stored in DRAM (global memory) before the run; wload reads
+  // them from there (docs/isa.md).
+  for (size_t c = 0; c < program.cores.size(); ++c) {
+    const auto& tiles = program.cores[c].tiles;
+    for (size_t t = 0; t < tiles.size(); ++t) {
+      const TileDesc& td = tiles[t];
+      if (td.weight_global_addr < 0) continue;
+      const uint64_t a = static_cast<uint64_t>(td.weight_global_addr);
+      if (td.weight_global_addr > memory_->capacity() ||
+          static_cast<int64_t>(td.weights.size()) > memory_->capacity() - td.weight_global_addr)
+        throw InputError("program: core " + std::to_string(c) + ", tile " + std::to_string(t) +
+                         ": reloadable weights [" + std::to_string(a) + ", " +
+                         std::to_string(a + td.weights.size()) +
+                         ") are outside global memory (" + std::to_string(memory_->capacity()) +
+                         " bytes)");
+      memory_->write(a, reinterpret_cast<const uint8_t*>(td.weights.data()), td.weights.size());
+    }
+  }
 }
 
 Chip::~Chip() = default;

@@ -25,6 +25,13 @@ uint64_t mix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// FNV-1a: identifies the weight codes a reloadable tile was built from.
+uint64_t hash_bytes(const uint8_t* p, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
+  return h;
+}
+
 int32_t load_i32(const uint8_t* p) {
   int32_t v;
   std::memcpy(&v, p, 4);
@@ -87,7 +94,25 @@ Core::Core(sc_core::sc_module_name name, int index, const ArchSpec& arch, const 
     tr.cols = td.cols;
     tr.analog_cycles = t_.mvm_analog_cycles(td.cols);
     tr.scratch.assign(static_cast<size_t>(std::max(0, td.cols)), 0);
+    tr.weight_global_addr = td.weight_global_addr;
+    tr.weights_hash = hash_bytes(reinterpret_cast<const uint8_t*>(td.weights.data()), td.weights.size());
+    tr.seed_stream = stream;
+    tr.input_unsigned = td.input_unsigned;
+    tr.layer = td.layer;
+    tr.adc_full_scale = td.adc_full_scale;
     tiles_.push_back(std::move(tr));
+  }
+  // At start each crossbar holds its resident tile (at most one: validate() checks it).
+  arch_ = &arch;
+  write_ns_per_row_ = arch.crossbar.write_ns_per_row;
+  xbar_holds_.assign(static_cast<size_t>(pes * xbars), -1);
+  for (size_t i = 0; i < tiles_.size(); ++i) {
+    if (tiles_[i].weight_global_addr >= 0) continue;
+    int& h = xbar_holds_[static_cast<size_t>(tiles_[i].xbar)];
+    if (h >= 0)
+      throw InputError("program: core " + std::to_string(index) + ", tile " + std::to_string(i) +
+                       ": its crossbar already holds resident tile " + std::to_string(h));
+    h = static_cast<int>(i);
   }
   const size_t blocks = static_cast<size_t>((t_.buffer_bytes >> kBlockShift) + 1);
   block_written_.assign(blocks, 0);
@@ -313,6 +338,15 @@ void Core::interpret() {
         if (tile < 0 || static_cast<size_t>(tile) >= tiles_.size())
           fail("tile " + std::to_string(tile) + " does not exist");
         exec_mvm(in, dispatch(tiles_[static_cast<size_t>(tile)].unit));
+        pc_ = next;
+        continue;
+      }
+      case Op::kWload: {
+        int32_t tile = in.imm[0];
+        if (tile < 0 || static_cast<size_t>(tile) >= tiles_.size() ||
+            tiles_[static_cast<size_t>(tile)].weight_global_addr < 0)
+          fail("tile " + std::to_string(tile) + " does not exist or is not reloadable");
+        exec_wload(in, dispatch(tiles_[static_cast<size_t>(tile)].unit));
         pc_ = next;
         continue;
       }
@@ -542,6 +576,14 @@ void Core::exec_vector(const Instruction& in, uint64_t d) {
 
 void Core::exec_mvm(const Instruction& in, uint64_t d) {
   TileRuntime& tr = tiles_[static_cast<size_t>(in.imm[0])];
+  const int held = xbar_holds_[static_cast<size_t>(tr.xbar)];
+  if (held != in.imm[0]) {
+    const int pe = tr.xbar / t_.crossbars_per_pe, xb = tr.xbar % t_.crossbars_per_pe;
+    fail("tile " + std::to_string(in.imm[0]) + " is not in its crossbar (pe " + std::to_string(pe) +
+         " crossbar " + std::to_string(xb) + " holds " +
+         (held < 0 ? std::string("no tile") : "tile " + std::to_string(held)) +
+         "; wload t" + std::to_string(in.imm[0]) + " first)");
+  }
   const bool acc = in.imm[1] != 0;
   const int64_t out_bytes = 4 * static_cast<int64_t>(tr.cols);
   const int64_t s = address(in.addr[1], tr.rows);
@@ -684,6 +726,66 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
   charge(Component::kBuffer, in.layer, static_cast<double>(rw), &pj);
   charge(Component::kBus, in.layer, static_cast<double>(len), &pj);
   if (observer_) emit(Unit::kNic, 0, in, start, end, pj);
+}
+
+// wload: the weights travel from global memory like a load (NIC and memory port reserved),
+// then the crossbar is programmed row by row (docs/timing.md). The crossbar unit is busy
+// from start to the end of programming; the NIC until the bytes have arrived.
+void Core::exec_wload(const Instruction& in, uint64_t d) {
+  const int tile = in.imm[0];
+  TileRuntime& tr = tiles_[static_cast<size_t>(tile)];
+  const int64_t len = static_cast<int64_t>(tr.rows) * tr.cols;
+  UnitState& xu = units_[static_cast<size_t>(tr.unit)];
+  UnitState& nic = units_[kNicUnit];
+  const uint64_t start = std::max({d, xu.free, nic.free});
+  sync_to(start);
+  wload_bytes_.resize(static_cast<size_t>(len));
+  NocExtension ext;
+  ext.src = index_;
+  ext.layer = in.layer;
+  ext.kind = NocExtension::Kind::kLoad;
+  ext.start_cycle = start;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  payload_.set_byte_enable_ptr(nullptr);
+  payload_.set_streaming_width(static_cast<unsigned>(len));
+  payload_.set_data_length(static_cast<unsigned>(len));
+  payload_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  payload_.set_command(tlm::TLM_READ_COMMAND);
+  payload_.set_address(static_cast<uint64_t>(tr.weight_global_addr));
+  payload_.set_data_ptr(wload_bytes_.data());
+  payload_.set_extension(&ext);
+  noc_socket->b_transport(payload_, delay);
+  payload_.clear_extension(&ext);
+  if (payload_.is_response_error())
+    fail("wload from global memory [" + std::to_string(tr.weight_global_addr) + ", " +
+         std::to_string(tr.weight_global_addr + len) + ") is outside its capacity");
+  // Values: the bytes read are what gets programmed. Normally they are the tile's own codes
+  // (the chip wrote them at load) and the tile built at construction is reused as is.
+  if (hash_bytes(wload_bytes_.data(), wload_bytes_.size()) != tr.weights_hash) {
+    TileDesc td;
+    td.rows = tr.rows;
+    td.cols = tr.cols;
+    td.input_unsigned = tr.input_unsigned;
+    td.layer = tr.layer;
+    td.adc_full_scale = tr.adc_full_scale;
+    td.weights.assign(reinterpret_cast<const int8_t*>(wload_bytes_.data()),
+                      reinterpret_cast<const int8_t*>(wload_bytes_.data()) + len);
+    tr.tile = std::make_unique<ProgrammedTile>(*arch_, td, tr.seed_stream);
+    tr.weights_hash = hash_bytes(wload_bytes_.data(), wload_bytes_.size());
+  }
+  xbar_holds_[static_cast<size_t>(tr.xbar)] = tile;
+  const uint64_t arrived = ext.done_cycle;
+  const uint64_t end = arrived + t_.ns_to_cycles(write_ns_per_row_ * tr.rows);
+  nic.free = std::max(nic.free, arrived);
+  add_busy(start, arrived);
+  retire(tr.unit, start, end);
+  xbar_busy_[static_cast<size_t>(tr.xbar)] += end - start;
+  double pj = 0;
+  charge(Component::kMemory, in.layer, static_cast<double>(len), &pj);
+  charge(Component::kRouter, in.layer, static_cast<double>(ext.flits * (ext.hops + 1)), &pj);
+  charge(Component::kCrossbarWrite, in.layer,
+         static_cast<double>(len) * static_cast<double>(t_.cells_per_weight), &pj);
+  if (observer_) emit(Unit::kCrossbar, tr.xbar, in, start, end, pj);
 }
 
 }  // namespace cimsim

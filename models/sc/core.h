@@ -75,6 +75,15 @@ class Core : public sc_core::sc_module {
     int rows = 0, cols = 0;
     uint64_t analog_cycles = 0;
     std::vector<int32_t> scratch;
+    // Reloadable tiles (TileDesc::weight_global_addr >= 0): where their weights live, the
+    // hash of the codes the ProgrammedTile was built from, and its seed stream (a wload that
+    // reads different bytes rebuilds the tile from them with the same stream).
+    int64_t weight_global_addr = -1;
+    uint64_t weights_hash = 0;
+    uint64_t seed_stream = 0;
+    bool input_unsigned = true;
+    int layer = 0;
+    float adc_full_scale = 0.0f;
   };
   enum { kVectorUnit = 0, kNicUnit = 1, kFirstCrossbarUnit = 2 };
 
@@ -105,6 +114,7 @@ class Core : public sc_core::sc_module {
   void exec_vector(const Instruction& in, uint64_t d);
   void exec_mvm(const Instruction& in, uint64_t d);
   void exec_nic(const Instruction& in, uint64_t d);
+  void exec_wload(const Instruction& in, uint64_t d);
 
   int index_;
   const TimingParams& t_;
@@ -122,6 +132,11 @@ class Core : public sc_core::sc_module {
   uint64_t synced_ = 0;      // SystemC time in cycles at the last sync
   std::vector<UnitState> units_;
   std::vector<TileRuntime> tiles_;
+  // Crossbar residency: per crossbar (pe * crossbars + crossbar), the tile it holds (-1: none).
+  std::vector<int> xbar_holds_;
+  const ArchSpec* arch_ = nullptr;  // the chip's copy; reloadable tiles are rebuilt from it
+  double write_ns_per_row_ = 0;
+  std::vector<uint8_t> wload_bytes_;
   std::vector<bool> requant_ok_;  // per qid: the table is well formed
   std::vector<uint64_t> adc_free_;
   std::vector<uint64_t> block_written_;  // per 32-byte block: cycle the last write completes

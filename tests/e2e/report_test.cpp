@@ -1,0 +1,113 @@
+// report.json consistency and --trace-dir timeline.json, from a real `cimsim run`.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <string>
+
+#include "tests/e2e/e2e_util.h"
+#include "tests/e2e/models.h"
+
+namespace e2e {
+namespace {
+
+using nlohmann::json;
+
+double sum_values(const json& obj) {
+  double s = 0;
+  for (const auto& [k, v] : obj.items()) s += v.get<double>();
+  return s;
+}
+
+void expect_rel_near(double got, double want, const std::string& what) {
+  EXPECT_LE(std::fabs(got - want), 1e-9 * std::fabs(want)) << what << ": " << got << " vs " << want;
+}
+
+class E2EReport : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(E2EReport, ConsistentAndComplete) {
+  // chain needs 7 cores; tiny.yaml has 4.
+  const ModelCase& c = find_model(GetParam() == "tiny" ? "chain4" : "chain");
+  TempDir tmp;
+  ModelFiles f = write_model(c, tmp.path());
+  RunResult r = run_cimsim({"run", f.model, "--arch", source_path("configs/" + GetParam() + ".yaml"), "--input",
+                            f.input, "-o", tmp / "out", "--trace-dir", tmp / "trace", "-q"},
+                           tmp.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json rep = json::parse(read_file(tmp / "out/report.json"));
+
+  // Every key of docs/report.md (except `incomplete`, present only for --max-time runs).
+  for (const char* ptr :
+       {"/latency_ns", "/cycles", "/batch", "/throughput_inferences_per_s", "/energy_pj/total",
+        "/energy_pj/dynamic", "/energy_pj/leakage", "/energy_pj/by_component", "/energy_pj/by_layer",
+        "/area_um2/total", "/area_um2/by_component", "/instructions_executed", "/utilization/cores",
+        "/utilization/crossbars/mean", "/utilization/crossbars/max", "/utilization/crossbars/per_core",
+        "/sim/wall_s", "/sim/instructions_per_s", "/sim/peak_rss_mb", "/counts/mvms", "/counts/macs",
+        "/counts/macs_estimated", "/counts/adc_conversions", "/counts/adc_saturations",
+        "/counts/flit_hops", "/counts/memory_bytes"})
+    EXPECT_TRUE(rep.contains(json::json_pointer(ptr))) << ptr;
+  EXPECT_FALSE(rep.contains("incomplete"));
+  for (const char* comp : {"crossbar", "dac", "snh", "adc", "shift_add", "pe_input_reg", "pe_output_reg",
+                           "buffer", "bus", "router", "vector_unit", "scalar_unit", "core_output_reg", "memory",
+                           "crossbar_write"})
+    EXPECT_TRUE(rep["energy_pj"]["by_component"].contains(comp)) << comp;
+
+  const json& e = rep["energy_pj"];
+  double total = e["total"].get<double>();
+  EXPECT_GT(total, 0);
+  expect_rel_near(e["dynamic"].get<double>() + e["leakage"].get<double>(), total, "dynamic + leakage");
+  expect_rel_near(sum_values(e["by_component"]), total, "energy by_component");
+  expect_rel_near(sum_values(e["by_layer"]), total, "energy by_layer");
+  EXPECT_TRUE(e["by_layer"].contains("leakage"));
+  expect_rel_near(e["by_layer"]["leakage"].get<double>(), e["leakage"].get<double>(), "by_layer leakage");
+  expect_rel_near(sum_values(rep["area_um2"]["by_component"]), rep["area_um2"]["total"].get<double>(),
+                  "area by_component");
+  EXPECT_GT(rep["area_um2"]["total"].get<double>(), 0);
+
+  double latency_ns = rep["latency_ns"].get<double>();
+  EXPECT_GT(latency_ns, 0);
+  EXPECT_EQ(rep["batch"].get<int64_t>(), c.batch);
+  // Both shipped configs clock at 1280 MHz.
+  EXPECT_EQ(rep["cycles"].get<int64_t>(), static_cast<int64_t>(std::ceil(latency_ns / (1000.0 / 1280.0) - 1e-9)));
+  expect_rel_near(rep["throughput_inferences_per_s"].get<double>(), c.batch / (latency_ns * 1e-9), "throughput");
+  EXPECT_GT(rep["instructions_executed"].get<int64_t>(), 0);
+  EXPECT_GT(rep["counts"]["mvms"].get<int64_t>(), 0);
+  EXPECT_GT(rep["counts"]["macs"].get<int64_t>(), 0);
+  EXPECT_GT(rep["counts"]["adc_conversions"].get<int64_t>(), 0);
+  double umax = rep["utilization"]["crossbars"]["max"].get<double>();
+  double umean = rep["utilization"]["crossbars"]["mean"].get<double>();
+  EXPECT_GT(umax, 0);
+  EXPECT_LE(umax, 1.0 + 1e-12);
+  EXPECT_LE(umean, umax);
+  for (const auto& u : rep["utilization"]["cores"]) {
+    EXPECT_GE(u.get<double>(), 0);
+    EXPECT_LE(u.get<double>(), 1.0 + 1e-12);
+  }
+
+  // timeline.json: parses, and every core that has code (cores/core_NNN.s) has a slice.
+  json tl = json::parse(read_file(tmp / "trace/timeline.json"));
+  ASSERT_TRUE(tl.contains("traceEvents"));
+  std::map<int64_t, int> slices;
+  for (const auto& ev : tl["traceEvents"])
+    if (ev.value("ph", "") == "X") {
+      ++slices[ev["pid"].get<int64_t>()];
+      EXPECT_GE(ev["dur"].get<double>(), 0);
+    }
+  int cores_with_code = 0;
+  for (const auto& [rel, content] : dir_contents(tmp / "out/cores")) {
+    int64_t core = std::stoll(rel.substr(5, 3));  // core_NNN.s
+    ++cores_with_code;
+    EXPECT_GT(slices[core], 0) << "no timeline slice for core " << core;
+  }
+  EXPECT_GT(cores_with_code, 0);
+  EXPECT_TRUE(exists(tmp / "trace/energy.csv"));
+  EXPECT_TRUE(exists(tmp / "trace/waves.vcd"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Configs, E2EReport, ::testing::Values("tiny", "ideal"));
+
+}  // namespace
+}  // namespace e2e

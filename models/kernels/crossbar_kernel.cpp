@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "models/kernels/adc_model.h"
+#include "models/kernels/exact_dot.h"
 #include "models/kernels/kernel_rng.h"
 #include "platform/spec/slicing.h"
 
@@ -68,6 +70,7 @@ struct ProgrammedTile::Impl {
   // Geometry and number formats.
   int rows = 0, cols = 0, cells = 0, phys = 0;
   int weight_bits = 0, act_bits = 0, cell_bits = 0, dac_bits = 0, steps = 0;
+  WeightEncoding enc = WeightEncoding::kOffset;
   bool input_unsigned = true;
   int64_t input_offset = 0;  // 2^(Bx-1) for signed inputs, else 0
   int level_max = 0;         // 2^c - 1
@@ -81,8 +84,14 @@ struct ProgrammedTile::Impl {
   std::vector<int64_t> u_coef;         // per weight column
   std::vector<int64_t> weight_sum;     // per weight column: sum_r W[r][c]
 
-  std::vector<int16_t> weights_t;      // exact path: column-major [c][r]
-  std::vector<uint8_t> levels;         // stored integer levels [r][p] (flip, stuck-at applied)
+  // Exact path (and the source of levels built on demand): column-major [c][r], rows padded
+  // with zero weights to rows_pad (a multiple of kernels::kExactRowBlock) for the SIMD kernel.
+  int rows_pad = 0;
+  std::vector<int8_t> weights_t;
+  std::vector<uint8_t> flipped;        // per physical column: stores level_max - g
+  // Stored integer levels [r][p] (flip, stuck-at applied). Non-exact paths build them at
+  // programming time; exact tiles only when a test asks (cell_level, force_path).
+  std::vector<uint8_t> levels;
   int words = 0;                       // uint64 words per row bit-plane
   std::vector<uint64_t> cell_planes;   // bit-plane path: [p][j][word]
   std::vector<int> count_shift;        // bit-plane path: [bb * cell_bits + j] = bb + j
@@ -92,17 +101,20 @@ struct ProgrammedTile::Impl {
 
   // Per-call scratch.
   std::vector<uint8_t> u;
-  std::vector<int16_t> x16;
+  std::vector<uint8_t> u_pad;          // exact path: u, zero-padded to rows_pad
+  std::vector<int32_t> dot32;
   std::vector<uint64_t> input_planes;  // [b][word]
   std::vector<float> column_sum;     // analog path: [k][p]
   std::vector<int64_t> acc_int;
   std::vector<double> acc_real;
 
   void program(const ArchSpec& arch, const TileDesc& tile, uint64_t seed_stream);
+  void ensure_levels();
   void build_cell_planes();
   void build_analog_levels_from_integers();
   void load_inputs(const uint8_t* in);
-  void run_exact(int64_t* y);
+  void check_input_range(const uint8_t* in) const;
+  void run_exact(const uint8_t* in, int64_t* y);
   void run_bitplane(int64_t* sat);
   template <int kWords>
   void bitplane_columns(int64_t* sat);
@@ -120,7 +132,7 @@ struct ProgrammedTile::Impl {
 void ProgrammedTile::Impl::program(const ArchSpec& arch, const TileDesc& tile,
                                    uint64_t seed_stream) {
   validate_arch(arch);
-  const auto enc = arch.crossbar.encoding;
+  enc = arch.crossbar.encoding;
   weight_bits = arch.quantization.weight_bits;
   act_bits = arch.quantization.activation_bits;
   cell_bits = arch.crossbar.cell_bits;
@@ -154,41 +166,65 @@ void ProgrammedTile::Impl::program(const ArchSpec& arch, const TileDesc& tile,
   input_offset = input_unsigned ? 0 : int64_t{1} << (act_bits - 1);
   adc = kernels::AdcModel::from_arch(arch, rows, tile.adc_full_scale);
 
-  // Cell levels before non-idealities, and the weight flip.
-  levels.assign(static_cast<size_t>(rows) * phys, 0);
+  // Weights column-major and zero-padded: the exact kernel's layout, and contiguous per
+  // column for the level sums below.
+  rows_pad = (rows + kernels::kExactRowBlock - 1) / kernels::kExactRowBlock * kernels::kExactRowBlock;
+  weights_t.assign(static_cast<size_t>(cols) * rows_pad, 0);
   for (int r = 0; r < rows; ++r)
     for (int c = 0; c < cols; ++c)
-      for (int s = 0; s < cells; ++s)
-        levels[static_cast<size_t>(r) * phys + c * cells + s] = static_cast<uint8_t>(
-            slicing::cell_level(tile.weights[static_cast<size_t>(r) * cols + c], s, weight_bits,
-                                cell_bits, enc));
+      weights_t[static_cast<size_t>(c) * rows_pad + r] = tile.weights[static_cast<size_t>(r) * cols + c];
+
+  // Column level sums before non-idealities decide the weight flip; the levels themselves
+  // are materialized only for the paths that read them.
   std::vector<int64_t> column_level_sum(phys, 0);
-  for (int r = 0; r < rows; ++r)
-    for (int p = 0; p < phys; ++p) column_level_sum[p] += levels[static_cast<size_t>(r) * phys + p];
   signed_weight.assign(phys, 0);
+  flipped.assign(phys, 0);
   u_coef.assign(cols, enc == WeightEncoding::kOffset ? -(int64_t{1} << (weight_bits - 1)) : 0);
   weight_sum.assign(cols, 0);
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c) weight_sum[c] += tile.weights[static_cast<size_t>(r) * cols + c];
+  for (int c = 0; c < cols; ++c) {
+    const int8_t* w = weights_t.data() + static_cast<size_t>(c) * rows_pad;
+    // int32 sums (rows <= 2^16 keep them exact) let the compiler vectorize these loops.
+    int32_t wsum = 0;
+    for (int r = 0; r < rows; ++r) wsum += w[r];
+    weight_sum[c] = wsum;
+    for (int s = 0; s < cells; ++s) {
+      int32_t sum = 0;
+      for (int r = 0; r < rows; ++r) sum += slicing::cell_level(w[r], s, weight_bits, cell_bits, enc);
+      column_level_sum[static_cast<size_t>(c) * cells + s] = sum;
+    }
+  }
   for (int p = 0; p < phys; ++p) {
     const int64_t cw = slicing::column_weight(p % cells, weight_bits, cell_bits, enc);
     const bool flip =
         arch.crossbar.weight_flip && 2 * column_level_sum[p] > int64_t{rows} * level_max;
     signed_weight[p] = flip ? -cw : cw;
     if (flip) {
+      flipped[p] = 1;
       u_coef[p / cells] += cw * level_max;
       column_level_sum[p] = int64_t{rows} * level_max - column_level_sum[p];
-      for (int r = 0; r < rows; ++r) {
-        auto& g = levels[static_cast<size_t>(r) * phys + p];
-        g = static_cast<uint8_t>(level_max - g);
-      }
     }
   }
 
-  // Non-idealities, drawn once per cell in row-major order (docs/functional-model.md).
+  // Path: exact when the ADC can never change a column sum.
   const auto& ni = arch.nonideality;
+  const int64_t input_chunk_max = std::min((1 << dac_bits) - 1, (1 << act_bits) - 1);
+  bool fits = !arch.adc.lossless && arch.adc.range == AdcRangePolicy::kLsbAligned;
+  for (int p = 0; p < phys && fits; ++p)
+    fits = input_chunk_max * column_level_sum[p] <= adc.max_code;
   analog_cells = ni.programming_noise_sigma > 0 || ni.read_noise_sigma > 0 ||
                  ni.conductance_levels > 0;
+  if (!ni.any() && (arch.adc.lossless || fits))
+    auto_path = MvmPath::kExact;
+  else
+    auto_path = analog_cells ? MvmPath::kAnalog : MvmPath::kBitPlane;
+  path = auto_path;
+  if (auto_path != MvmPath::kExact) {
+    ensure_levels();
+    weights_t = std::vector<int8_t>();  // only the exact path and on-demand levels read it
+  }
+
+  // Non-idealities, drawn once per cell in row-major order (docs/functional-model.md).
+  // Any of them makes the path non-exact, so the levels exist here.
   const bool stuck = ni.stuck_on_fraction > 0 || ni.stuck_off_fraction > 0;
   if (analog_cells) analog_levels.assign(levels.size(), 0.0f);
   if (analog_cells || stuck) {
@@ -220,34 +256,33 @@ void ProgrammedTile::Impl::program(const ArchSpec& arch, const TileDesc& tile,
   read_sigma_levels = static_cast<float>(ni.read_noise_sigma * level_max);
   read_rng = kernels::KernelRng(kernels::derive_seed(seed_stream, kReadNoiseSalt));
 
-  // Path: exact when the ADC can never change a column sum.
-  const int64_t input_chunk_max = std::min((1 << dac_bits) - 1, (1 << act_bits) - 1);
-  bool fits = !arch.adc.lossless && arch.adc.range == AdcRangePolicy::kLsbAligned;
-  for (int p = 0; p < phys && fits; ++p)
-    fits = input_chunk_max * column_level_sum[p] <= adc.max_code;
-  if (!ni.any() && (arch.adc.lossless || fits))
-    auto_path = MvmPath::kExact;
-  else
-    auto_path = analog_cells ? MvmPath::kAnalog : MvmPath::kBitPlane;
-  path = auto_path;
-
   words = (rows + 63) / 64;
-  if (auto_path == MvmPath::kExact) {
-    weights_t.assign(static_cast<size_t>(cols) * rows, 0);
-    for (int r = 0; r < rows; ++r)
-      for (int c = 0; c < cols; ++c)
-        weights_t[static_cast<size_t>(c) * rows + r] = tile.weights[static_cast<size_t>(r) * cols + c];
-  }
   // Bit planes serve only the bit-plane path; exact tiles build them if a test forces that path.
   if (auto_path == MvmPath::kBitPlane) build_cell_planes();
   for (int bb = 0; bb < dac_bits; ++bb)
     for (int j = 0; j < cell_bits; ++j) count_shift.push_back(bb + j);
   u.assign(rows, 0);
-  x16.assign(rows, 0);
+  u_pad.assign(rows_pad, 0);
+  dot32.assign(cols, 0);
   input_planes.assign(static_cast<size_t>(act_bits) * words, 0);
   column_sum.assign(static_cast<size_t>(steps) * phys, 0.0f);
   acc_int.assign(cols, 0);
   acc_real.assign(cols, 0.0);
+}
+
+void ProgrammedTile::Impl::ensure_levels() {
+  if (!levels.empty()) return;
+  levels.assign(static_cast<size_t>(rows) * phys, 0);
+  for (int c = 0; c < cols; ++c) {
+    const int8_t* w = weights_t.data() + static_cast<size_t>(c) * rows_pad;
+    for (int s = 0; s < cells; ++s) {
+      const int p = c * cells + s;
+      for (int r = 0; r < rows; ++r) {
+        const int g = slicing::cell_level(w[r], s, weight_bits, cell_bits, enc);
+        levels[static_cast<size_t>(r) * phys + p] = static_cast<uint8_t>(flipped[p] ? level_max - g : g);
+      }
+    }
+  }
 }
 
 void ProgrammedTile::Impl::build_cell_planes() {
@@ -264,30 +299,55 @@ void ProgrammedTile::Impl::build_cell_planes() {
 
 void ProgrammedTile::Impl::build_analog_levels_from_integers() {
   if (!analog_levels.empty()) return;
+  ensure_levels();
   analog_levels.assign(levels.begin(), levels.end());
 }
 
-void ProgrammedTile::Impl::load_inputs(const uint8_t* in) {
+// Every 8-bit code is in range (unsigned as is, signed after the offset), so only narrower
+// activations need the check, and it scans for the first bad row only after a fast test.
+void ProgrammedTile::Impl::check_input_range(const uint8_t* in) const {
+  if (act_bits >= 8) return;
   const int code_max = (1 << act_bits) - 1;
+  bool ok = true;
+  if (input_unsigned) {
+    uint8_t hi = 0;
+    for (int r = 0; r < rows; ++r) hi = std::max(hi, in[r]);
+    ok = hi <= code_max;
+  } else {
+    int lo = 0, hi = 0;
+    for (int r = 0; r < rows; ++r) {
+      lo = std::min(lo, static_cast<int>(static_cast<int8_t>(in[r])));
+      hi = std::max(hi, static_cast<int>(static_cast<int8_t>(in[r])));
+    }
+    ok = lo + input_offset >= 0 && hi + input_offset <= code_max;
+  }
+  if (ok) return;
   for (int r = 0; r < rows; ++r) {
-    int v = input_unsigned ? in[r] : static_cast<int>(static_cast<int8_t>(in[r])) + static_cast<int>(input_offset);
+    const int v = input_unsigned ? in[r] : static_cast<int>(static_cast<int8_t>(in[r])) + static_cast<int>(input_offset);
     if (v < 0 || v > code_max)
       throw std::out_of_range("crossbar mvm: input code at row " + std::to_string(r) +
                               " is outside the " + std::to_string(act_bits) + "-bit " +
                               (input_unsigned ? "unsigned" : "signed") + " range");
-    u[r] = static_cast<uint8_t>(v);
   }
 }
 
-void ProgrammedTile::Impl::run_exact(int64_t* y) {
-  for (int r = 0; r < rows; ++r) x16[r] = static_cast<int16_t>(u[r] - input_offset);
-  const int16_t* x = x16.data();
-  for (int c = 0; c < cols; ++c) {
-    const int16_t* w = weights_t.data() + static_cast<size_t>(c) * rows;
-    int32_t sum = 0;
-    for (int r = 0; r < rows; ++r) sum += static_cast<int32_t>(w[r]) * static_cast<int32_t>(x[r]);
-    y[c] = sum;
-  }
+void ProgrammedTile::Impl::load_inputs(const uint8_t* in) {
+  check_input_range(in);
+  for (int r = 0; r < rows; ++r)
+    u[r] = static_cast<uint8_t>(input_unsigned ? in[r] : static_cast<int8_t>(in[r]) + input_offset);
+}
+
+// The kernel multiplies unsigned bytes: signed codes x go in as x + 128 (the sign bit
+// flipped, whatever activation_bits is), and 128 * sum_r W[r][c] comes off again.
+void ProgrammedTile::Impl::run_exact(const uint8_t* in, int64_t* y) {
+  check_input_range(in);
+  if (input_unsigned)
+    std::memcpy(u_pad.data(), in, static_cast<size_t>(rows));
+  else
+    for (int r = 0; r < rows; ++r) u_pad[r] = static_cast<uint8_t>(in[r] ^ 0x80u);
+  kernels::exact_dot_columns(weights_t.data(), u_pad.data(), rows_pad, cols, dot32.data());
+  const int64_t byte_offset = input_unsigned ? 0 : 128;
+  for (int c = 0; c < cols; ++c) y[c] = dot32[c] - byte_offset * weight_sum[c];
 }
 
 // counts[b * cell_bits + j] = popcount(input plane b AND cell plane j) for one physical
@@ -431,13 +491,13 @@ ProgrammedTile& ProgrammedTile::operator=(ProgrammedTile&&) noexcept = default;
 
 void ProgrammedTile::mvm(const uint8_t* in, int32_t* out, bool accumulate, MvmStats* stats) {
   Impl& t = *impl_;
-  t.load_inputs(in);
   int64_t saturations = 0;
   if (t.path == MvmPath::kExact) {
-    t.run_exact(t.acc_int.data());
+    t.run_exact(in, t.acc_int.data());
     for (int c = 0; c < t.cols; ++c)
       out[c] = clamp_int32((accumulate ? int64_t{out[c]} : 0) + t.acc_int[c]);
   } else {
+    t.load_inputs(in);
     std::fill(t.acc_int.begin(), t.acc_int.end(), 0);
     std::fill(t.acc_real.begin(), t.acc_real.end(), 0.0);
     if (t.path == MvmPath::kBitPlane)
@@ -477,7 +537,9 @@ double ProgrammedTile::cell_level(int row, int physical_col) const {
   if (row < 0 || row >= t.rows || physical_col < 0 || physical_col >= t.phys)
     throw std::out_of_range("ProgrammedTile::cell_level: cell outside the tile");
   const size_t i = static_cast<size_t>(row) * t.phys + physical_col;
-  return t.analog_levels.empty() ? t.levels[i] : t.analog_levels[i];
+  if (!t.analog_levels.empty()) return t.analog_levels[i];
+  impl_->ensure_levels();
+  return t.levels[i];
 }
 
 void ProgrammedTile::force_path(MvmPath p) {
@@ -490,7 +552,10 @@ void ProgrammedTile::force_path(MvmPath p) {
     case MvmPath::kBitPlane:
       if (t.analog_cells)
         throw std::logic_error("force_path(kBitPlane): cell levels are real-valued");
-      if (t.cell_planes.empty()) t.build_cell_planes();
+      if (t.cell_planes.empty()) {
+        t.ensure_levels();
+        t.build_cell_planes();
+      }
       break;
     case MvmPath::kAnalog:
       t.build_analog_levels_from_integers();

@@ -530,8 +530,24 @@ void write_file(const std::string& path, const void* data, size_t n) {
 std::vector<uint8_t> read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw InputError(fmt::format("{}: cannot open", path));
-  std::vector<uint8_t> v((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // One bulk read of a regular file's size (weights.bin is megabytes), then append anything
+  // a file that grew since contains; a shrunken file just reads short. Anything else (a
+  // pipe, a directory) is read as a stream.
+  std::vector<uint8_t> v;
+  std::error_code ec;
+  const bool regular = std::filesystem::is_regular_file(path, ec);
+  const uintmax_t size = regular ? std::filesystem::file_size(path, ec) : 0;
+  if (regular && !ec && size > 0) {
+    v.resize(static_cast<size_t>(size));
+    f.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(size));
+    v.resize(static_cast<size_t>(f.gcount()));
+  }
   if (f.bad()) throw InputError(fmt::format("{}: read failed", path));
+  if (!f.eof()) {
+    f.clear();
+    v.insert(v.end(), std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    if (f.bad()) throw InputError(fmt::format("{}: read failed", path));
+  }
   return v;
 }
 

@@ -6,8 +6,11 @@
 //    allocates each core's local buffer and emits its stream. Tensors flow row by row as
 //    send/recv messages; model inputs/outputs are read/written row by row in global memory
 //    (HWC codes). Every core's stream is wrapped in a batch loop over r15 images.
-//  - Anything the chip cannot hold (cores, crossbars, buffer bytes, K-splitting) throws
-//    InputError naming the layer and the numbers; nothing is skipped silently.
+//  - In latency mode, when the layers need more cores or crossbars than the chip has, FC
+//    layers (one output pixel) are time-multiplexed, largest first, until the rest fits:
+//    their weights live in global memory and are programmed with wload every image.
+//  - Anything the chip cannot hold even then (cores, crossbars, buffer bytes, K-splitting)
+//    throws InputError naming the layer and the numbers; nothing is skipped silently.
 //  - Deterministic: the same model, arch and options give the same Program and reports.
 //  - The result passes validate(Program) and check_program() (message matching, buffer bounds).
 #pragma once
@@ -58,6 +61,12 @@ struct LayerPlan {
   bool ring = false;             // input rows kept in a ring of padded rows
   std::vector<bool> per_pixel_requant;  // kConv, per core: accumulators per pixel, not per row
   std::vector<int64_t> ring_slots;      // ring layers, per core: slots actually allocated
+  // Time-multiplexed (latency mode, when the chip is too small; docs/mapping.md "Reloads"):
+  // a core whose tiles outnumber its crossbars keeps them in global memory and programs
+  // them with wload, crossbar (tile index mod crossbars per core), once per image.
+  bool reload = false;
+  int64_t reload_passes = 0;            // max over cores of ceil(tiles / crossbars per core)
+  int64_t reload_bytes_per_image = 0;   // weight bytes read from global memory per image
 };
 
 struct CoreInfo {
@@ -85,6 +94,9 @@ struct CompiledModel {
   int64_t max_batch = 0;              // images that fit the global-memory regions
   int64_t crossbars_used = 0, crossbars_available = 0;
   int64_t hop_bytes_per_image = 0;
+  // Reloadable weights live in global memory [weight_region_addr, + weight_region_bytes).
+  int64_t weight_region_addr = 0, weight_region_bytes = 0;
+  int64_t reload_bytes_per_image = 0;
 };
 
 CompiledModel compile_qmodel(const q::QModel& m, const ArchSpec& arch, const BackendOptions& opt);

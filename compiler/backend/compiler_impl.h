@@ -102,6 +102,9 @@ class Compiler {
 
   // placement.cpp
   void plan_layers();
+  // Latency mode, chip too small: mark FC layers reloadable (largest first) until the
+  // resident layers fit, then share the free cores among them (fewest passes first).
+  void choose_reloads();
   // Throughput mode: add whole copies of the slowest matrix layer (output pixels per
   // replica) while crossbars and cores remain; a layer never gets more replicas than rows.
   void replicate();
@@ -138,6 +141,7 @@ class Compiler {
   std::map<int, TensorIO> global_of_tensor_;
   std::map<int, bool> is_output_;
   std::map<std::tuple<int, int, int>, MessageEdge> edges_;
+  int64_t next_weight_addr_ = 0;  // next free byte of the reloadable-weight region
 };
 
 }  // namespace cimsim::backend::detail

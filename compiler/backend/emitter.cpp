@@ -142,6 +142,11 @@ void Emitter::lut(Addr d, Addr s, int64_t len, int lid) {
   in.imm[1] = lid;
 }
 
+void Emitter::wload(int tile) {
+  Instruction& in = emit(Op::kWload);
+  in.imm[0] = tile;
+}
+
 void Emitter::mvm(int tile, Addr d, Addr s, bool acc) {
   Instruction& in = emit(Op::kMvm);
   in.imm[0] = tile;

@@ -40,6 +40,7 @@ class Emitter {
   void sum32(Addr d, Addr s, int64_t len, bool is_unsigned);
   void lut(Addr d, Addr s, int64_t len, int lid);
   void mvm(int tile, Addr d, Addr s, bool acc);
+  void wload(int tile);
   void send(Addr s, int64_t len, int core, int64_t tag);
   void recv(Addr d, int64_t len, int core, int64_t tag);
   void load(Addr d, Addr g, int64_t len);

@@ -1,6 +1,8 @@
 // Compiler, planning half: layers -> LayerPlans (mapping, K-split, replication), snake
 // placement, global-memory layout, message-edge totals; and compile_qmodel() itself.
 #include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <numeric>
 #include <set>
 #include <stdexcept>
@@ -15,7 +17,11 @@ CompiledModel Compiler::run() {
   cm_.mode = throughput_ ? "throughput" : "latency";
   cm_.tensors = resolve_tensors(m_);
   plan_layers();
-  if (throughput_) replicate();
+  if (throughput_) {
+    replicate();
+  } else {
+    choose_reloads();
+  }
   place();
   layout_global_memory();
   cm_.program.cores.resize(static_cast<size_t>(arch_.chip.cores));
@@ -27,6 +33,7 @@ CompiledModel Compiler::run() {
     }
   }
   finish_edges();
+  for (const LayerPlan& lp : cm_.layers) cm_.reload_bytes_per_image += lp.reload_bytes_per_image;
   cm_.program.arch_fingerprint = arch_fingerprint(arch_);
   cm_.program.model_name = m_.name;
   for (const q::Layer& l : m_.layers) cm_.program.layers.push_back(l.name);
@@ -134,6 +141,82 @@ void Compiler::plan_layers() {
   }
 }
 
+// Latency mode, chip too small (docs/mapping.md, "Reloads"): FC layers (one output pixel, a
+// single block) become reloadable, largest first, until the other layers fit with at least
+// one core left per reloadable layer. A reloadable layer keeps kparts = 1 (a core holds every
+// row tile of its column tiles, more tiles than crossbars); its cores are the ones the
+// resident layers leave, handed out one at a time to the layer with the most passes.
+void Compiler::choose_reloads() {
+  const int64_t X = d_.crossbars_per_core;
+  int64_t cores = 0, xbars = 0;
+  for (const LayerPlan& lp : cm_.layers) {
+    cores += lp.per_replica();
+    xbars += lp.conv.crossbars;
+  }
+  if (cores <= arch_.chip.cores && xbars <= d_.crossbars_per_chip) return;
+  std::vector<size_t> cand;
+  for (size_t i = 0; i < cm_.layers.size(); ++i) {
+    const LayerPlan& lp = cm_.layers[i];
+    if (lp.kind == q::LayerKind::kConv && lp.win.OH * lp.win.OW == 1 && lp.conv.blocks.size() == 1) {
+      cand.push_back(i);
+    }
+  }
+  std::stable_sort(cand.begin(), cand.end(), [&](size_t a, size_t b) {
+    return cm_.layers[a].conv.crossbars > cm_.layers[b].conv.crossbars;
+  });
+  std::vector<size_t> chosen;
+  bool fits = false;
+  for (size_t i : cand) {
+    const LayerPlan& lp = cm_.layers[i];
+    cores -= lp.per_replica();
+    xbars -= lp.conv.crossbars;
+    chosen.push_back(i);
+    const int64_t n = static_cast<int64_t>(chosen.size());
+    if (cores + n <= arch_.chip.cores && xbars + n * X <= d_.crossbars_per_chip) {
+      fits = true;
+      break;
+    }
+  }
+  if (!fits) return;  // place() reports what the model needs
+  // Per-core tiles with n cores: the busiest core holds ceil(CT / n) column tiles.
+  auto passes = [&](size_t i, int64_t n) {
+    const ConvMap& cv = cm_.layers[i].conv;
+    const int64_t ct = static_cast<int64_t>(cv.col_tiles.size());
+    const int64_t tiles = (ct + n - 1) / n * cv.row_tiles_max;
+    return (tiles + X - 1) / X;
+  };
+  std::map<size_t, int64_t> ncores;
+  for (size_t i : chosen) ncores[i] = 1;
+  int64_t free_cores = arch_.chip.cores - cores - static_cast<int64_t>(chosen.size());
+  int64_t free_xbars = d_.crossbars_per_chip - xbars - static_cast<int64_t>(chosen.size()) * X;
+  while (free_cores > 0 && free_xbars >= X) {
+    size_t best = SIZE_MAX;
+    int64_t best_p = 0;
+    for (size_t i : chosen) {
+      const int64_t n = ncores[i];
+      if (n >= static_cast<int64_t>(cm_.layers[i].conv.col_tiles.size())) continue;
+      const int64_t pp = passes(i, n);
+      if (pp > best_p) {
+        best_p = pp;
+        best = i;
+      }
+    }
+    if (best == SIZE_MAX || best_p <= 1) break;  // every reloadable layer has what it can use
+    ++ncores[best];
+    --free_cores;
+    free_xbars -= X;
+  }
+  for (size_t i : chosen) {
+    LayerPlan& lp = cm_.layers[i];
+    lp.reload = true;
+    lp.conv.kparts = 1;
+    lp.conv.rows_per_part = lp.conv.row_tiles_max;
+    lp.kparts = 1;
+    lp.slices = ncores[i];
+    lp.reload_passes = passes(i, ncores[i]);
+  }
+}
+
 // Throughput mode: add whole copies of the slowest matrix layer (output pixels per
 // replica) while crossbars and cores remain; a layer never gets more replicas than rows.
 void Compiler::replicate() {
@@ -171,7 +254,9 @@ void Compiler::place() {
   int64_t need_cores = 0, need_xbars = 0;
   for (const LayerPlan& lp : cm_.layers) {
     need_cores += static_cast<int64_t>(lp.cores.size());
-    need_xbars += lp.conv.crossbars * lp.replicas;
+    // A reloadable layer's cores use all their crossbars.
+    need_xbars += lp.reload ? static_cast<int64_t>(lp.cores.size()) * d_.crossbars_per_core
+                            : lp.conv.crossbars * lp.replicas;
   }
   cm_.crossbars_used = need_xbars;
   cm_.crossbars_available = d_.crossbars_per_chip;
@@ -269,11 +354,20 @@ void Compiler::layout_global_memory() {
     }
     per_image += align_up(m_.tensors[static_cast<size_t>(o)].numel(), kGlobalAlign);
   }
-  if (per_image > arch_.memory.capacity_bytes) {
-    throw InputError(fmt::format("{}: one image needs {} bytes of global memory, capacity is {}",
-                                 m_.name, per_image, arch_.memory.capacity_bytes));
+  // Reloadable layers' weights (K x M bytes each) are stored after the I/O regions.
+  int64_t weight_bytes = 0;
+  for (const LayerPlan& lp : cm_.layers) {
+    if (lp.reload) weight_bytes += lp.conv.blocks[0].K * lp.conv.M;
   }
-  cm_.max_batch = per_image > 0 ? std::min(kMaxBatch, arch_.memory.capacity_bytes / per_image) : kMaxBatch;
+  weight_bytes = align_up(weight_bytes, kGlobalAlign);
+  const int64_t io_capacity = arch_.memory.capacity_bytes - weight_bytes;
+  if (per_image > io_capacity) {
+    throw InputError(fmt::format(
+        "{}: one image needs {} bytes of global memory, capacity is {}{}", m_.name, per_image,
+        arch_.memory.capacity_bytes,
+        weight_bytes ? fmt::format(" ({} of them hold reloadable weights)", weight_bytes) : ""));
+  }
+  cm_.max_batch = per_image > 0 ? std::min(kMaxBatch, io_capacity / per_image) : kMaxBatch;
   int64_t addr = 0;
   auto make = [&](int t, bool is_output, size_t idx) {
     const q::QTensor& qt = m_.tensors[static_cast<size_t>(t)];
@@ -295,6 +389,9 @@ void Compiler::layout_global_memory() {
     is_output_[phys(m_.outputs[i])] = true;
     cm_.program.outputs.push_back(make(m_.outputs[i], true, i));
   }
+  cm_.weight_region_addr = align_up(addr, kGlobalAlign);
+  cm_.weight_region_bytes = weight_bytes;
+  next_weight_addr_ = cm_.weight_region_addr;
 }
 
 void Compiler::finish_edges() {

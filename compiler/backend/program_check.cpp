@@ -84,6 +84,11 @@ std::vector<Range> accesses(const CoreProgram& core, const Instruction& in, cons
       add(addr_of(in.addr[1], r), t.rows);
       break;
     }
+    case Op::kWload: {
+      const TileDesc& t = core.tiles.at(static_cast<size_t>(im[0]));
+      add(t.weight_global_addr, int64_t{t.rows} * t.cols, true);
+      break;
+    }
     case Op::kSend:
       add(addr_of(in.addr[1], r), im[0]);
       break;
@@ -170,8 +175,27 @@ CheckResult check_program(const Program& p, int32_t batch, int64_t buffer_bytes,
   for (int c = 0; c < n; ++c) {
     const CoreProgram& core = p.cores[static_cast<size_t>(c)];
     int reported = 0;
+    // Crossbar residency as the simulator tracks it: resident tiles at start, wload switches.
+    std::map<std::pair<int32_t, int32_t>, int32_t> holds;
+    for (size_t t = 0; t < core.tiles.size(); ++t) {
+      if (core.tiles[t].weight_global_addr < 0) {
+        holds[{core.tiles[t].pe, core.tiles[t].crossbar}] = static_cast<int32_t>(t);
+      }
+    }
     res.dynamic_instructions[static_cast<size_t>(c)] = walk_core(
         core, batch, [&](const Instruction& in, const int32_t* regs) {
+          if (in.op == Op::kWload || in.op == Op::kMvm) {
+            const TileDesc& t = core.tiles.at(static_cast<size_t>(in.imm[0]));
+            auto it = holds.find({t.pe, t.crossbar});
+            if (in.op == Op::kWload) {
+              holds[{t.pe, t.crossbar}] = in.imm[0];
+            } else if ((it == holds.end() || it->second != in.imm[0]) && reported++ < 3) {
+              res.problems.push_back(fmt::format(
+                  "core {} instruction {}: mvm t{} but its crossbar holds {}", c,
+                  &in - core.code.data(), in.imm[0],
+                  it == holds.end() ? std::string("no tile") : fmt::format("t{}", it->second)));
+            }
+          }
           for (const Range& rg : accesses(core, in, regs)) {
             const int64_t cap = rg.global ? global_bytes : buffer_bytes;
             if (cap <= 0 || (rg.lo >= 0 && rg.hi <= cap)) continue;
@@ -271,7 +295,7 @@ std::vector<CoreCost> unit_busy_cycles(const Program& p, const ArchSpec& arch, i
   for (size_t c = 0; c < p.cores.size(); ++c) {
     const CoreProgram& core = p.cores[c];
     CoreCost& cc = out[c];
-    std::vector<int64_t> xbar(core.tiles.size(), 0);
+    std::map<std::pair<int32_t, int32_t>, int64_t> xbar;  // per (pe, crossbar): tiles may share one
     auto vec = [&](int64_t n, int64_t bytes) {
       cc.vector_cycles += pipe + std::max(ceil_div(n, lanes), ceil_div(bytes, bpc));
     };
@@ -297,7 +321,7 @@ std::vector<CoreCost> unit_busy_cycles(const Program& p, const ArchSpec& arch, i
                                 d.input_steps * std::max(arch.crossbar.read_ns,
                                                          ceil_div(P, adcs_per_xbar) *
                                                              arch.adc.conversion_ns);
-          xbar[static_cast<size_t>(im[0])] +=
+          xbar[{t.pe, t.crossbar}] +=
               ceil_div(t.rows, bpc) + ns_to_cycles(analog) + ceil_div(4 * int64_t{t.cols}, bpc);
           break;
         }
@@ -306,6 +330,16 @@ std::vector<CoreCost> unit_busy_cycles(const Program& p, const ArchSpec& arch, i
                            ceil_div(ceil_div(im[0], arch.noc.flit_bytes), arch.noc.link_flits_per_cycle);
           break;
         case Op::kRecv: cc.nic_cycles += ceil_div(im[0], bpc); break;
+        case Op::kWload: {
+          // The transfer occupies the NIC, transfer + programming the crossbar.
+          const TileDesc& t = core.tiles.at(static_cast<size_t>(im[0]));
+          const int64_t bytes = int64_t{t.rows} * t.cols;
+          const int64_t transfer =
+              ns_to_cycles(arch.memory.latency_ns + static_cast<double>(bytes) / arch.memory.bandwidth_gb_per_s);
+          cc.nic_cycles += transfer;
+          xbar[{t.pe, t.crossbar}] += transfer + ns_to_cycles(arch.crossbar.write_ns_per_row * t.rows);
+          break;
+        }
         case Op::kLoad:
         case Op::kStore:
           cc.nic_cycles += ns_to_cycles(arch.memory.latency_ns +
@@ -314,7 +348,7 @@ std::vector<CoreCost> unit_busy_cycles(const Program& p, const ArchSpec& arch, i
         default: break;
       }
     });
-    for (int64_t x : xbar) cc.crossbar_cycles = std::max(cc.crossbar_cycles, x);
+    for (const auto& [where, x] : xbar) cc.crossbar_cycles = std::max(cc.crossbar_cycles, x);
     cc.busy_cycles = std::max({cc.vector_cycles, cc.nic_cycles, cc.crossbar_cycles});
   }
   return out;

@@ -67,6 +67,10 @@ std::string cim_ir_yaml(const q::QModel& m, const ArchSpec& arch, const Compiled
     const int pi = plan_of_layer(cm, static_cast<int>(li));
     const LayerPlan& lp = cm.layers[static_cast<size_t>(pi)];
     o << fmt::format("    replication: {}\n", lp.replicas);
+    if (lp.reload) {
+      o << fmt::format("    reload: {{passes: {}, bytes_per_image: {}}}\n", lp.reload_passes,
+                       lp.reload_bytes_per_image);
+    }
     o << "    cores: [";
     for (size_t k = 0; k < lp.cores.size(); ++k) o << (k ? ", " : "") << lp.cores[k];
     o << "]\n";
@@ -95,9 +99,12 @@ std::string cim_ir_yaml(const q::QModel& m, const ArchSpec& arch, const Compiled
           const int64_t r0 = rt * arch.crossbar.rows;
           o << fmt::format(
               "      - {{core: {}, tile: {}, pe: {}, crossbar: {}, block: {}, rows: [{}, {}], "
-              "out_channels: [{}, {}], in_channels: [{}, {}]}}\n",
+              "out_channels: [{}, {}], in_channels: [{}, {}]{}}}\n",
               core, ti, t.pe, t.crossbar, c.block, r0, r0 + t.rows, c.m0, c.m0 + c.cols, b.c0,
-              b.c0 + b.cin);
+              b.c0 + b.cin,
+              t.weight_global_addr >= 0
+                  ? fmt::format(", reloadable: true, weight_global_addr: {}", t.weight_global_addr)
+                  : "");
         }
       }
     }
@@ -193,6 +200,8 @@ std::string compile_json_text(const q::QModel& m, const ArchSpec& arch, const Co
                       {"blocks", cv.blocks.size()},
                       {"cell_utilization", cell_utilization(cv, arch)}};
       L["macs_per_image"] = cv.nonzero_weights * cv.win.OH * cv.win.OW;
+      L["reload_passes"] = lp.reload_passes;
+      L["reload_bytes_per_image"] = lp.reload_bytes_per_image;
     }
     layers.push_back(L);
   }
@@ -232,6 +241,8 @@ std::string compile_json_text(const q::QModel& m, const ArchSpec& arch, const Co
   j["dynamic_instructions_per_image"] = total_dyn;
   j["hop_bytes_per_image"] = cm.hop_bytes_per_image;
   j["max_batch"] = cm.max_batch;
+  j["reload_bytes_per_image"] = cm.reload_bytes_per_image;
+  j["weight_region"] = {{"addr", cm.weight_region_addr}, {"bytes", cm.weight_region_bytes}};
   j["estimated_latency_cycles"] = max_busy + fill;
   j["estimated_latency_ns"] = static_cast<double>(max_busy + fill) * d.cycle_ns;
   j["cores"] = cores;

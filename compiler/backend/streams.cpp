@@ -205,6 +205,16 @@ Compiler::Body Compiler::plan_conv(Ctx& c, Alloc& a) {
   struct TileRef { int ct; int64_t rt; int tile; };
   std::vector<TileRef> tiles;
   std::vector<int> blocks;  // distinct blocks of this core, in order
+  // Reloadable core (mapping.md, "Reloads"): more tiles than crossbars; tile i lives in
+  // crossbar i mod X and its weights in global memory.
+  const int64_t X = d_.crossbars_per_core;
+  int64_t ntiles = 0;
+  for (int ct : cts) {
+    const ColTile& t = cv.col_tiles[static_cast<size_t>(ct)];
+    ntiles += std::min(cv.blocks[static_cast<size_t>(t.block)].row_tiles, rt0 + cv.rows_per_part) - rt0;
+  }
+  const bool reload = lp.reload && ntiles > X;
+  if (reload && (w.OH != 1 || w.OW != 1)) fail(lp.layer, "reloads need a single output pixel");
   for (int ct : cts) {
     const ColTile& t = cv.col_tiles[static_cast<size_t>(ct)];
     if (blocks.empty() || blocks.back() != t.block) blocks.push_back(t.block);
@@ -212,12 +222,20 @@ Compiler::Body Compiler::plan_conv(Ctx& c, Alloc& a) {
     for (int64_t rt = rt0; rt < rt1; ++rt) {
       TileDesc td = make_tile(m_, lp.layer, cv, ct, rt, arch_);
       const int idx = static_cast<int>(c.cp->tiles.size());
-      td.pe = idx / arch_.pe.crossbars;
-      td.crossbar = idx % arch_.pe.crossbars;
+      const int slot = static_cast<int>(idx % X);
+      td.pe = slot / arch_.pe.crossbars;
+      td.crossbar = slot % arch_.pe.crossbars;
+      if (reload) {
+        const int64_t bytes = int64_t{td.rows} * td.cols;
+        td.weight_global_addr = next_weight_addr_;
+        next_weight_addr_ += bytes;
+        lp.reload_bytes_per_image += bytes;
+      }
       c.cp->tiles.push_back(std::move(td));
       tiles.push_back({ct, rt, idx});
     }
   }
+  if (lp.reload) lp.reload_passes = std::max(lp.reload_passes, (ntiles + X - 1) / X);
   // Requant parameters of this core's channel slice.
   const q::Layer& l = m_.layers[static_cast<size_t>(lp.layer)];
   const q::QTensor& out = m_.tensors[static_cast<size_t>(lp.out)];
@@ -287,6 +305,12 @@ Compiler::Body Compiler::plan_conv(Ctx& c, Alloc& a) {
   const int in_t = lp.inputs[0];
   body.image = [=, &c, &lp] {
     Emitter& e = *c.e;
+    // The first pass's weights are fetched before the input arrives.
+    if (reload) {
+      for (int64_t i = 0; i < std::min<int64_t>(X, static_cast<int64_t>(tiles.size())); ++i) {
+        e.wload(tiles[static_cast<size_t>(i)].tile);
+      }
+    }
     int64_t pnext = 0;
     const int64_t pend = w.H + w.pt + w.pb;
     for (int64_t oy = 0; oy < w.OH; ++oy) {
@@ -339,6 +363,7 @@ Compiler::Body Compiler::plan_conv(Ctx& c, Alloc& a) {
         Addr src = direct[static_cast<size_t>(ct.block)]
                        ? Emitter::at(rs, ring + s0 * RW + bl.c0 - lo + t.rt * R)
                        : Emitter::at(0, stage + staging_off.at(ct.block) + t.rt * R);
+        if (reload && t.tile >= X) e.wload(t.tile);
         e.mvm(t.tile, Emitter::at(ra, acc + (ct.m0 - m0) * 4), src, t.rt > rt0);
       }
       if (per_pixel) e.requant(Emitter::at(loop ? kROut : 0, ob), Emitter::at(0, acc), ms, 0);

@@ -186,10 +186,11 @@ TEST(BackendErrors, DoesNotFit) {
   a.chip.mesh_rows = 1;
   a.chip.mesh_cols = 2;
   a.chip.cores = 2;
+  // Spatial 1x1 convs (more than one output pixel) are never time-multiplexed.
   ModelBuilder b;
-  int x = b.input({300});
-  int y = b.fc(x, 70, true);  // 2 cores
-  b.output(b.fc(y, 10, true));  // +1 core
+  int x = b.input({300, 1, 2});
+  int y = b.conv(x, ConvSpec{70});  // 2 cores
+  b.output(b.conv(y, ConvSpec{10}));  // +1 core
   try {
     compile_qmodel(b.m, a, {});
     FAIL() << "expected InputError";
@@ -197,6 +198,125 @@ TEST(BackendErrors, DoesNotFit) {
     EXPECT_THAT(e.what(), HasSubstr("model needs 3 cores (10 crossbars), chip has 2 cores (16 crossbars)"));
     EXPECT_THAT(e.what(), HasSubstr("largest layers: L0"));
   }
+}
+
+// The same two layers as FCs fit by time-multiplexing the larger: its 9 tiles share one
+// core's 8 crossbars (2 passes), weights in global memory, wload before each use.
+TEST(BackendReload, FcLayerReloadsWhenCoresRunOut) {
+  ArchSpec a = isaac_like();
+  a.chip.mesh_rows = 1;
+  a.chip.mesh_cols = 2;
+  a.chip.cores = 2;
+  ModelBuilder b;
+  int x = b.input({300});
+  int y = b.fc(x, 70, true);  // 3 row tiles x 3 col tiles
+  b.output(b.fc(y, 10, true));
+  backend::CompiledModel cm = compile_qmodel(b.m, a, {});
+  const backend::LayerPlan& l0 = cm.layers[0];
+  EXPECT_TRUE(l0.reload);
+  EXPECT_FALSE(cm.layers[1].reload);
+  ASSERT_EQ(l0.cores.size(), 1u);
+  EXPECT_EQ(l0.reload_passes, 2);
+  EXPECT_EQ(l0.reload_bytes_per_image, 300 * 70);
+  EXPECT_EQ(cm.reload_bytes_per_image, 300 * 70);
+  const CoreProgram& cp = cm.program.cores[static_cast<size_t>(l0.cores[0])];
+  ASSERT_EQ(cp.tiles.size(), 9u);
+  int64_t next = cm.weight_region_addr;
+  for (size_t t = 0; t < cp.tiles.size(); ++t) {
+    EXPECT_EQ(cp.tiles[t].crossbar, static_cast<int>(t % 8));
+    EXPECT_EQ(cp.tiles[t].weight_global_addr, next);  // back to back in the weight region
+    next += int64_t{cp.tiles[t].rows} * cp.tiles[t].cols;
+  }
+  EXPECT_LE(next, a.memory.capacity_bytes);
+  int wloads = 0;
+  for (const Instruction& in : cp.code) wloads += in.op == Op::kWload;
+  EXPECT_EQ(wloads, 9);  // once per tile per image (inside the batch loop)
+  const CoreProgram& other = cm.program.cores[static_cast<size_t>(cm.layers[1].cores[0])];
+  for (const TileDesc& t : other.tiles) EXPECT_EQ(t.weight_global_addr, -1);
+  EXPECT_TRUE(backend::check_program(cm.program, 3, a.core.buffer_bytes, a.memory.capacity_bytes).ok());
+  expect_equivalent(b.m, a, 3);
+  const std::string json = backend::compile_json_text(b.m, a, cm, 0, false);
+  EXPECT_THAT(json, HasSubstr("\"reload_passes\": 2"));
+  EXPECT_THAT(json, HasSubstr("\"reload_bytes_per_image\": 21000"));
+  EXPECT_THAT(backend::cim_ir_yaml(b.m, a, cm), HasSubstr("reloadable: true, weight_global_addr: "));
+  // Throughput mode does not time-multiplex.
+  BackendOptions tp;
+  tp.mode = "throughput";
+  EXPECT_THROW(compile_qmodel(b.m, a, tp), InputError);
+}
+
+// A CNN whose FC layers need 18 cores on a 6- or 4-core chip: the largest FC (then the next)
+// is time-multiplexed; the compiled streams equal the integer reference for several images.
+TEST(BackendReload, ConvThenReloadedFcsMatchReference) {
+  auto model = [] {
+    ModelBuilder b(3);
+    ConvSpec s;
+    s.M = 16;
+    s.kh = s.kw = 3;
+    s.pt = s.pl = s.pb = s.pr = 1;
+    int x = b.conv(b.input({8, 4, 4}), s);           // K = 72: 3 x 2 tiles, 1 core
+    int f = b.reshape(x, {256});
+    int h = b.fc(f, 100, true);                      // 8 x 13 = 104 tiles (13 cores)
+    int g = b.fc(h, 40, true);                       // 4 x 5 = 20 tiles (3 cores)
+    b.output(b.fc(g, 10, false));                    // 2 x 2 = 4 tiles (1 core)
+    return b.m;
+  };
+  const q::QModel m = model();
+  ArchSpec six = testing::test_arch(2, 3);
+  backend::CompiledModel cm = compile_qmodel(m, six, {});
+  ASSERT_EQ(cm.layers.size(), 4u);
+  EXPECT_FALSE(cm.layers[0].reload);
+  EXPECT_TRUE(cm.layers[1].reload);
+  EXPECT_FALSE(cm.layers[2].reload);
+  EXPECT_EQ(cm.layers[1].cores.size(), 1u);
+  EXPECT_EQ(cm.layers[1].reload_passes, 13);  // 104 tiles / 8 crossbars
+  EXPECT_EQ(cm.reload_bytes_per_image, 256 * 100);
+  expect_equivalent(m, six, 3);
+  // 9 cores: the 4 left over all go to the reloaded layer (4 cores, 26 tiles: 4 passes).
+  ArchSpec nine = testing::test_arch(3, 3);
+  cm = compile_qmodel(m, nine, {});
+  EXPECT_EQ(cm.layers[1].cores.size(), 4u);
+  EXPECT_EQ(cm.layers[1].reload_passes, 4);
+  expect_equivalent(m, nine, 2);
+  // 4 cores: both large FCs are reloaded.
+  ArchSpec four = testing::test_arch(2, 2);
+  cm = compile_qmodel(m, four, {});
+  EXPECT_TRUE(cm.layers[1].reload);
+  EXPECT_TRUE(cm.layers[2].reload);
+  EXPECT_EQ(cm.reload_bytes_per_image, 256 * 100 + 100 * 40);
+  expect_equivalent(m, four, 2);
+  // 3 cores: the conv, the last FC and two reloaded layers need 4: still an error.
+  ArchSpec three = testing::test_arch(1, 3);
+  EXPECT_THROW(compile_qmodel(m, three, {}), InputError);
+}
+
+// The checker tracks residency: an mvm whose crossbar holds another tile is a problem.
+TEST(BackendReload, CheckerFindsMvmOnAnUnloadedTile) {
+  Program p;
+  p.cores.resize(1);
+  TileDesc t;
+  t.rows = 1;
+  t.cols = 1;
+  t.weights = {1};
+  TileDesc r = t;
+  r.weight_global_addr = 0;
+  p.cores[0].tiles = {t, r};
+  Instruction mvm;
+  mvm.op = Op::kMvm;
+  mvm.imm[0] = 1;
+  p.cores[0].code = {mvm};
+  backend::CheckResult res = backend::check_program(p, 1, 1024, 1024);
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.problems[0], "core 0 instruction 0: mvm t1 but its crossbar holds t0");
+  Instruction wl;
+  wl.op = Op::kWload;
+  wl.imm[0] = 1;
+  p.cores[0].code = {wl, mvm};
+  EXPECT_TRUE(backend::check_program(p, 1, 1024, 1024).ok());
+  p.cores[0].tiles[1].weight_global_addr = 1024;  // [1024, 1025) outside 1024 bytes
+  res = backend::check_program(p, 1, 1024, 1024);
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.problems[0], "core 0: wload touches global bytes [1024, 1025) outside 0..1024");
 }
 
 TEST(BackendMapping, KSplitAcrossCores) {

@@ -23,6 +23,8 @@ struct Core {
   int32_t r[16] = {};
   size_t pc = 0;
   bool done = false;
+  // Crossbar (pe, crossbar) -> the tile it holds and the codes programmed into it.
+  std::map<std::pair<int32_t, int32_t>, std::pair<int32_t, std::vector<int8_t>>> xbar;
 };
 
 using Key = std::tuple<int, int, int32_t>;
@@ -32,9 +34,22 @@ class Machine {
   Machine(const Program& p, int64_t buffer_bytes, std::vector<uint8_t> global, int32_t batch)
       : p_(p), global_(std::move(global)) {
     cores_.resize(p.cores.size());
-    for (Core& c : cores_) {
+    for (size_t i = 0; i < cores_.size(); ++i) {
+      Core& c = cores_[i];
       c.buf.assign(static_cast<size_t>(buffer_bytes), 0xCD);  // garbage: reads of unset bytes show
       c.r[15] = batch;
+      // Resident tiles are in their crossbars; reloadable ones are stored in global memory.
+      const auto& tiles = p.cores[i].tiles;
+      for (size_t t = 0; t < tiles.size(); ++t) {
+        const TileDesc& d = tiles[t];
+        if (d.weight_global_addr < 0) {
+          c.xbar[{d.pe, d.crossbar}] = {static_cast<int32_t>(t), d.weights};
+          continue;
+        }
+        const size_t end = static_cast<size_t>(d.weight_global_addr) + d.weights.size();
+        if (global_.size() < end) global_.resize(end, 0);
+        std::memcpy(global_.data() + d.weight_global_addr, d.weights.data(), d.weights.size());
+      }
     }
   }
 
@@ -180,14 +195,29 @@ class Machine {
           }
           break;
         }
+        case Op::kWload: {
+          const TileDesc& t = cp.tiles.at(static_cast<size_t>(im[0]));
+          const int64_t n = int64_t{t.rows} * t.cols;
+          const int64_t a = t.weight_global_addr;
+          if (a < 0) throw Fault("wload of a resident tile");
+          if (a + n > static_cast<int64_t>(global_.size())) global_.resize(static_cast<size_t>(a + n), 0);
+          const int8_t* src = reinterpret_cast<const int8_t*>(global_.data() + a);
+          c.xbar[{t.pe, t.crossbar}] = {im[0], std::vector<int8_t>(src, src + n)};
+          break;
+        }
         case Op::kMvm: {
           const TileDesc& t = cp.tiles.at(static_cast<size_t>(im[0]));
+          auto held = c.xbar.find({t.pe, t.crossbar});
+          if (held == c.xbar.end() || held->second.first != im[0]) {
+            throw Fault(fmt::format("core {} pc {}: mvm t{} but its crossbar holds another tile", i, c.pc, im[0]));
+          }
+          const std::vector<int8_t>& wts = held->second.second;
           uint8_t* d = loc(c, in.addr[0], 4 * int64_t{t.cols});
           const uint8_t* s = loc(c, in.addr[1], t.rows);
           for (int32_t col = 0; col < t.cols; ++col) {
             int64_t acc = im[1] ? rd32(d + 4 * col) : 0;
             for (int32_t r = 0; r < t.rows; ++r) {
-              acc += int64_t{t.weights[static_cast<size_t>(r * t.cols + col)]} * code(s[r], t.input_unsigned);
+              acc += int64_t{wts[static_cast<size_t>(r * t.cols + col)]} * code(s[r], t.input_unsigned);
             }
             wr32(d + 4 * col, static_cast<int32_t>(acc));
           }

@@ -224,6 +224,17 @@ std::string Model::initializer(const std::string& base, const std::vector<int64_
   return name;
 }
 
+std::string Model::constant(const std::string& base, const std::vector<int64_t>& shape,
+                            const std::vector<float>& values) {
+  auto* t = model_.mutable_graph()->add_initializer();
+  std::string name = base + "_" + std::to_string(counter_++);
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : shape) t->add_dims(d);
+  for (float f : values) t->add_float_data(f);
+  return name;
+}
+
 std::string Model::conv(const std::string& x, int64_t cin, int64_t cout, int64_t k, int64_t stride,
                         int64_t pad, int64_t dilation, int64_t group) {
   // He-like scale keeps activations of a chain in a similar range.

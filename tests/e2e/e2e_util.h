@@ -75,6 +75,8 @@ class Model {
   std::string relu(const std::string& x) { return node("Relu", {x}); }
   std::string initializer(const std::string& base, const std::vector<int64_t>& shape,
                           float scale);
+  std::string constant(const std::string& base, const std::vector<int64_t>& shape,
+                       const std::vector<float>& values);
   void output(const std::string& name);
   void save(const std::string& path) const;
   const std::vector<int64_t>& input_shape() const { return input_shape_; }

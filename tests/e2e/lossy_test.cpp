@@ -60,7 +60,7 @@ Outputs run_and_reference(const TempDir& tmp, const ModelFiles& f, const std::st
 
 // Rounding ADC: every conversion is off by at most half a step, step = 1.5 cell-current LSBs
 // for a 128-row tile. Deterministic (no noise), so the bound only moves when the code does.
-constexpr double kWorstCaseAdcBound = 0.30;  // measured max 0.197 (depthwise) over the zoo
+constexpr double kWorstCaseAdcBound = 0.40;  // measured max 0.279 (wide_conv) over the zoo
 
 class E2EWorstCaseAdc : public ::testing::TestWithParam<std::string> {};
 

@@ -118,7 +118,70 @@ Model chain4() {
   return m;
 }
 
+// BatchNormalization (folded into the conv), Clip(0, 6) (fused ReLU6), Tanh and a scalar Mul
+// (lookup tables), a per-channel Mul (affine layer).
+Model bn_clip_tanh() {
+  Model m("bn_clip_tanh", {1, 3, 6, 6});
+  std::string x = m.conv("input", 3, 4, 3, 1, 1);
+  std::string scale = m.initializer("bn_scale", {4}, 0.5f);
+  std::string bias = m.initializer("bn_bias", {4}, 0.2f);
+  std::string mean = m.initializer("bn_mean", {4}, 0.1f);
+  std::string var = m.constant("bn_var", {4}, {0.5f, 1.0f, 1.5f, 2.0f});
+  x = m.node("BatchNormalization", {x, scale, bias, mean, var}, {}, {{"epsilon", 1e-5f}});
+  x = m.node("Clip", {x, m.constant("lo", {}, {0.0f}), m.constant("hi", {}, {6.0f})});
+  x = m.node("Tanh", {m.conv(x, 4, 4, 3, 1, 1)});
+  x = m.node("Mul", {x, m.constant("k", {}, {1.5f})});
+  m.output(m.node("Mul", {x, m.constant("per_channel", {4, 1, 1}, {0.5f, -1.0f, 2.0f, 1.0f})}));
+  return m;
+}
+
+// 16 -> 16 channels, 3x3: K = 144 rows, five 32-row tiles per column on tiny.yaml, so partial
+// sums of several crossbars (and cores) are added.
+Model wide_conv() {
+  Model m("wide_conv", {1, 16, 6, 6});
+  std::string x = m.relu(m.conv("input", 16, 16, 3, 1, 1));
+  m.output(m.conv(x, 16, 16, 3, 1, 1));
+  return m;
+}
+
 }  // namespace
+
+namespace {
+std::string clip6(Model& m, const std::string& x) {
+  return m.node("Clip", {x, m.constant("lo", {}, {0.0f}), m.constant("hi", {}, {6.0f})});
+}
+}  // namespace
+
+// Two residual stages (identity skip, then a strided block with a 1x1 projection), GAP, FC,
+// softmax: the shape of ResNet-18 at toy size.
+Model mini_resnet(int64_t w, int64_t hw) {
+  Model m("mini_resnet", {1, 3, hw, hw});
+  std::string x = m.relu(m.conv("input", 3, w, 3, 1, 1));
+  std::string y = m.relu(m.conv(x, w, w, 3, 1, 1));
+  y = m.conv(y, w, w, 3, 1, 1);
+  x = m.relu(m.node("Add", {x, y}));
+  y = m.relu(m.conv(x, w, 2 * w, 3, 2, 1));
+  y = m.conv(y, 2 * w, 2 * w, 3, 1, 1);
+  std::string skip = m.conv(x, w, 2 * w, 1, 2, 0);
+  x = m.relu(m.node("Add", {skip, y}));
+  x = m.node("Flatten", {m.node("GlobalAveragePool", {x})}, {{"axis!", {1}}});
+  m.output(m.node("Softmax", {m.gemm(x, 2 * w, 10)}, {{"axis!", {1}}}));
+  return m;
+}
+
+// MobileNet-style: strided stem, depthwise + pointwise with ReLU6, GAP, FC.
+Model mobilenet_block(int64_t w, int64_t hw) {
+  Model m("mobilenet_block", {1, 3, hw, hw});
+  std::string x = clip6(m, m.conv("input", 3, w, 3, 2, 1));
+  x = clip6(m, m.conv(x, w, w, 3, 1, 1, 1, w));
+  x = clip6(m, m.conv(x, w, 2 * w, 1));
+  x = clip6(m, m.conv(x, 2 * w, 2 * w, 3, 2, 1, 1, 2 * w));
+  x = clip6(m, m.conv(x, 2 * w, 2 * w, 1));
+  x = m.node("Flatten", {m.node("GlobalAveragePool", {x})}, {{"axis!", {1}}});
+  m.output(m.gemm(x, 2 * w, 10));
+  return m;
+}
+
 
 const std::vector<ModelCase>& model_zoo() {
   static const std::vector<ModelCase> zoo = {
@@ -134,6 +197,10 @@ const std::vector<ModelCase>& model_zoo() {
       {"lut_ops", lut_ops, 1, 1},
       {"chain", chain, 3, 7},
       {"chain4", chain4, 3, 1},
+      {"bn_clip_tanh", bn_clip_tanh, 1, 5},
+      {"wide_conv", wide_conv, 1, 1},
+      {"mini_resnet", [] { return mini_resnet(16, 16); }, 3, 10},
+      {"mobilenet_block", [] { return mobilenet_block(16, 16); }, 3, 7},
   };
   return zoo;
 }

@@ -23,6 +23,10 @@ struct ModelCase {
 };
 
 const std::vector<ModelCase>& model_zoo();
+
+// Scalable networks: width w channels (2w after the stride-2 stage) on hw x hw images.
+Model mini_resnet(int64_t w, int64_t hw);
+Model mobilenet_block(int64_t w, int64_t hw);
 const ModelCase& find_model(const std::string& name);
 
 // Writes NAME.onnx and NAME_input.npy (random data, fixed seed) into dir; returns the paths.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -97,7 +98,8 @@ struct ProgrammedTile::Impl {
   std::vector<int> count_shift;        // bit-plane path: [bb * cell_bits + j] = bb + j
   std::vector<float> analog_levels;    // analog path: [r][p], cell-level units
   float read_sigma_levels = 0.0f;
-  kernels::KernelRng read_rng{0};
+  // Only tiles with read noise own a stream (an mt19937_64 is 2.5 KB and costs a seeding).
+  std::unique_ptr<kernels::KernelRng> read_rng;
 
   // Per-call scratch.
   std::vector<uint8_t> u;
@@ -114,7 +116,7 @@ struct ProgrammedTile::Impl {
   void build_analog_levels_from_integers();
   void load_inputs(const uint8_t* in);
   void check_input_range(const uint8_t* in) const;
-  void run_exact(const uint8_t* in, int64_t* y);
+  void run_exact(const uint8_t* in, int32_t* out, bool accumulate);
   void run_bitplane(int64_t* sat);
   template <int kWords>
   void bitplane_columns(int64_t* sat);
@@ -154,9 +156,17 @@ void ProgrammedTile::Impl::program(const ArchSpec& arch, const TileDesc& tile,
              "expected " + std::to_string(int64_t{rows} * cols) + " weights, got " +
                  std::to_string(tile.weights.size()));
   const int wmax = (1 << (weight_bits - 1)) - 1;
-  // Find the first bad code before formatting anything: this loop sees every weight of the chip.
-  auto bad = std::find_if(tile.weights.begin(), tile.weights.end(),
-                          [wmax](int8_t w) { return w < -wmax || w > wmax; });
+  // This sees every weight of the chip: a vectorizable min/max first, the first bad code
+  // (and any formatting) only when there is one.
+  int wlo = 0, whi = 0;
+  for (const int8_t w : tile.weights) {
+    wlo = std::min(wlo, static_cast<int>(w));
+    whi = std::max(whi, static_cast<int>(w));
+  }
+  auto bad = tile.weights.end();
+  if (wlo < -wmax || whi > wmax)
+    bad = std::find_if(tile.weights.begin(), tile.weights.end(),
+                       [wmax](int8_t w) { return w < -wmax || w > wmax; });
   if (bad != tile.weights.end())
     check_tile(false, tile,
                "weight code " + std::to_string(*bad) + " outside +-" + std::to_string(wmax) +
@@ -170,9 +180,15 @@ void ProgrammedTile::Impl::program(const ArchSpec& arch, const TileDesc& tile,
   // column for the level sums below.
   rows_pad = (rows + kernels::kExactRowBlock - 1) / kernels::kExactRowBlock * kernels::kExactRowBlock;
   weights_t.assign(static_cast<size_t>(cols) * rows_pad, 0);
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c)
-      weights_t[static_cast<size_t>(c) * rows_pad + r] = tile.weights[static_cast<size_t>(r) * cols + c];
+  {
+    // Locals: int8 stores may alias this object's members, which would reload them per element.
+    const int n_rows = rows, n_cols = cols;
+    const size_t stride = static_cast<size_t>(rows_pad);
+    const int8_t* src = tile.weights.data();
+    int8_t* dst = weights_t.data();
+    for (int r = 0; r < n_rows; ++r, src += n_cols)
+      for (int c = 0; c < n_cols; ++c) dst[c * stride + r] = src[c];
+  }
 
   // Column level sums before non-idealities decide the weight flip; the levels themselves
   // are materialized only for the paths that read them.
@@ -254,7 +270,8 @@ void ProgrammedTile::Impl::program(const ArchSpec& arch, const TileDesc& tile,
     }
   }
   read_sigma_levels = static_cast<float>(ni.read_noise_sigma * level_max);
-  read_rng = kernels::KernelRng(kernels::derive_seed(seed_stream, kReadNoiseSalt));
+  if (read_sigma_levels > 0)
+    read_rng = std::make_unique<kernels::KernelRng>(kernels::derive_seed(seed_stream, kReadNoiseSalt));
 
   words = (rows + 63) / 64;
   // Bit planes serve only the bit-plane path; exact tiles build them if a test forces that path.
@@ -339,15 +356,24 @@ void ProgrammedTile::Impl::load_inputs(const uint8_t* in) {
 
 // The kernel multiplies unsigned bytes: signed codes x go in as x + 128 (the sign bit
 // flipped, whatever activation_bits is), and 128 * sum_r W[r][c] comes off again.
-void ProgrammedTile::Impl::run_exact(const uint8_t* in, int64_t* y) {
+void ProgrammedTile::Impl::run_exact(const uint8_t* in, int32_t* out, bool accumulate) {
   check_input_range(in);
   if (input_unsigned)
     std::memcpy(u_pad.data(), in, static_cast<size_t>(rows));
   else
     for (int r = 0; r < rows; ++r) u_pad[r] = static_cast<uint8_t>(in[r] ^ 0x80u);
-  kernels::exact_dot_columns(weights_t.data(), u_pad.data(), rows_pad, cols, dot32.data());
+  const int n = cols;
+  if (input_unsigned && !accumulate) {
+    // The dot product itself is the result and fits int32 (see exact_dot.h).
+    kernels::exact_dot_columns(weights_t.data(), u_pad.data(), rows_pad, n, out);
+    return;
+  }
+  int32_t* dot = dot32.data();
+  kernels::exact_dot_columns(weights_t.data(), u_pad.data(), rows_pad, n, dot);
   const int64_t byte_offset = input_unsigned ? 0 : 128;
-  for (int c = 0; c < cols; ++c) y[c] = dot32[c] - byte_offset * weight_sum[c];
+  const int64_t* wsum = weight_sum.data();
+  for (int c = 0; c < n; ++c)
+    out[c] = clamp_int32((accumulate ? int64_t{out[c]} : 0) + dot[c] - byte_offset * wsum[c]);
 }
 
 // counts[b * cell_bits + j] = popcount(input plane b AND cell plane j) for one physical
@@ -471,7 +497,7 @@ void ProgrammedTile::Impl::add_read_noise() {
   }
   double z[8];
   for (int p = 0; p < phys; ++p) {
-    for (int k = 0; k < steps; ++k) z[k] = read_rng.normal();
+    for (int k = 0; k < steps; ++k) z[k] = read_rng->normal();
     for (int k = 0; k < steps; ++k) {
       double n = 0;
       for (int l = 0; l <= k; ++l) n += chol[k][l] * z[l];
@@ -493,9 +519,7 @@ void ProgrammedTile::mvm(const uint8_t* in, int32_t* out, bool accumulate, MvmSt
   Impl& t = *impl_;
   int64_t saturations = 0;
   if (t.path == MvmPath::kExact) {
-    t.run_exact(in, t.acc_int.data());
-    for (int c = 0; c < t.cols; ++c)
-      out[c] = clamp_int32((accumulate ? int64_t{out[c]} : 0) + t.acc_int[c]);
+    t.run_exact(in, out, accumulate);
   } else {
     t.load_inputs(in);
     std::fill(t.acc_int.begin(), t.acc_int.end(), 0);

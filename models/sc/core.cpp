@@ -25,11 +25,20 @@ uint64_t mix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// FNV-1a: identifies the weight codes a reloadable tile was built from.
+// Identifies the weight codes a reloadable tile was built from. Eight bytes per multiply
+// (every tile of the chip is hashed at construction; byte-wise FNV-1a cost ~15 ms on ResNet-18),
+// a multiply and xor-shift per word and mix64 at the end so every input bit reaches every output bit.
 uint64_t hash_bytes(const uint8_t* p, size_t n) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
-  return h;
+  uint64_t h = 0xcbf29ce484222325ULL ^ n;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+    h ^= h >> 32;
+  }
+  for (; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
+  return mix64(h);
 }
 
 int32_t load_i32(const uint8_t* p) {

@@ -292,6 +292,19 @@ TEST_F(E2EBadInput, BadCalibrationNpy) {
   EXPECT_FALSE(exists(tmp_ / "y.npy"));
 }
 
+// --max-time stops the run: exit 1, a message, no output or report; traces are still written.
+TEST_F(E2EBadInput, MaxTimeStopsWithoutOutput) {
+  std::string dir = compiled();
+  RunResult r = run_cimsim({"simulate", dir, "--input", files_.input, "--output", tmp_ / "y.npy", "--report",
+                            tmp_ / "r.json", "--trace-dir", tmp_ / "trace", "--max-time", "1000", "-q"},
+                           tmp_.path());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("max-time"));
+  EXPECT_FALSE(exists(tmp_ / "y.npy"));
+  EXPECT_FALSE(exists(tmp_ / "r.json"));
+  EXPECT_TRUE(exists(tmp_ / "trace/timeline.json"));
+}
+
 TEST_F(E2EBadInput, UsageErrorsExit2) {
   const std::vector<std::vector<std::string>> usage = {
       {},                                                        // no subcommand

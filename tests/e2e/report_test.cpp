@@ -5,7 +5,7 @@
 
 #include <cmath>
 #include <map>
-#include <set>
+#include <sstream>
 #include <string>
 
 #include "tests/e2e/e2e_util.h"
@@ -39,16 +39,24 @@ TEST_P(E2EReport, ConsistentAndComplete) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json rep = json::parse(read_file(tmp / "out/report.json"));
 
-  // Every key of docs/report.md (except `incomplete`, present only for --max-time runs).
-  for (const char* ptr :
-       {"/latency_ns", "/cycles", "/batch", "/throughput_inferences_per_s", "/energy_pj/total",
-        "/energy_pj/dynamic", "/energy_pj/leakage", "/energy_pj/by_component", "/energy_pj/by_layer",
-        "/area_um2/total", "/area_um2/by_component", "/instructions_executed", "/utilization/cores",
-        "/utilization/crossbars/mean", "/utilization/crossbars/max", "/utilization/crossbars/per_core",
-        "/sim/wall_s", "/sim/instructions_per_s", "/sim/peak_rss_mb", "/counts/mvms", "/counts/macs",
-        "/counts/macs_estimated", "/counts/adc_conversions", "/counts/adc_saturations",
-        "/counts/flit_hops", "/counts/memory_bytes"})
-    EXPECT_TRUE(rep.contains(json::json_pointer(ptr))) << ptr;
+  // Every key of the "## Keys" table of docs/report.md ("| `a.b.c` | unit | meaning |"), except
+  // `incomplete`, which only an in-memory report of a --max-time run has.
+  std::istringstream doc(read_file(source_path("docs/report.md")));
+  std::string row;
+  int keys = 0;
+  bool in_keys = false;
+  while (std::getline(doc, row)) {
+    if (row.rfind("## ", 0) == 0) in_keys = row == "## Keys";
+    if (!in_keys || row.rfind("| `", 0) != 0) continue;
+    std::string key = row.substr(3, row.find('`', 3) - 3);
+    if (key == "incomplete") continue;
+    std::string ptr = "/" + key;
+    for (char& ch : ptr)
+      if (ch == '.') ch = '/';
+    ++keys;
+    EXPECT_TRUE(rep.contains(json::json_pointer(ptr))) << "docs/report.md key missing from report.json: " << key;
+  }
+  EXPECT_GE(keys, 25);
   EXPECT_FALSE(rep.contains("incomplete"));
   for (const char* comp : {"crossbar", "dac", "snh", "adc", "shift_add", "pe_input_reg", "pe_output_reg",
                            "buffer", "bus", "router", "vector_unit", "scalar_unit", "core_output_reg", "memory",
@@ -103,7 +111,16 @@ TEST_P(E2EReport, ConsistentAndComplete) {
     EXPECT_GT(slices[core], 0) << "no timeline slice for core " << core;
   }
   EXPECT_GT(cores_with_code, 0);
-  EXPECT_TRUE(exists(tmp / "trace/energy.csv"));
+  EXPECT_EQ(rep["utilization"]["cores"].size(), GetParam() == "tiny" ? 4u : 168u);
+
+  // energy.csv: its energy column sums to the report's dynamic energy (docs/traces.md).
+  std::istringstream csv(read_file(tmp / "trace/energy.csv"));
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line, "time_start_ns,time_end_ns,component,energy_pj");
+  double csv_pj = 0;
+  while (std::getline(csv, line)) csv_pj += std::stod(line.substr(line.rfind(',') + 1));
+  EXPECT_LE(std::fabs(csv_pj - e["dynamic"].get<double>()), 1e-9 * e["dynamic"].get<double>());
   EXPECT_TRUE(exists(tmp / "trace/waves.vcd"));
 }
 

@@ -86,3 +86,65 @@ INSTANTIATE_TEST_SUITE_P(Configs, E2EDeterminism, ::testing::Values("tiny", "ide
 
 }  // namespace
 }  // namespace e2e
+
+namespace e2e {
+namespace {
+
+// Each image of a batch gives the same output as when it is run alone on the same program (no
+// state leaks between the images of a batch).
+class E2EBatch : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(E2EBatch, ImagesIndependentOfTheirBatch) {
+  TempDir tmp;
+  const ModelCase& c = find_model(GetParam());
+  ModelFiles f = write_model(c, tmp.path());
+  ASSERT_EQ(c.batch, 3);
+  const std::string arch = source_path("configs/tiny.yaml");
+  ASSERT_EQ(run_cimsim({"compile", f.model, "--arch", arch, "-o", tmp / "prog"}, tmp.path()).exit_code, 0);
+  RunResult all = run_cimsim({"simulate", tmp / "prog", "--input", f.input, "--output", tmp / "all.npy", "-q"},
+                             tmp.path());
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  Tensor in = read_npy(f.input), out = read_npy(tmp / "all.npy");
+  const size_t in_per = in.data.size() / 3, out_per = out.data.size() / 3;
+  for (size_t i = 0; i < 3; ++i) {
+    Tensor one{in.shape, std::vector<float>(in.data.begin() + i * in_per, in.data.begin() + (i + 1) * in_per)};
+    one.shape[0] = 1;
+    std::string name = "one" + std::to_string(i);
+    write_npy(tmp / (name + ".npy"), one);
+    RunResult r = run_cimsim({"simulate", tmp / "prog", "--input", tmp / (name + ".npy"), "--output",
+                              tmp / (name + "_out.npy"), "-q"},
+                             tmp.path());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    Tensor got = read_npy(tmp / (name + "_out.npy"));
+    ASSERT_EQ(got.data.size(), out_per);
+    EXPECT_EQ(got.data, std::vector<float>(out.data.begin() + i * out_per, out.data.begin() + (i + 1) * out_per))
+        << "image " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, E2EBatch, ::testing::Values("chain4", "residual_add", "grouped"));
+
+// compile --calibration and reference --calibration with the same file stay bit-exact, and the
+// calibration really changes the program (scales differ from the default calibration).
+TEST(E2ECalibration, SameCalibrationStaysExact) {
+  TempDir tmp;
+  ModelFiles f = write_model(find_model("chain4"), tmp.path());
+  Tensor cal{{5, 3, 10, 10}, random_data(5 * 300, 99, 2.0f)};
+  write_npy(tmp / "cal.npy", cal);
+  const std::string arch = source_path("configs/tiny.yaml");
+  RunResult r = run_cimsim({"run", f.model, "--arch", arch, "--input", f.input, "--calibration", tmp / "cal.npy", "-o",
+                            tmp / "cal", "-q"},
+                           tmp.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  RunResult ref = run_cimsim({"reference", f.model, "--input", f.input, "--output", tmp / "ref.npy", "--arch", arch,
+                              "--calibration", tmp / "cal.npy"},
+                             tmp.path());
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  EXPECT_EQ(max_abs_diff(read_npy(tmp / "cal/output.npy").data, read_npy(tmp / "ref.npy").data), 0.0);
+  ASSERT_EQ(run_cimsim({"compile", f.model, "--arch", arch, "-o", tmp / "default"}, tmp.path()).exit_code, 0);
+  EXPECT_NE(read_file(tmp / "cal/program.bin") + read_file(tmp / "cal/weights.bin"),
+            read_file(tmp / "default/program.bin") + read_file(tmp / "default/weights.bin"));
+}
+
+}  // namespace
+}  // namespace e2e

@@ -219,6 +219,19 @@ TEST_F(E2EBadInput, SimulateOnAnotherArch) {
   EXPECT_FALSE(exists(tmp_ / "y.npy"));
 }
 
+// Positive control for SimulateOnAnotherArch: a copy of the same machine (comments edited)
+// is accepted and gives the same output as the program's own arch.yaml.
+TEST_F(E2EBadInput, SimulateOnSameArchCopyIsAccepted) {
+  std::string dir = compiled();
+  std::string copy = arch_variant("copy.yaml", "# a copy\n" + replace_once(tiny_text_, "# A small chip", "# Same chip"));
+  RunResult own = run_cimsim({"simulate", dir, "--input", files_.input, "--output", tmp_ / "own.npy", "-q"}, tmp_.path());
+  ASSERT_EQ(own.exit_code, 0) << own.err;
+  RunResult r = run_cimsim({"simulate", dir, "--input", files_.input, "--arch", copy, "--output", tmp_ / "y.npy", "-q"},
+                           tmp_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(tmp_ / "own.npy"), read_file(tmp_ / "y.npy"));
+}
+
 TEST_F(E2EBadInput, SimulateBadArchOverride) {
   std::string dir = compiled();
   std::string text = replace_once(tiny_text_, "  cores: 4", "  cores: 4\n  coars: 4");
@@ -343,8 +356,10 @@ TEST_F(E2EBadInput, HelpAndVersionExit0) {
     EXPECT_EQ(s.exit_code, 0) << sub;
     EXPECT_THAT(s.out, HasSubstr("--")) << sub;
   }
-  RunResult a = run_cimsim({"arch", tiny_}, tmp_.path());
-  EXPECT_EQ(a.exit_code, 0) << a.err;
+  for (const char* cfg : {"tiny", "ideal", "isaac"}) {
+    RunResult a = run_cimsim({"arch", source_path(std::string("configs/") + cfg + ".yaml")}, tmp_.path());
+    EXPECT_EQ(a.exit_code, 0) << a.err;
+  }
 }
 
 }  // namespace

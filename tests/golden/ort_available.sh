@@ -29,8 +29,9 @@ if [[ "${1:-}" == "--install" && ! -f "$ort_dir/node_modules/onnxruntime-node/pa
     flock 9
     if [[ ! -f "$ort_dir/node_modules/onnxruntime-node/package.json" ]]; then
       echo "installing onnxruntime-node@$version into $ort_dir" >&2
-      npm install --prefix "$ort_dir" --ignore-scripts --no-audit --no-fund --loglevel=error \
-        "onnxruntime-node@$version" >&2
+      # Bounded: without a registry, a skip within minutes beats a test timeout.
+      timeout 240 npm install --prefix "$ort_dir" --ignore-scripts --no-audit --no-fund \
+        --loglevel=error --fetch-retries=1 --fetch-timeout=60000 "onnxruntime-node@$version" >&2
     fi
   ) 9>"$ort_dir/.install.lock" || unavailable "npm install onnxruntime-node@$version failed"
 fi

@@ -334,7 +334,14 @@ ir::Graph graph_from_model(const onnx::ModelProto& model, const std::string& sou
     if (!dtype_from_onnx(tt.elem_type(), &v.dtype))
       fail(source, "graph input '" + in.name() + "': unsupported data type " + onnx_dtype_name(tt.elem_type()));
     if (tt.has_shape()) {
-      for (const auto& d : tt.shape().dim()) v.shape.push_back(d.has_dim_value() && d.dim_value() >= 0 ? d.dim_value() : 1);
+      int64_t elements = 1;
+      for (const auto& d : tt.shape().dim()) {
+        int64_t dim = d.has_dim_value() && d.dim_value() >= 0 ? d.dim_value() : 1;
+        if (dim > 0 && elements > (int64_t{1} << 40) / dim)
+          fail(source, "graph input '" + in.name() + "': too many elements");
+        elements *= dim;
+        v.shape.push_back(dim);
+      }
       v.shape_known = true;
     } else {
       fail(source, "graph input '" + in.name() + "': expected a shape (static or with a symbolic batch dimension)");

@@ -1,5 +1,6 @@
 #include "compiler/frontend/passes.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <set>
@@ -11,6 +12,10 @@
 namespace cimsim::frontend {
 
 namespace {
+
+// Constant folding may create at most this many elements per output beyond what its inputs
+// hold (64 MB of float).
+constexpr int64_t kMaxFoldedElements = int64_t{1} << 24;
 
 using K = ir::OpKind;
 
@@ -262,7 +267,22 @@ void simplify(ir::Graph& g) {
     }
     if (all_const) {
       std::vector<const ir::FloatTensor*> in;
-      for (int v : n.inputs) in.push_back(v >= 0 ? &*g.values[v].data : nullptr);
+      int64_t in_elements = 0;  // each distinct input once
+      for (size_t i = 0; i < n.inputs.size(); ++i) {
+        int v = n.inputs[i];
+        in.push_back(v >= 0 ? &*g.values[v].data : nullptr);
+        if (v >= 0 && std::find(n.inputs.begin(), n.inputs.begin() + i, v) == n.inputs.begin() + i)
+          in_elements += g.values[v].numel();
+      }
+      // Folding must not materialize far more data than the model stores (Concat of one
+      // constant many times over, outer products): such a graph is rejected, not allocated.
+      for (int v : n.outputs) {
+        int64_t out_elements = v >= 0 ? g.values[v].numel() : 0;
+        if (out_elements > kMaxFoldedElements && out_elements > in_elements)
+          throw InputError(g.source + ": node '" + n.name + "' (" + n.op_type + "): folding its constant inputs would create " +
+                           std::to_string(out_elements) + " elements from " + std::to_string(in_elements) +
+                           "; expected constants stored in the model, not generated");
+      }
       std::vector<ir::FloatTensor> out(n.outputs.size());
       for (size_t i = 0; i < n.outputs.size(); ++i)
         if (n.outputs[i] >= 0) out[i].shape = g.values[n.outputs[i]].shape;

@@ -12,6 +12,11 @@ namespace {
 
 using Shape = std::vector<int64_t>;
 
+constexpr int64_t kMaxElements = int64_t{1} << 40;
+// Bound on kernel sizes, strides, dilations and pads so that window arithmetic on dimensions
+// up to kMaxElements cannot overflow.
+constexpr int64_t kMaxWindowParam = int64_t{1} << 20;
+
 struct Ctx {
   ir::Graph& g;
   ir::Node& n;
@@ -28,6 +33,13 @@ struct Ctx {
   const Shape& shape(size_t i) const { return in(i).shape; }
   void set_out(size_t i, Shape s, ir::DType t) {
     if (i >= n.outputs.size() || n.outputs[i] < 0) return;
+    // Same cap as the loader's for initializers and graph inputs: keeps every element count
+    // (and the shape arithmetic of the nodes that read this output) far from int64 overflow.
+    int64_t elements = 1;
+    for (int64_t d : s) {
+      if (d > 0 && elements > kMaxElements / d) fail("output shape " + shape_to_string(s) + " is too large");
+      elements *= d;
+    }
     ir::Value& v = g.values[n.outputs[i]];
     v.shape = std::move(s);
     v.shape_known = true;
@@ -97,6 +109,9 @@ Shape infer_window(Ctx& c, const Shape& x, const Shape& kernel, bool ceil_mode) 
   for (size_t i = 0; i < sp; ++i) {
     if (kernel[i] <= 0 || strides[i] <= 0 || dil[i] <= 0) c.fail("kernel, strides and dilations must be positive");
     if (pads[i] < 0 || pads[i + sp] < 0) c.fail("pads must be non-negative");
+    if (kernel[i] > kMaxWindowParam || strides[i] > kMaxWindowParam || dil[i] > kMaxWindowParam ||
+        pads[i] > kMaxWindowParam || pads[i + sp] > kMaxWindowParam)
+      c.fail("kernel, strides, dilations and pads must be at most " + std::to_string(kMaxWindowParam));
   }
   std::string auto_pad = c.n.attr_string("auto_pad", "NOTSET");
   Shape out(sp);
@@ -425,6 +440,7 @@ void infer_node(ir::Graph& g, ir::Node& n) {
         for (size_t d = 0; d < s.size(); ++d)
           if (static_cast<int64_t>(d) != a && s[d] != out[d])
             c.fail("input shapes " + shape_to_string(c.shape(0)) + " and " + shape_to_string(s) + " differ off axis");
+        if (s[a] > kMaxElements - out[a]) c.fail("concatenated axis is too large");
         out[a] += s[a];
       }
       c.set_int("axis", a);

@@ -141,7 +141,8 @@ void Compiler::plan_layers() {
   }
 }
 
-// Latency mode, chip too small (docs/mapping.md, "Reloads"): FC layers (one output pixel, a
+// Latency mode, chip too small (docs/mapping.md, "Dense packing and reloads"): layers are
+// packed densely first; then FC layers (one output pixel, a
 // single block) become reloadable, largest first, until the other layers fit with at least
 // one core left per reloadable layer. A reloadable layer keeps kparts = 1 (a core holds every
 // row tile of its column tiles, more tiles than crossbars); its cores are the ones the
@@ -153,7 +154,42 @@ void Compiler::choose_reloads() {
     cores += lp.per_replica();
     xbars += lp.conv.crossbars;
   }
-  if (cores <= arch_.chip.cores && xbars <= d_.crossbars_per_chip) return;
+  auto fits_now = [&] { return cores <= arch_.chip.cores && xbars <= d_.crossbars_per_chip; };
+  if (fits_now()) return;
+  // First pack cores densely: a single-block FC layer may cut its row tiles into more K-parts
+  // when that fills the cores better (e.g. 72 row tiles on 96 crossbars: 1 column tile per
+  // core -> 3 parts of 24 row tiles, 4 column tiles each: 96 cores instead of 128). Layers
+  // are packed in order of cores saved until the model fits.
+  struct Pack { size_t i; int64_t kparts, rows_per_part, ctpc, slices, saved; };
+  std::vector<Pack> packs;
+  for (size_t i = 0; i < cm_.layers.size(); ++i) {
+    const LayerPlan& lp = cm_.layers[i];
+    // Only one-pixel layers (FCs): their partial sums are a few bytes, while a spatial conv's
+    // per-row partial sums may not fit the buffer (K-split layers have no per-pixel fallback).
+    if (lp.kind != q::LayerKind::kConv || lp.conv.blocks.size() != 1 || lp.win.OH * lp.win.OW != 1) continue;
+    const int64_t rt = lp.conv.row_tiles_max, ct = static_cast<int64_t>(lp.conv.col_tiles.size());
+    Pack best{i, lp.conv.kparts, lp.conv.rows_per_part, lp.conv.col_tiles_per_core, lp.slices, 0};
+    for (int64_t kp = lp.conv.kparts + 1; kp <= rt; ++kp) {
+      const int64_t rpp = (rt + kp - 1) / kp;
+      const int64_t ctpc = X / rpp;
+      const int64_t slices = (ct + ctpc - 1) / ctpc;
+      const int64_t saved = lp.per_replica() - kp * slices;
+      if (saved > best.saved) best = {i, kp, rpp, ctpc, slices, saved};
+      if (slices == 1) break;
+    }
+    if (best.saved > 0) packs.push_back(best);
+  }
+  std::stable_sort(packs.begin(), packs.end(), [](const Pack& a, const Pack& b) { return a.saved > b.saved; });
+  for (const Pack& pk : packs) {
+    LayerPlan& lp = cm_.layers[pk.i];
+    lp.conv.kparts = pk.kparts;
+    lp.conv.rows_per_part = pk.rows_per_part;
+    lp.conv.col_tiles_per_core = pk.ctpc;
+    lp.kparts = pk.kparts;
+    lp.slices = pk.slices;
+    cores -= pk.saved;
+    if (fits_now()) return;
+  }
   std::vector<size_t> cand;
   for (size_t i = 0; i < cm_.layers.size(); ++i) {
     const LayerPlan& lp = cm_.layers[i];

@@ -290,6 +290,32 @@ TEST(BackendReload, ConvThenReloadedFcsMatchReference) {
   EXPECT_THROW(compile_qmodel(m, three, {}), InputError);
 }
 
+// Dense packing before reloading: 6 row tiles x 4 column tiles on 8-crossbar cores take 4
+// cores as whole column tiles (6 of 8 crossbars used) but 3 as K-parts of 2 row tiles x 4
+// column tiles; with the second FC that fits a 4-core chip without any reload.
+TEST(BackendReload, DensePackingBeforeReloads) {
+  ArchSpec a = isaac_like();
+  a.chip.mesh_rows = 2;
+  a.chip.mesh_cols = 2;
+  a.chip.cores = 4;
+  ModelBuilder b(5);
+  int y = b.fc(b.input({768}), 128, true);
+  b.output(b.fc(y, 10, false));
+  backend::CompiledModel cm = compile_qmodel(b.m, a, {});
+  const backend::LayerPlan& l0 = cm.layers[0];
+  EXPECT_FALSE(l0.reload);
+  EXPECT_EQ(l0.kparts, 3);
+  EXPECT_EQ(l0.conv.rows_per_part, 2);
+  EXPECT_EQ(l0.slices, 1);
+  EXPECT_EQ(cm.program.cores[static_cast<size_t>(l0.cores[0])].tiles.size(), 8u);
+  EXPECT_EQ(cm.reload_bytes_per_image, 0);
+  expect_equivalent(b.m, a, 2);
+  // With room to spare the layer keeps whole column tiles.
+  a.chip.mesh_cols = 3;
+  a.chip.cores = 6;
+  EXPECT_EQ(compile_qmodel(b.m, a, {}).layers[0].kparts, 1);
+}
+
 // The checker tracks residency: an mvm whose crossbar holds another tile is a problem.
 TEST(BackendReload, CheckerFindsMvmOnAnUnloadedTile) {
   Program p;

@@ -105,6 +105,44 @@ std::string write_tiny_onnx(const fs::path& dir) {
   return path;
 }
 
+// x[1,3,8,8] -> Conv3x3(8) -> Relu -> MaxPool -> Flatten -> Gemm(64) -> Relu -> Gemm(10): on
+// tiny.yaml (4 cores of 8 crossbars, 8 weight columns each) the first Gemm's 4 x 8 tiles
+// need 4 cores and the model 7, so that Gemm is time-multiplexed on the one core left.
+std::string write_fc_onnx(const fs::path& dir) {
+  const std::string path = write_tiny_onnx(dir);
+  onnx::ModelProto m;
+  {
+    std::ifstream f(path, std::ios::binary);
+    m.ParseFromIstream(&f);
+  }
+  onnx::GraphProto* g = m.mutable_graph();
+  std::mt19937 rng(9);
+  for (auto& init : *g->mutable_initializer()) {
+    if (init.name() != "w2" && init.name() != "b2") continue;
+    const bool w = init.name() == "w2";
+    init.clear_dims();
+    init.clear_float_data();
+    init.add_dims(64);
+    if (w) init.add_dims(128);
+    std::uniform_real_distribution<float> u(-0.1f, 0.1f);
+    for (int i = 0; i < (w ? 64 * 128 : 64); ++i) init.add_float_data(u(rng));
+  }
+  add_init(g, "w3", {10, 64}, rng, 0.2f);
+  add_init(g, "b3", {10}, rng, 0.1f);
+  for (auto& n : *g->mutable_node()) {
+    if (n.name() == "fc") n.set_output(0, "h");
+  }
+  node(g, "Relu", "relu2", {"h"}, {"h2"});
+  auto* gemm = node(g, "Gemm", "fc2", {"h2", "w3", "b3"}, {"y"});
+  auto* tb = gemm->add_attribute();
+  tb->set_name("transB");
+  tb->set_type(onnx::AttributeProto::INT);
+  tb->set_i(1);
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  m.SerializeToOstream(&f);
+  return path;
+}
+
 std::string slurp(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
   std::stringstream s;
@@ -246,6 +284,52 @@ TEST_F(DriverTest, CompiledStreamsMatchIntegerReference) {
     const auto& want = ref[static_cast<size_t>(qm.outputs[0])];
     ASSERT_FALSE(want.empty());
     EXPECT_EQ(testing::get_output(r.global, cm.program.outputs[0], n), want) << "image " << n;
+  }
+}
+
+TEST_F(DriverTest, ReloadedFcFromOnnxMatchesIntegerReference) {
+  model_ = write_fc_onnx(root_);
+  CompileOptions o = opts("prog");
+  std::ostringstream log;
+  compile(o, log);
+  const fs::path d = root_ / "prog";
+  const auto j = nlohmann::json::parse(slurp(d / "compile.json"));
+  EXPECT_EQ(j["reload_bytes_per_image"], 128 * 64);
+  bool found = false;
+  for (const auto& L : j["layers"]) {
+    if (L["name"] == "fc") {
+      found = true;
+      EXPECT_EQ(L["reload_passes"], 4);  // 32 tiles on one core of 8 crossbars
+      EXPECT_EQ(L["cores"].size(), 1u);
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_THAT(slurp(d / "cim-ir.yaml"), ::testing::HasSubstr("reload: {passes: 4, bytes_per_image: 8192}"));
+  // What the simulator would load: program.bin + weights.bin.
+  const Program p = read_program_dir(d.string());
+  int reloadable = 0;
+  for (const CoreProgram& c : p.cores)
+    for (const TileDesc& t : c.tiles) reloadable += t.weight_global_addr >= 0;
+  EXPECT_EQ(reloadable, 32);
+  const ArchSpec a = load_arch_spec(arch_);
+  EXPECT_TRUE(backend::check_program(p, 2, a.core.buffer_bytes, a.memory.capacity_bytes).ok());
+  ir::Graph g = frontend::load_onnx(model_);
+  frontend::simplify(g);
+  const q::QModel qm = quant::quantize(g, a.quantization, {});
+  std::mt19937 rng(12);
+  const int batch = 2;
+  std::vector<uint8_t> global;
+  std::vector<std::vector<int32_t>> inputs;
+  for (int n = 0; n < batch; ++n) {
+    inputs.push_back(testing::random_codes(qm.tensors[static_cast<size_t>(qm.inputs[0])], rng));
+    testing::put_input(global, p.inputs[0], n, inputs.back());
+  }
+  const testing::ExecResult r = testing::execute(p, a.core.buffer_bytes, global, batch);
+  ASSERT_TRUE(r.ok) << r.error;
+  for (int n = 0; n < batch; ++n) {
+    const auto ref = reference::run_integer_codes(qm, inputs[static_cast<size_t>(n)]);
+    EXPECT_EQ(testing::get_output(r.global, p.outputs[0], n), ref[static_cast<size_t>(qm.outputs[0])])
+        << "image " << n;
   }
 }
 

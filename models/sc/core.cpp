@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "models/kernels/tile_programming.h"
 #include "models/sc/inst_text.h"
 #include "models/sc/noc_protocol.h"
 #include "models/sc/sim_error.h"
@@ -86,6 +87,13 @@ Core::Core(sc_core::sc_module_name name, int index, const ArchSpec& arch, const 
   for (UnitState& u : units_) u.queue_starts.assign(static_cast<size_t>(t_.queue_depth), 0);
   xbar_busy_.assign(static_cast<size_t>(pes * xbars), 0);
   adc_free_.assign(static_cast<size_t>(pes * t_.adcs_per_pe), 0);
+  // Tiles are programmed on two threads up front (each from its own seed stream, so the
+  // cells do not depend on the threads); errors are rethrown below in tile order.
+  std::vector<uint64_t> streams(program.tiles.size());
+  for (size_t i = 0; i < streams.size(); ++i)
+    streams[i] = mix64(mix64(seed ^ mix64(static_cast<uint64_t>(index))) + i);
+  std::vector<kernels::ProgrammedTileResult> programmed =
+      kernels::program_tiles(arch, program.tiles, streams, kernels::default_programming_threads());
   for (size_t i = 0; i < program.tiles.size(); ++i) {
     const TileDesc& td = program.tiles[i];
     std::string where = "program: core " + std::to_string(index) + ", tile " + std::to_string(i) + ": ";
@@ -94,8 +102,9 @@ Core::Core(sc_core::sc_module_name name, int index, const ArchSpec& arch, const 
                        std::to_string(td.crossbar) + " is outside the core (" + std::to_string(pes) +
                        " PEs x " + std::to_string(xbars) + " crossbars)");
     TileRuntime tr;
-    uint64_t stream = mix64(mix64(seed ^ mix64(static_cast<uint64_t>(index))) + i);
-    tr.tile = std::make_unique<ProgrammedTile>(arch, td, stream);
+    const uint64_t stream = streams[i];
+    if (programmed[i].error) std::rethrow_exception(programmed[i].error);
+    tr.tile = std::move(programmed[i].tile);
     tr.xbar = td.pe * xbars + td.crossbar;
     tr.unit = kFirstCrossbarUnit + tr.xbar;
     tr.adc = td.pe * t_.adcs_per_pe + td.crossbar % t_.adcs_per_pe;

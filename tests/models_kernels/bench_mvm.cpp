@@ -4,9 +4,12 @@
 #include <benchmark/benchmark.h>
 
 #include <random>
+#include <string>
 #include <vector>
 
 #include "models/kernels/crossbar_kernel.h"
+#include "models/kernels/exact_dot.h"
+#include "models/kernels/tile_programming.h"
 
 namespace {
 
@@ -70,10 +73,26 @@ void BM_AnalogReadNoise(benchmark::State& state) {
   run(state, arch, cimsim::MvmPath::kAnalog);
 }
 
+// Programming cost: 96 exact-path tiles (a full ISAAC core) per iteration on 1 or 2 threads.
+void BM_ProgramTiles(benchmark::State& state) {
+  auto arch = bench_arch();
+  arch.crossbar.weight_flip = true;
+  const std::vector<cimsim::TileDesc> tiles(96, bench_tile());
+  std::vector<uint64_t> streams(tiles.size());
+  for (size_t i = 0; i < streams.size(); ++i) streams[i] = i;
+  for (auto _ : state) {
+    auto programmed = cimsim::kernels::program_tiles(arch, tiles, streams, static_cast<int>(state.range(0)));
+    benchmark::DoNotOptimize(programmed.data());
+  }
+  state.counters["tiles/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * static_cast<double>(tiles.size()), benchmark::Counter::kIsRate);
+}
+
 }  // namespace
 
-BENCHMARK(BM_Exact);
+BENCHMARK(BM_Exact)->Name(std::string("BM_Exact/") + cimsim::kernels::exact_dot_isa());
 BENCHMARK(BM_BitPlane);
 BENCHMARK(BM_AnalogNoiseFree);
 BENCHMARK(BM_AnalogReadNoise);
+BENCHMARK(BM_ProgramTiles)->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK_MAIN();

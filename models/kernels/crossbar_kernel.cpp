@@ -282,7 +282,6 @@ void ProgrammedTile::Impl::program(const ArchSpec& arch, const TileDesc& tile,
   u_pad.assign(rows_pad, 0);
   dot32.assign(cols, 0);
   input_planes.assign(static_cast<size_t>(act_bits) * words, 0);
-  column_sum.assign(static_cast<size_t>(steps) * phys, 0.0f);
   acc_int.assign(cols, 0);
   acc_real.assign(cols, 0.0);
 }
@@ -448,7 +447,8 @@ void ProgrammedTile::Impl::bitplane_columns(int64_t* sat) {
 void ProgrammedTile::Impl::run_analog(int64_t* sat) {
   const int chunk_mask = (1 << dac_bits) - 1;
   const float* cell = analog_levels.data();
-  std::fill(column_sum.begin(), column_sum.end(), 0.0f);
+  // Sized on first use: only analog tiles need it (4 KB per 128-column tile).
+  column_sum.assign(static_cast<size_t>(steps) * phys, 0.0f);
   for (int k = 0; k < steps; ++k) {
     float* sum = column_sum.data() + static_cast<size_t>(k) * phys;
     for (int r = 0; r < rows; ++r) {

@@ -19,6 +19,28 @@ std::vector<ir::FloatTensor> load_calibration(const std::string& npy) {
   return {ir::FloatTensor{std::move(a.shape), std::move(a.data)}};
 }
 
+namespace {
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string t = "[";
+  for (size_t i = 0; i < shape.size(); ++i) t += (i ? ", " : "") + std::to_string(shape[i]);
+  return t + "]";
+}
+
+// The batch dimension is free; every other dimension must be the model's. Checked here so
+// the message names the .npy file, not the model.
+void check_input_shape(const std::string& npy, const ir::Value& input, const std::vector<int64_t>& got) {
+  std::vector<int64_t> want = input.shape;
+  bool ok = got.size() == want.size() && !got.empty() && got[0] >= 1;
+  for (size_t i = 1; ok && i < want.size(); ++i) ok = got[i] == want[i];
+  if (ok) return;
+  if (!want.empty()) want[0] = -1;
+  throw InputError(npy + ": input '" + input.name + "' must have shape " + shape_text(want) +
+                   " (N = batch), got " + shape_text(got));
+}
+
+}  // namespace
+
 void run_reference(const std::string& model_path, const std::string& input_npy, const std::string& output_npy,
                    const std::string& arch_path, const std::string& calibration_npy) {
   ir::Graph g = frontend::load_onnx(model_path);
@@ -30,6 +52,7 @@ void run_reference(const std::string& model_path, const std::string& input_npy, 
     throw InputError(model_path + ": the reference writes one output tensor; the model has " +
                      std::to_string(g.outputs.size()) + " outputs");
   NpyArray in = read_npy(input_npy);
+  check_input_shape(input_npy, g.values[g.inputs[0]], in.shape);
   const std::vector<ir::FloatTensor> inputs = {ir::FloatTensor{std::move(in.shape), std::move(in.data)}};
   std::vector<ir::FloatTensor> out;
   if (arch_path.empty()) {

@@ -6,8 +6,10 @@
 
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "compiler/backend/driver.h"
@@ -40,7 +42,9 @@ struct SimulateArgs {
 };
 
 void add_compile_options(CLI::App* cmd, CompileArgs& a, bool with_output) {
-  cmd->add_option("model", a.model, "ONNX model file")->required()->check(CLI::ExistingFile);
+  // No CLI11 ExistingFile check: a missing model is bad input (exit 1, named by the loader),
+  // not a usage error.
+  cmd->add_option("model", a.model, "ONNX model file")->required();
   cmd->add_option("--arch", a.arch, "architecture YAML (configs/*.yaml)")->required();
   if (with_output) cmd->add_option("-o,--output-dir", a.out, "program directory to write")->required();
   cmd->add_option("--calibration", a.calibration,
@@ -98,6 +102,50 @@ int run_simulation(const SimulateArgs& a) {
   return r.finished ? kExitOk : kExitBadInput;
 }
 
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+  for (size_t at = text.find(from); !from.empty() && at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+}
+
+// `run` stages everything (program, output.npy, report.json) in a sibling directory and
+// renames it over DIR only when the simulation succeeded, so a bad --input or a deadlock
+// leaves no half-made DIR behind (and an existing DIR untouched). Messages name DIR.
+int run_compile_and_simulate(CompileArgs compile_args, SimulateArgs sim_args) {
+  namespace fs = std::filesystem;
+  const std::string out = compile_args.out;
+  const std::string staging = out + ".cimsim-run";
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  compile_args.out = staging;
+  sim_args.program_dir = staging;
+  sim_args.output = staging + "/output.npy";
+  sim_args.report = staging + "/report.json";
+  int code = kExitInternal;
+  try {
+    std::ostringstream log;
+    cimsim::compile(to_compile_options(compile_args), log);
+    std::string text = log.str();
+    replace_all(text, staging, out);
+    std::cerr << text;
+    code = run_simulation(sim_args);
+  } catch (cimsim::InputError& e) {
+    fs::remove_all(staging, ec);
+    std::string message = e.what();
+    replace_all(message, staging, out);
+    throw cimsim::InputError(message);
+  } catch (...) {
+    fs::remove_all(staging, ec);
+    throw;
+  }
+  if (code != kExitOk) {
+    fs::remove_all(staging, ec);
+    return code;
+  }
+  fs::remove_all(out, ec);
+  fs::rename(staging, out);
+  return kExitOk;
+}
+
 }  // namespace
 
 // libsystemc.so's own main() calls sc_main; cimsim has its own main(), so this is never
@@ -135,7 +183,7 @@ int main(int argc, char** argv) {
   std::string ref_model, ref_input, ref_output, ref_arch, ref_calibration;
   CLI::App* reference = app.add_subcommand(
       "reference", "run the reference interpreter: float, or with --arch the exact integer model");
-  reference->add_option("model", ref_model, "ONNX model file")->required()->check(CLI::ExistingFile);
+  reference->add_option("model", ref_model, "ONNX model file")->required();
   reference->add_option("--input", ref_input, "input tensor .npy")->required();
   reference->add_option("--output", ref_output, "output tensor .npy")->required();
   reference->add_option("--arch", ref_arch, "quantize for this architecture (integer model)");
@@ -162,11 +210,7 @@ int main(int argc, char** argv) {
     if (*simulate) return run_simulation(sim_args);
     if (*run) {
       print_arch_if(run_compile.print_arch, run_compile.arch);
-      cimsim::compile(to_compile_options(run_compile), std::cerr);
-      run_sim.program_dir = run_compile.out;
-      run_sim.output = run_compile.out + "/output.npy";
-      run_sim.report = run_compile.out + "/report.json";
-      return run_simulation(run_sim);
+      return run_compile_and_simulate(run_compile, run_sim);
     }
     if (*reference) {
       cimsim::run_reference(ref_model, ref_input, ref_output, ref_arch, ref_calibration);

@@ -44,6 +44,26 @@ int32_t clamp_int32(int64_t v) {
                                                   std::numeric_limits<int32_t>::max()));
 }
 
+// Per weight column of a column-major tile: the sum of its codes and of each cell slice's
+// levels before any flip. It sees every weight of the chip at programming time, so it is
+// cloned for x86-64-v4 (AVX-512) and AVX2 (picked at load time; integer sums, same result on every
+// clone). int32 sums (rows <= 2^16 keep them exact) let the loops vectorize.
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void column_sums(
+    const int8_t* weights_t, int rows, int rows_pad, int cols, int cells, int weight_bits,
+    int cell_bits, WeightEncoding enc, int64_t* weight_sum, int64_t* level_sum) {
+  for (int c = 0; c < cols; ++c) {
+    const int8_t* w = weights_t + static_cast<size_t>(c) * rows_pad;
+    int32_t wsum = 0;
+    for (int r = 0; r < rows; ++r) wsum += w[r];
+    weight_sum[c] = wsum;
+    for (int s = 0; s < cells; ++s) {
+      int32_t sum = 0;
+      for (int r = 0; r < rows; ++r) sum += slicing::cell_level(w[r], s, weight_bits, cell_bits, enc);
+      level_sum[static_cast<size_t>(c) * cells + s] = sum;
+    }
+  }
+}
+
 void validate_arch(const ArchSpec& a) {
   const auto& xb = a.crossbar;
   const auto& ni = a.nonideality;
@@ -105,6 +125,7 @@ struct ProgrammedTile::Impl {
   std::vector<uint8_t> u;
   std::vector<uint8_t> u_pad;          // exact path: u, zero-padded to rows_pad
   std::vector<int32_t> dot32;
+  std::vector<int32_t> exact_bias;     // exact path, signed inputs: -128 * weight_sum[c]
   std::vector<uint64_t> input_planes;  // [b][word]
   std::vector<float> column_sum;     // analog path: [k][p]
   std::vector<int64_t> acc_int;
@@ -197,18 +218,8 @@ void ProgrammedTile::Impl::program(const ArchSpec& arch, const TileDesc& tile,
   flipped.assign(phys, 0);
   u_coef.assign(cols, enc == WeightEncoding::kOffset ? -(int64_t{1} << (weight_bits - 1)) : 0);
   weight_sum.assign(cols, 0);
-  for (int c = 0; c < cols; ++c) {
-    const int8_t* w = weights_t.data() + static_cast<size_t>(c) * rows_pad;
-    // int32 sums (rows <= 2^16 keep them exact) let the compiler vectorize these loops.
-    int32_t wsum = 0;
-    for (int r = 0; r < rows; ++r) wsum += w[r];
-    weight_sum[c] = wsum;
-    for (int s = 0; s < cells; ++s) {
-      int32_t sum = 0;
-      for (int r = 0; r < rows; ++r) sum += slicing::cell_level(w[r], s, weight_bits, cell_bits, enc);
-      column_level_sum[static_cast<size_t>(c) * cells + s] = sum;
-    }
-  }
+  column_sums(weights_t.data(), rows, rows_pad, cols, cells, weight_bits, cell_bits, enc,
+              weight_sum.data(), column_level_sum.data());
   for (int p = 0; p < phys; ++p) {
     const int64_t cw = slicing::column_weight(p % cells, weight_bits, cell_bits, enc);
     const bool flip =
@@ -281,6 +292,10 @@ void ProgrammedTile::Impl::program(const ArchSpec& arch, const TileDesc& tile,
   u.assign(rows, 0);
   u_pad.assign(rows_pad, 0);
   dot32.assign(cols, 0);
+  if (!input_unsigned) {
+    exact_bias.resize(cols);
+    for (int c = 0; c < cols; ++c) exact_bias[c] = static_cast<int32_t>(-128 * weight_sum[c]);
+  }
   input_planes.assign(static_cast<size_t>(act_bits) * words, 0);
   acc_int.assign(cols, 0);
   acc_real.assign(cols, 0.0);
@@ -361,18 +376,26 @@ void ProgrammedTile::Impl::run_exact(const uint8_t* in, int32_t* out, bool accum
     std::memcpy(u_pad.data(), in, static_cast<size_t>(rows));
   else
     for (int r = 0; r < rows; ++r) u_pad[r] = static_cast<uint8_t>(in[r] ^ 0x80u);
+  // y = sum_r x[r] W[r][c] fits int32 (|y| <= 128 * 127 * 2^16 signed, 255 * 127 * 2^16
+  // unsigned), so it is formed in int32: the dot product, plus the signed offset's bias
+  // added modulo 2^32 (exact because the true y fits), then a saturating add when
+  // accumulating, which equals clamping the int64 sum.
   const int n = cols;
-  if (input_unsigned && !accumulate) {
-    // The dot product itself is the result and fits int32 (see exact_dot.h).
-    kernels::exact_dot_columns(weights_t.data(), u_pad.data(), rows_pad, n, out);
-    return;
+  int32_t* y = accumulate ? dot32.data() : out;
+  kernels::exact_dot_columns(weights_t.data(), u_pad.data(), rows_pad, n, y);
+  if (!input_unsigned) {
+    const int32_t* bias = exact_bias.data();
+    for (int c = 0; c < n; ++c)
+      y[c] = static_cast<int32_t>(static_cast<uint32_t>(y[c]) + static_cast<uint32_t>(bias[c]));
   }
-  int32_t* dot = dot32.data();
-  kernels::exact_dot_columns(weights_t.data(), u_pad.data(), rows_pad, n, dot);
-  const int64_t byte_offset = input_unsigned ? 0 : 128;
-  const int64_t* wsum = weight_sum.data();
-  for (int c = 0; c < n; ++c)
-    out[c] = clamp_int32((accumulate ? int64_t{out[c]} : 0) + dot[c] - byte_offset * wsum[c]);
+  if (accumulate)
+    for (int c = 0; c < n; ++c) {
+      const int32_t a = out[c], b = y[c];
+      const int32_t sum = static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+      const bool overflow = ((a ^ sum) & (b ^ sum)) < 0;
+      const int32_t limit = a < 0 ? std::numeric_limits<int32_t>::min() : std::numeric_limits<int32_t>::max();
+      out[c] = overflow ? limit : sum;
+    }
 }
 
 // counts[b * cell_bits + j] = popcount(input plane b AND cell plane j) for one physical

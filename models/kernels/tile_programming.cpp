@@ -10,8 +10,10 @@ namespace cimsim::kernels {
 
 namespace {
 
-// Below this many tiles a thread costs more than it saves (a 128 x 32 tile takes ~5 us).
-constexpr size_t kMinTilesPerThread = 8;
+// A helper thread only for cores with at least this many tiles: a 128 x 32 tile takes ~4 us,
+// a thread start and join tens of us, and on a busy machine a descheduled helper holding
+// the last tile delays the join, so small cores stay on the calling thread.
+constexpr size_t kMinTilesPerThread = 16;
 
 }  // namespace
 

@@ -2,6 +2,8 @@
 // this CPU can run; and the exact path with narrow signed activations and on-demand levels.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -86,6 +88,34 @@ TEST(ExactDot, NarrowSignedActivationsOnTheExactPath) {
         const auto want = naive_dot(desc, in);
         for (int c = 0; c < 9; ++c) ASSERT_EQ(out[c], want[c]) << bits << " bits, rows " << rows;
       }
+    }
+  }
+}
+
+// Accumulating saturates like clamp(int64(out) + y) at both ends of int32, for unsigned and
+// signed inputs (the exact path forms y in int32 and adds with overflow detection).
+TEST(ExactDot, AccumulateSaturatesLikeInt64Clamp) {
+  std::mt19937_64 rng(13);
+  ArchParams p;
+  p.lossless = true;
+  const ArchSpec arch = make_arch(p);
+  const int32_t lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();
+  for (bool uns : {true, false}) {
+    const TileDesc desc = random_tile(arch, 128, 12, uns, rng);
+    ProgrammedTile tile(arch, desc, 1);
+    ASSERT_EQ(tile.path(), MvmPath::kExact);
+    for (int i = 0; i < 20; ++i) {
+      const auto in = random_inputs(arch, 128, uns, rng);
+      const auto y = naive_dot(desc, in);
+      std::vector<int32_t> out(12);
+      for (int c = 0; c < 12; ++c) {
+        const int pick = (i + c) % 4;
+        out[c] = pick == 0 ? hi - 5 : pick == 1 ? lo + 5 : pick == 2 ? static_cast<int32_t>(rng()) : 0;
+      }
+      std::vector<int64_t> want(12);
+      for (int c = 0; c < 12; ++c) want[c] = std::clamp<int64_t>(int64_t{out[c]} + y[c], lo, hi);
+      tile.mvm(in.data(), out.data(), true, nullptr);
+      for (int c = 0; c < 12; ++c) ASSERT_EQ(out[c], want[c]) << (uns ? "unsigned" : "signed") << " column " << c;
     }
   }
 }

@@ -111,6 +111,8 @@ Core::Core(sc_core::sc_module_name name, int index, const ArchSpec& arch, const 
     tr.rows = td.rows;
     tr.cols = td.cols;
     tr.analog_cycles = t_.mvm_analog_cycles(td.cols);
+    tr.in_cycles = t_.buffer_cycles(td.rows);
+    tr.out_cycles = t_.buffer_cycles(4 * static_cast<int64_t>(td.cols));
     tr.scratch.assign(static_cast<size_t>(std::max(0, td.cols)), 0);
     tr.weight_global_addr = td.weight_global_addr;
     tr.weights_hash = hash_bytes(reinterpret_cast<const uint8_t*>(td.weights.data()), td.weights.size());
@@ -614,13 +616,13 @@ void Core::exec_mvm(const Instruction& in, uint64_t d) {
   tr.tile->mvm(buf_ + s, tr.scratch.data(), acc, &st);
   std::memcpy(buf_ + dst, tr.scratch.data(), static_cast<size_t>(out_bytes));
 
-  uint64_t analog = start + t_.buffer_cycles(tr.rows);
+  uint64_t analog = start + tr.in_cycles;
   if (t_.adc_shared) {
     uint64_t& adc = adc_free_[static_cast<size_t>(tr.adc)];
     analog = std::max(analog, adc);
     adc = analog + tr.analog_cycles;
   }
-  const uint64_t end = analog + tr.analog_cycles + t_.buffer_cycles(out_bytes);
+  const uint64_t end = analog + tr.analog_cycles + tr.out_cycles;
   mark_read(s, tr.rows, start);
   mark_write(dst, out_bytes, end);
   retire(tr.unit, start, end);
@@ -631,8 +633,7 @@ void Core::exec_mvm(const Instruction& in, uint64_t d) {
   context_->adc_saturations += static_cast<uint64_t>(st.adc_saturations);
 
   const int64_t moved = tr.rows + out_bytes + (acc ? out_bytes : 0);
-  const uint64_t accesses = t_.buffer_cycles(tr.rows) + t_.buffer_cycles(out_bytes) +
-                            (acc ? t_.buffer_cycles(out_bytes) : 0);
+  const uint64_t accesses = tr.in_cycles + tr.out_cycles + (acc ? tr.out_cycles : 0);
   double pj = 0;
   charge(Component::kCrossbar, in.layer, static_cast<double>(st.input_steps), &pj);
   charge(Component::kDac, in.layer, static_cast<double>(st.row_drives), &pj);

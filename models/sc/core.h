@@ -74,6 +74,9 @@ class Core : public sc_core::sc_module {
     int adc = 0;    // pe * adcs + crossbar % adcs (when shared)
     int rows = 0, cols = 0;
     uint64_t analog_cycles = 0;
+    // Buffer cycles to read the inputs and to move the int32 outputs, fixed per tile
+    // (precomputed: two divisions per MVM otherwise).
+    uint64_t in_cycles = 0, out_cycles = 0;
     std::vector<int32_t> scratch;
     // Reloadable tiles (TileDesc::weight_global_addr >= 0): where their weights live, the
     // hash of the codes the ProgrammedTile was built from, and its seed stream (a wload that

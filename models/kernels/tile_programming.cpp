@@ -45,8 +45,10 @@ std::vector<ProgrammedTileResult> program_tiles(const ArchSpec& arch, const std:
   return out;
 }
 
-int default_programming_threads() {
-  return std::thread::hardware_concurrency() >= 2 ? 2 : 1;
-}
+// One: with programming at ~3 us per 128 x 32 tile (ResNet-18: ~9 ms for 2864 tiles), a
+// second thread saves at most ~4 ms on an idle 2-core machine and measured slower on a busy
+// one (bench_mvm BM_ProgramTiles: 96 tiles 0.49 ms on 1 thread, 0.71 ms on 2; see
+// docs/performance.md).
+int default_programming_threads() { return 1; }
 
 }  // namespace cimsim::kernels

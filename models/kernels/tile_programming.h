@@ -25,7 +25,7 @@ struct ProgrammedTileResult {
 std::vector<ProgrammedTileResult> program_tiles(const ArchSpec& arch, const std::vector<TileDesc>& tiles,
                                                 const std::vector<uint64_t>& seed_streams, int threads);
 
-// Threads the simulator programs tiles with: 2, or 1 on a single-CPU machine.
+// Threads the simulator programs tiles with (1: see the measurement in the .cpp).
 int default_programming_threads();
 
 }  // namespace cimsim::kernels

@@ -87,8 +87,8 @@ Core::Core(sc_core::sc_module_name name, int index, const ArchSpec& arch, const 
   for (UnitState& u : units_) u.queue_starts.assign(static_cast<size_t>(t_.queue_depth), 0);
   xbar_busy_.assign(static_cast<size_t>(pes * xbars), 0);
   adc_free_.assign(static_cast<size_t>(pes * t_.adcs_per_pe), 0);
-  // Tiles are programmed on two threads up front (each from its own seed stream, so the
-  // cells do not depend on the threads); errors are rethrown below in tile order.
+  // Tiles are programmed up front (each from its own seed stream, so the cells would not
+  // depend on threads if program_tiles used several); errors are rethrown below in tile order.
   std::vector<uint64_t> streams(program.tiles.size());
   for (size_t i = 0; i < streams.size(); ++i)
     streams[i] = mix64(mix64(seed ^ mix64(static_cast<uint64_t>(index))) + i);

@@ -42,6 +42,21 @@ uint64_t hash_bytes(const uint8_t* p, size_t n) {
   return mix64(h);
 }
 
+// Scoreboard range scans (a vector op's span can cover hundreds of 32-byte blocks). Unsigned
+// 64-bit max only vectorizes with AVX-512 (vpmaxuq), hence the clones; the result is the
+// same integer on every clone.
+__attribute__((target_clones("arch=x86-64-v4", "default"))) uint64_t max_over(const uint64_t* p,
+                                                                               size_t n) {
+  uint64_t r = 0;
+  for (size_t i = 0; i < n; ++i) r = std::max(r, p[i]);
+  return r;
+}
+
+__attribute__((target_clones("arch=x86-64-v4", "default"))) void raise_to(uint64_t* p, size_t n,
+                                                                          uint64_t v) {
+  for (size_t i = 0; i < n; ++i) p[i] = std::max(p[i], v);
+}
+
 int32_t load_i32(const uint8_t* p) {
   int32_t v;
   std::memcpy(&v, p, 4);
@@ -216,34 +231,27 @@ void Core::retire(int unit, uint64_t start, uint64_t end) {
 
 uint64_t Core::read_ready(int64_t addr, int64_t len) const {
   if (len <= 0) return 0;
-  uint64_t r = 0;
-  for (int64_t b = addr >> kBlockShift, e = (addr + len - 1) >> kBlockShift; b <= e; ++b)
-    r = std::max(r, block_written_[static_cast<size_t>(b)]);
-  return r;
+  const int64_t b = addr >> kBlockShift, e = (addr + len - 1) >> kBlockShift;
+  return max_over(block_written_.data() + b, static_cast<size_t>(e - b + 1));
 }
 
 uint64_t Core::write_ready(int64_t addr, int64_t len) const {
   if (len <= 0) return 0;
-  uint64_t r = 0;
-  for (int64_t b = addr >> kBlockShift, e = (addr + len - 1) >> kBlockShift; b <= e; ++b)
-    r = std::max({r, block_written_[static_cast<size_t>(b)], block_read_[static_cast<size_t>(b)]});
-  return r;
+  const int64_t b = addr >> kBlockShift, e = (addr + len - 1) >> kBlockShift;
+  const size_t n = static_cast<size_t>(e - b + 1);
+  return std::max(max_over(block_written_.data() + b, n), max_over(block_read_.data() + b, n));
 }
 
 void Core::mark_read(int64_t addr, int64_t len, uint64_t start) {
   if (len <= 0) return;
-  for (int64_t b = addr >> kBlockShift, e = (addr + len - 1) >> kBlockShift; b <= e; ++b) {
-    uint64_t& v = block_read_[static_cast<size_t>(b)];
-    v = std::max(v, start);
-  }
+  const int64_t b = addr >> kBlockShift, e = (addr + len - 1) >> kBlockShift;
+  raise_to(block_read_.data() + b, static_cast<size_t>(e - b + 1), start);
 }
 
 void Core::mark_write(int64_t addr, int64_t len, uint64_t end) {
   if (len <= 0) return;
-  for (int64_t b = addr >> kBlockShift, e = (addr + len - 1) >> kBlockShift; b <= e; ++b) {
-    uint64_t& v = block_written_[static_cast<size_t>(b)];
-    v = std::max(v, end);
-  }
+  const int64_t b = addr >> kBlockShift, e = (addr + len - 1) >> kBlockShift;
+  raise_to(block_written_.data() + b, static_cast<size_t>(e - b + 1), end);
 }
 
 void Core::add_busy(uint64_t a, uint64_t b) {

@@ -382,10 +382,90 @@ std::vector<uint8_t> encode_program(const Program& p, std::vector<uint8_t>* weig
   return std::move(w.bytes);
 }
 
+namespace {
+
+// Where decode reads weights.bin from: bytes already in memory, or the file itself, read tile
+// by tile straight into each TileDesc (no second 100-MB-class copy of the weights).
+class WeightsSource {
+ public:
+  virtual ~WeightsSource() = default;
+  virtual size_t size() const = 0;
+  // Copies [off, off + len) into dst; the caller keeps off + len <= size().
+  virtual void read(size_t off, size_t len, uint8_t* dst) = 0;
+};
+
+class MemoryWeights : public WeightsSource {
+ public:
+  explicit MemoryWeights(const std::vector<uint8_t>& bytes) : bytes_(bytes) {}
+  size_t size() const override { return bytes_.size(); }
+  void read(size_t off, size_t len, uint8_t* dst) override {
+    if (len > 0) std::memcpy(dst, bytes_.data() + off, len);
+  }
+
+ private:
+  const std::vector<uint8_t>& bytes_;
+};
+
+// A regular file of a known size, read through a 1 MiB window: tiles are stored in order and
+// are a few KB each, so this is one read() per MiB instead of one per tile.
+class FileWeights : public WeightsSource {
+ public:
+  FileWeights(const std::string& path, size_t size) : path_(path), f_(path, std::ios::binary), size_(size) {
+    if (!f_) throw InputError(fmt::format("{}: cannot open", path));
+  }
+  size_t size() const override { return size_; }
+  void read(size_t off, size_t len, uint8_t* dst) override {
+    while (len > 0) {
+      if (off < win_off_ || off >= win_off_ + win_.size()) fill(off);
+      const size_t n = std::min(len, win_off_ + win_.size() - off);
+      std::memcpy(dst, win_.data() + (off - win_off_), n);
+      dst += n;
+      off += n;
+      len -= n;
+    }
+  }
+
+ private:
+  static constexpr size_t kWindowBytes = size_t{1} << 20;
+  void fill(size_t off) {
+    const size_t n = off < size_ ? std::min(kWindowBytes, size_ - off) : 0;
+    win_.resize(n);
+    f_.clear();
+    f_.seekg(static_cast<std::streamoff>(off));
+    f_.read(reinterpret_cast<char*>(win_.data()), static_cast<std::streamsize>(n));
+    if (n == 0 || !f_ || static_cast<size_t>(f_.gcount()) != n)
+      throw InputError(fmt::format("{}: read failed at offset {} (file changed while reading?)", path_, off));
+    win_off_ = off;
+  }
+  std::string path_;
+  std::ifstream f_;
+  size_t size_;
+  std::vector<uint8_t> win_;
+  size_t win_off_ = 0;
+};
+
+Program decode_program_from(const std::vector<uint8_t>& program_bin, WeightsSource& weights,
+                            const std::string& name);
+
+}  // namespace
+
 Program decode_program(const std::vector<uint8_t>& program_bin,
                        const std::vector<uint8_t>& weights_bin, const std::string& name) {
+  MemoryWeights weights(weights_bin);
+  return decode_program_from(program_bin, weights, name);
+}
+
+namespace {
+
+Program decode_program_from(const std::vector<uint8_t>& program_bin, WeightsSource& weights,
+                            const std::string& name) {
   const std::string pfile = file_in(name, "program.bin");
   const std::string wfile = file_in(name, "weights.bin");
+  // The header (magic, version) goes through a Reader for its messages; tiles are read
+  // from `weights` directly into their TileDesc.
+  std::vector<uint8_t> weights_head(std::min(weights.size(), kWeightsHeaderBytes));
+  weights.read(0, weights_head.size(), weights_head.data());
+  const size_t weights_size = weights.size();
   Program p;
   Reader r(program_bin, pfile);
   if (program_bin.size() < 8 || std::memcmp(program_bin.data(), kProgramMagic, 8) != 0) {
@@ -400,8 +480,8 @@ Program decode_program(const std::vector<uint8_t>& program_bin,
   }
   p.arch_fingerprint = r.u64("arch fingerprint");
 
-  Reader wr(weights_bin, wfile);
-  if (weights_bin.size() < 8 || std::memcmp(weights_bin.data(), kWeightsMagic, 8) != 0) {
+  Reader wr(weights_head, wfile);
+  if (weights_head.size() < 8 || std::memcmp(weights_head.data(), kWeightsMagic, 8) != 0) {
     wr.fail_at(0, "bad magic, expected \"CIMSIMWT\" (not a cimsim weights.bin)");
   }
   for (int i = 0; i < 8; ++i) wr.u8("magic");
@@ -468,13 +548,14 @@ Program decode_program(const std::vector<uint8_t>& program_bin,
         s.fail_at(at, fmt::format("tile {} of core {}: weight length {} != rows {} * cols {}", i, ci,
                                   len, t.rows, t.cols));
       }
-      if (off != weights_next || len > weights_bin.size() - weights_next) {
+      if (off != weights_next || len > weights_size - weights_next) {
         s.fail_at(at, fmt::format("tile {} of core {}: weights [{}, +{}) not at {} or beyond {} "
                                   "({} bytes)", i, ci, off, len, weights_next, wfile,
-                                  weights_bin.size()));
+                                  weights_size));
       }
-      const int8_t* src = reinterpret_cast<const int8_t*>(weights_bin.data() + off);
-      t.weights.assign(src, src + len);
+      t.weights.resize(static_cast<size_t>(len));
+      weights.read(static_cast<size_t>(off), static_cast<size_t>(len),
+                   reinterpret_cast<uint8_t*>(t.weights.data()));
       weights_next += static_cast<size_t>(len);
       core.tiles.push_back(std::move(t));
     }
@@ -509,13 +590,15 @@ Program decode_program(const std::vector<uint8_t>& program_bin,
     p.cores.push_back(std::move(core));
   }
   r.expect_done("the file (trailing bytes)");
-  if (weights_next != weights_bin.size()) {
+  if (weights_next != weights_size) {
     wr.fail_at(weights_next, fmt::format("{} bytes after the last tile's weights",
-                                         weights_bin.size() - weights_next));
+                                         weights_size - weights_next));
   }
   validate(p, pfile);
   return p;
 }
+
+}  // namespace
 
 namespace {
 
@@ -528,6 +611,9 @@ void write_file(const std::string& path, const void* data, size_t n) {
 }
 
 std::vector<uint8_t> read_file(const std::string& path) {
+  std::error_code dir_ec;
+  if (std::filesystem::is_directory(path, dir_ec))
+    throw InputError(fmt::format("{}: is a directory, expected a file", path));
   std::ifstream f(path, std::ios::binary);
   if (!f) throw InputError(fmt::format("{}: cannot open", path));
   // One bulk read of a regular file's size (weights.bin is megabytes), then append anything
@@ -545,7 +631,11 @@ std::vector<uint8_t> read_file(const std::string& path) {
   if (f.bad()) throw InputError(fmt::format("{}: read failed", path));
   if (!f.eof()) {
     f.clear();
-    v.insert(v.end(), std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    try {
+      v.insert(v.end(), std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    } catch (const std::ios_base::failure& e) {  // libstdc++ throws on e.g. a directory
+      throw InputError(fmt::format("{}: read failed: {}", path, e.what()));
+    }
     if (f.bad()) throw InputError(fmt::format("{}: read failed", path));
   }
   return v;
@@ -571,8 +661,17 @@ void write_program_files(const Program& p, const std::string& dir) {
 
 Program read_program_dir(const std::string& dir) {
   std::vector<uint8_t> bin = read_file(dir + "/program.bin");
-  std::vector<uint8_t> weights = read_file(dir + "/weights.bin");
-  return decode_program(bin, weights, dir);
+  const std::string wpath = dir + "/weights.bin";
+  std::error_code ec;
+  const bool regular = std::filesystem::is_regular_file(wpath, ec);
+  const uintmax_t wsize = regular ? std::filesystem::file_size(wpath, ec) : 0;
+  if (regular && !ec) {
+    FileWeights weights(wpath, static_cast<size_t>(wsize));
+    return decode_program_from(bin, weights, dir);
+  }
+  const std::vector<uint8_t> bytes = read_file(wpath);  // not a regular file: a stream
+  MemoryWeights weights(bytes);
+  return decode_program_from(bin, weights, dir);
 }
 
 }  // namespace cimsim

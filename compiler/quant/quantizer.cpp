@@ -364,8 +364,12 @@ class Builder {
       const int li = add_layer(n, q::LayerKind::kAdd, {ta, tb});
       const int out = output_with_activation(n, m_.layers[li]);
       m_.layers[li].output = out;
-      m_.layers[li].add = add_params(m_.tensors[ta].scale, m_.tensors[tb].scale, m_.tensors[out].scale,
-                                     n.kind == ir::OpKind::kSub, spec_.requant_shift_max);
+      try {
+        m_.layers[li].add = add_params(m_.tensors[ta].scale, m_.tensors[tb].scale, m_.tensors[out].scale,
+                                       n.kind == ir::OpKind::kSub, spec_.requant_shift_max);
+      } catch (const InputError& e) {
+        fail(n, e.what());  // add_params knows no node; name it (and the model file)
+      }
       return;
     }
     if (ca && cb) fail(n, "both operands are constant (the graph was not simplified)");

@@ -142,7 +142,12 @@ int run_compile_and_simulate(CompileArgs compile_args, SimulateArgs sim_args) {
     return code;
   }
   fs::remove_all(out, ec);
-  fs::rename(staging, out);
+  fs::rename(staging, out, ec);
+  if (ec) {
+    const std::string why = ec.message();
+    fs::remove_all(staging, ec);
+    throw cimsim::InputError(out + ": cannot create the output directory (" + why + ")");
+  }
   return kExitOk;
 }
 

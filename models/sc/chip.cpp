@@ -63,13 +63,40 @@ Chip::Chip(sc_core::sc_module_name name, const ArchSpec& arch, const Program& pr
                          ") are outside global memory (" + std::to_string(memory_->capacity()) +
                          " bytes)");
       memory_->write(a, reinterpret_cast<const uint8_t*>(td.weights.data()), td.weights.size());
+      if (!td.weights.empty())
+        reload_ranges_.emplace_back(td.weight_global_addr,
+                                    td.weight_global_addr + static_cast<int64_t>(td.weights.size()));
     }
   }
+  std::sort(reload_ranges_.begin(), reload_ranges_.end());
+  std::vector<std::pair<int64_t, int64_t>> merged;
+  for (const auto& r : reload_ranges_) {
+    if (!merged.empty() && r.first <= merged.back().second) {
+      merged.back().second = std::max(merged.back().second, r.second);
+    } else {
+      merged.push_back(r);
+    }
+  }
+  reload_ranges_.swap(merged);
+  io_ = program.inputs;
+  io_.insert(io_.end(), program.outputs.begin(), program.outputs.end());
 }
 
 Chip::~Chip() = default;
 
-void Chip::set_batch(int n) { context_.batch = n; }
+void Chip::set_batch(int n) {
+  for (const TensorIO& io : io_) {
+    const int64_t a = io.global_addr, b = io.global_addr + int64_t{n} * io.bytes_per_image;
+    for (const auto& r : reload_ranges_) {
+      if (a < r.second && r.first < b)
+        throw InputError("program: " + std::to_string(n) + " images of '" + io.name + "' at [" +
+                         std::to_string(a) + ", " + std::to_string(b) +
+                         ") overlap the reloadable weights stored at [" + std::to_string(r.first) +
+                         ", " + std::to_string(r.second) + ") (batch too large for global memory)");
+    }
+  }
+  context_.batch = n;
+}
 
 bool Chip::finished() const {
   if (!context_.error.empty()) return false;

@@ -62,7 +62,10 @@ class Chip : public sc_core::sc_module {
   ~Chip() override;
 
   GlobalMemory& memory() { return *memory_; }
-  void set_batch(int n);                     // r15 at start
+  // r15 at start. Throws InputError when n images of a model input or output would overlap
+  // the reloadable weights stored in global memory (a batch larger than the program's
+  // max_batch), which would otherwise silently change the weights wload programs.
+  void set_batch(int n);
   bool finished() const;                     // every core halted, no message unreceived
   std::vector<BlockedCore> blocked() const;  // cores not halted, with what they wait for
   const std::string& error() const;          // non-empty if a core hit a runtime error
@@ -83,6 +86,8 @@ class Chip : public sc_core::sc_module {
   std::unique_ptr<GlobalMemory> memory_;
   std::vector<std::unique_ptr<LocalBuffer>> buffers_;
   std::vector<std::unique_ptr<Core>> cores_;
+  std::vector<std::pair<int64_t, int64_t>> reload_ranges_;  // merged [begin, end) of stored weights
+  std::vector<TensorIO> io_;                                 // program inputs and outputs
 };
 
 // A fresh SystemC simulation context, so tests and tools can build more than one Chip per

@@ -175,5 +175,27 @@ TEST(Reload, LoadTimeChecks) {
   EXPECT_THROW(Chip("chip", arch, p, 1, nullptr), InputError);
 }
 
+TEST(Reload, BatchOverlappingStoredWeightsIsRejected) {
+  ArchSpec arch = reload_arch();
+  Program p = program_for(arch);
+  p.cores[0].tiles = {rtile(0, 0, 4, 4, 1, 1000)};  // weights at [1000, 1016)
+  TensorIO in;
+  in.name = "x";
+  in.shape = {100};
+  in.global_addr = 0;
+  in.bytes_per_image = 100;
+  p.inputs = {in};
+  Sim sim(arch, p);
+  EXPECT_NO_THROW(sim.chip->set_batch(10));  // [0, 1000)
+  try {
+    sim.chip->set_batch(11);
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "program: 11 images of 'x' at [0, 1100) overlap the reloadable weights stored at "
+              "[1000, 1016) (batch too large for global memory)");
+  }
+}
+
 }  // namespace
 }  // namespace cimsim::test

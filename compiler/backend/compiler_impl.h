@@ -142,6 +142,7 @@ class Compiler {
   std::map<int, bool> is_output_;
   std::map<std::tuple<int, int, int>, MessageEdge> edges_;
   int64_t next_weight_addr_ = 0;  // next free byte of the reloadable-weight region
+  std::string fit_note_;          // why dense packing and reloads did not make the model fit
 };
 
 }  // namespace cimsim::backend::detail

@@ -213,7 +213,15 @@ void Compiler::choose_reloads() {
       break;
     }
   }
-  if (!fits) return;  // place() reports what the model needs
+  if (!fits) {  // place() reports what the model needs
+    if (!chosen.empty()) {
+      fit_note_ = fmt::format(
+          " (with FC layers packed densely and all {} time-multiplexed on one core each, the "
+          "other layers still need {} cores)",
+          chosen.size(), cores);
+    }
+    return;
+  }
   // Per-core tiles with n cores: the busiest core holds ceil(CT / n) column tiles.
   auto passes = [&](size_t i, int64_t n) {
     const ConvMap& cv = cm_.layers[i].conv;
@@ -311,8 +319,9 @@ void Compiler::place() {
     }
     throw InputError(fmt::format(
         "{}: model needs {} cores ({} crossbars), chip has {} cores ({} crossbars); largest "
-        "layers: {}",
-        m_.name, need_cores, need_xbars, arch_.chip.cores, d_.crossbars_per_chip, largest));
+        "layers: {}{}",
+        m_.name, need_cores, need_xbars, arch_.chip.cores, d_.crossbars_per_chip, largest,
+        fit_note_));
   }
   // Snake (boustrophedon) walk: consecutive layers land on neighbouring mesh nodes.
   for (int r = 0; r < arch_.chip.mesh_rows; ++r) {

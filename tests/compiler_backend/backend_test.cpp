@@ -287,7 +287,14 @@ TEST(BackendReload, ConvThenReloadedFcsMatchReference) {
   expect_equivalent(m, four, 2);
   // 3 cores: the conv, the last FC and two reloaded layers need 4: still an error.
   ArchSpec three = testing::test_arch(1, 3);
-  EXPECT_THROW(compile_qmodel(m, three, {}), InputError);
+  try {
+    compile_qmodel(m, three, {});
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("chip has 3 cores"));
+    EXPECT_THAT(e.what(), HasSubstr("(with FC layers packed densely and all 3 time-multiplexed on "
+                                    "one core each, the other layers still need 1 cores)"));
+  }
 }
 
 // Dense packing before reloading: 6 row tiles x 4 column tiles on 8-crossbar cores take 4

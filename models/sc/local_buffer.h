@@ -6,8 +6,9 @@
 // (docs/timing.md), so no latency is annotated here.
 #pragma once
 
-#include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 
 #include <systemc>
 #include <tlm>
@@ -20,21 +21,19 @@ class LocalBuffer : public sc_core::sc_module {
   tlm_utils::simple_target_socket<LocalBuffer> socket;
 
   LocalBuffer(sc_core::sc_module_name name, int64_t capacity_bytes);
-  ~LocalBuffer() override;
-  LocalBuffer(const LocalBuffer&) = delete;
-  LocalBuffer& operator=(const LocalBuffer&) = delete;
   int64_t capacity() const { return static_cast<int64_t>(size_); }
-  uint8_t* data() { return mem_; }
+  uint8_t* data() { return mem_.get(); }
 
  private:
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
   bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
-  // Anonymous zero pages (mmap), not a zero-filled vector: a page is only touched when the
-  // core uses it (168 x 64 KB on ISAAC, most of it idle on small networks). calloc would
-  // memset reused heap memory. Falls back to calloc where mmap fails.
-  uint8_t* mem_ = nullptr;
+  // calloc'd, not a zero-filled vector: fresh zero pages are only touched when a core uses
+  // them (168 x 64 KB on ISAAC, most of it idle on small networks).
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t[], Free> mem_;
   size_t size_ = 0;
-  bool mapped_ = false;
 };
 
 }  // namespace cimsim

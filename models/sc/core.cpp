@@ -500,6 +500,8 @@ void Core::exec_vector(const Instruction& in, uint64_t d) {
   uint64_t start = std::max(d, u.free);
   start = std::max({start, read_ready(src[0], src_len[0]), read_ready(src[1], src_len[1]),
                     write_ready(dst, dst_len)});
+  // The op's reads and writes hold the port for one block of cycles from its start.
+  start = port_.reserve(start, t_.buffer_cycles(moved), d);
 
   uint8_t* b = buf_;
   switch (in.op) {
@@ -624,13 +626,16 @@ void Core::exec_mvm(const Instruction& in, uint64_t d) {
   tr.tile->mvm(buf_ + s, tr.scratch.data(), acc, &st);
   std::memcpy(buf_ + dst, tr.scratch.data(), static_cast<size_t>(out_bytes));
 
+  start = port_.reserve(start, tr.in_cycles, d);  // input register load
   uint64_t analog = start + tr.in_cycles;
   if (t_.adc_shared) {
     uint64_t& adc = adc_free_[static_cast<size_t>(tr.adc)];
     analog = std::max(analog, adc);
     adc = analog + tr.analog_cycles;
   }
-  const uint64_t end = analog + tr.analog_cycles + tr.out_cycles;
+  // Accumulator write (read-modify-write of D when acc=1).
+  const uint64_t out_cycles = acc ? 2 * tr.out_cycles : tr.out_cycles;
+  const uint64_t end = port_.reserve(analog + tr.analog_cycles, out_cycles, d) + out_cycles;
   mark_read(s, tr.rows, start);
   mark_write(dst, out_bytes, end);
   retire(tr.unit, start, end);
@@ -682,6 +687,7 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
       local = address(in.addr[1], len);
       start = std::max({d, u.free, read_ready(local, len)});
       sync_to(start);
+      start = port_.reserve(start, rw, d);  // read-out into the output register
       ext.kind = NocExtension::Kind::kMessage;
       ext.dst = in.imm[1];
       ext.tag = in.imm[2];
@@ -694,6 +700,7 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
         fail("send to core " + std::to_string(ext.dst) + ", which does not exist");
       end = start + rw;
       mark_read(local, len, start);
+      charge(Component::kCoreOutputReg, in.layer, static_cast<double>(rw), &pj);
       charge(Component::kRouter, in.layer, static_cast<double>(ext.flits * (ext.hops + 1)), &pj);
       break;
     }
@@ -714,7 +721,7 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
         fail("received a message of " + std::to_string(m.bytes.size()) + " bytes from core " +
              std::to_string(src) + " tag " + std::to_string(tag) + ", expected " + std::to_string(len));
       if (len > 0) std::memcpy(buf_ + local, m.bytes.data(), static_cast<size_t>(len));
-      end = std::max(start, m.arrival_cycle) + rw;
+      end = port_.reserve(std::max(start, m.arrival_cycle), rw, d) + rw;
       mark_write(local, len, end);
       break;
     }
@@ -725,6 +732,7 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
       int64_t global = static_cast<int64_t>(regs_[in.addr[2].base & 15]) + in.addr[2].imm;
       start = std::max({d, u.free, load ? write_ready(local, len) : read_ready(local, len)});
       sync_to(start);
+      if (!load) start = port_.reserve(start, rw, d);  // read-out into the output register
       ext.kind = load ? NocExtension::Kind::kLoad : NocExtension::Kind::kStore;
       ext.start_cycle = load ? start : start + rw;
       payload_.set_command(load ? tlm::TLM_READ_COMMAND : tlm::TLM_WRITE_COMMAND);
@@ -736,11 +744,12 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
              ", " + std::to_string(global + len) + ") is outside its capacity");
       if (payload_.is_response_error()) fail("global memory rejected the access");
       if (load) {
-        end = ext.done_cycle + rw;
+        end = port_.reserve(ext.done_cycle, rw, d) + rw;
         mark_write(local, len, end);
       } else {
         end = start + rw;
         mark_read(local, len, start);
+        charge(Component::kCoreOutputReg, in.layer, static_cast<double>(rw), &pj);
       }
       charge(Component::kMemory, in.layer, static_cast<double>(len), &pj);
       charge(Component::kRouter, in.layer, static_cast<double>(ext.flits * (ext.hops + 1)), &pj);

@@ -4,7 +4,7 @@
 // values at once, in program order (the ISA's semantics are sequential per core), and
 // computes the instruction's dispatch/start/end cycles analytically from the scoreboard
 // of docs/timing.md: per-unit in-order queues with next-free cycles, per-32-byte-block
-// ready times, crossbar and shared-ADC reservations. It synchronizes with SystemC time
+// ready times, crossbar, shared-ADC and buffer-port reservations. It synchronizes with SystemC time
 // only before touching shared resources (send, recv, load, store, all on the NIC) and
 // once per quantum, so other cores see its traffic in time order. Errors in the stream
 // (out-of-range buffer/memory access, bad branch target, mismatched recv length) are
@@ -23,6 +23,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "models/kernels/crossbar_kernel.h"
+#include "models/sc/buffer_port.h"
 #include "models/sc/mailbox.h"
 #include "models/sc/timing_params.h"
 #include "platform/spec/isa.h"
@@ -142,6 +143,7 @@ class Core : public sc_core::sc_module {
   std::vector<uint8_t> wload_bytes_;
   std::vector<bool> requant_ok_;  // per qid: the table is well formed
   std::vector<uint64_t> adc_free_;
+  BufferPort port_;  // every buffer transfer of every unit reserves it
   std::vector<uint64_t> block_written_;  // per 32-byte block: cycle the last write completes
   std::vector<uint64_t> block_read_;     // per block: latest start of an instruction reading it
   std::vector<std::pair<uint64_t, uint64_t>> busy_pending_;

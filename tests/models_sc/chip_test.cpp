@@ -107,7 +107,7 @@ ArchSpec costed_arch() {
       {"crossbar", 1.5}, {"dac", 0.25},  {"snh", 0.125},       {"adc", 2.0},
       {"shift_add", 0.5}, {"pe_input_reg", 0.0625}, {"pe_output_reg", 0.03125},
       {"buffer", 3.0},   {"bus", 0.01},  {"router", 0.7},      {"vector_unit", 0.2},
-      {"scalar_unit", 0.9}, {"memory", 0.05}};
+      {"scalar_unit", 0.9}, {"memory", 0.05}, {"core_output_reg", 1.25}};
   for (const auto& c : costs) a.costs.components[c.first].energy_pj = c.second;
   return a;
 }
@@ -170,6 +170,10 @@ TEST(Chip, EnergyEqualsCountsTimesCosts) {
   EXPECT_DOUBLE_EQ(total(Component::kPeOutputReg), 16 * 0.03125);
   // buffer accesses: fill 7, mvm 2 + 1, send 3, recv 3, load 4, store 2.
   EXPECT_DOUBLE_EQ(total(Component::kBuffer), (7 + 3 + 3 + 3 + 4 + 2) * 3.0);
+  // core output register: one access per bpc-byte chunk sent out: send ceil(40/16) = 3,
+  // store ceil(32/16) = 2 (recv and load write the buffer from the NIC, not through it).
+  EXPECT_DOUBLE_EQ(total(Component::kCoreOutputReg), (3 + 2) * 1.25);
+  EXPECT_DOUBLE_EQ(s.energy.get(Component::kCoreOutputReg, 1), 0.0);
   // bus bytes: fill 100, mvm 32 + 16, send 40, recv 40, load 64, store 32.
   EXPECT_NEAR(total(Component::kBus), (100 + 48 + 40 + 40 + 64 + 32) * 0.01, 1e-9);
   // router: send 10 flits x (3 hops + 1); load 16 x 1; store 8 x 1 (core 0 is the memory node).

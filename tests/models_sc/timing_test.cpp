@@ -102,11 +102,74 @@ TEST(Timing, MvmAlone) {
 }
 
 TEST(Timing, IndependentUnitsOverlap) {
-  // fill [2000..2100) on the vector unit (0..15) and mvm reading [0..32) dispatched at 1:
-  // 1 + 141 = 142, not 15 + 141.
-  EXPECT_EQ(run_core0({fill(A(2000), 100, 1), mvm(0, A(1024), A(0), 0), halt()},
+  // fill [2000..2016) on the vector unit: 2 + max(2, 1) = 4 cycles (0..4), port 0..1. The mvm
+  // reading [0..32) dispatches at 1 and finds the port free at 1: input 1..3, analog 3..141,
+  // output 141..142. It overlaps the fill: 142, not 4 + 141.
+  EXPECT_EQ(run_core0({fill(A(2000), 16, 1), mvm(0, A(1024), A(0), 0), halt()},
                       {make_tile(0, 0, 32, 4, 1)}),
             142u);
+}
+
+// Buffer port: one transfer at a time; a transfer starts at the earliest cycle >= its wanted
+// start where the port is free for its whole ceil(bytes / 16) cycles.
+TEST(Timing, VectorOpAndMvmInputLoadContendForThePort) {
+  // fill [2000..2100): port ceil(100/16) = 7 cycles, 0..7 (the op runs 0..15). The mvm
+  // dispatches at 1 and wants its input load at 1..3: the port is busy until 7, so the load
+  // runs 7..9, analog 9..147, output 147..148. Without the port it would end at 142.
+  EXPECT_EQ(run_core0({fill(A(2000), 100, 1), mvm(0, A(1024), A(0), 0), halt()},
+                      {make_tile(0, 0, 32, 4, 1)}),
+            148u);
+}
+
+TEST(Timing, PortBlockEndingAtTheWantedCycleDoesNotDelay) {
+  // One cycle either side of the boundary: the mvm wants the port at 1.
+  // fill 16 B holds the port 0..1: the load runs 1..3, end 1 + 141 = 142.
+  EXPECT_EQ(run_core0({fill(A(2000), 16, 1), mvm(0, A(1024), A(0), 0), halt()},
+                      {make_tile(0, 0, 32, 4, 1)}),
+            142u);
+  // fill 17 B holds it 0..2: the load runs 2..4, end 2 + 141 = 143.
+  EXPECT_EQ(run_core0({fill(A(2000), 17, 1), mvm(0, A(1024), A(0), 0), halt()},
+                      {make_tile(0, 0, 32, 4, 1)}),
+            143u);
+}
+
+TEST(Timing, LaterTransferFillsAGapButNeverMovesAnEarlierOne) {
+  // The mvm (dispatch 0) reserves the port 0..2 (input) and 140..141 (output); it ends at 141
+  // whatever comes later. The fill dispatches at 1, wants the port at 1, finds it busy until 2.
+  // 2208 B: port 2208/16 = 138 cycles, 2..140 fits the gap before the output write exactly;
+  // the fill ends 2 + 2 + max(ceil(2208/8) = 276, 138) = 280.
+  std::vector<TileDesc> tiles = {make_tile(0, 0, 32, 4, 1)};
+  EXPECT_EQ(run_core0({mvm(0, A(1024), A(0), 0), fill(A(1100), 2208, 1), halt()}, tiles), 280u);
+  // 2209 B: 139 port cycles, 2..141 would overlap 140..141, so the fill waits for the output
+  // write: it starts at 141 and ends 141 + 2 + max(277, 139) = 420.
+  EXPECT_EQ(run_core0({mvm(0, A(1024), A(0), 0), fill(A(1100), 2209, 1), halt()}, tiles), 420u);
+}
+
+TEST(Timing, MvmWithAccumulateReadsAndWritesTheAccumulator) {
+  // acc=1: phase 3 reads D and writes it back, 2 * ceil(16/16) = 2 cycles: 2 + 138 + 2 = 142.
+  EXPECT_EQ(run_core0({mvm(0, A(1024), A(0), 1), halt()}, {make_tile(0, 0, 32, 4, 1)}), 142u);
+}
+
+TEST(Timing, TwoMvmsContendForInputLoads) {
+  // Two crossbars with their own ADCs. mvm0: input 0..2, analog 2..140, output 140..141.
+  // mvm1 (dispatch 1) wants the port at 1..3; it is busy until 2: input 2..4, analog
+  // 4..142, output 142..143.
+  std::vector<TileDesc> tiles = {make_tile(0, 0, 32, 4, 1), make_tile(0, 1, 32, 4, 2)};
+  EXPECT_EQ(run_core0({mvm(0, A(1024), A(0), 0), mvm(1, A(2048), A(64), 0), halt()}, tiles), 143u);
+}
+
+TEST(Timing, SendReadOutWaitsForThePort) {
+  // fill [100..196) 96 B: port 0..6 (op 0..14). send [0..40) dispatches at 1, wants the
+  // read-out at 1: it runs 6..9, so the core's send is done at 9 (3 without the fill's port
+  // use); arrival at core 1 (one hop) 9 + 2 + 10 = 21, recv write-in 21..24.
+  Program p = program_for(small_arch());
+  p.cores[0].code = {fill(A(100), 96, 1), send(A(0), 40, 1, 5), halt()};
+  p.cores[1].code = {recv(A(0), 40, 0, 5), halt()};
+  Sim sim(small_arch(), p);
+  ChipStats s = sim.run();
+  ASSERT_TRUE(sim.chip->finished()) << sim.chip->error();
+  EXPECT_EQ(cycles(s.core_finish_ps[0]), 14u);
+  EXPECT_EQ(cycles(s.core_finish_ps[1]), 24u);
 }
 
 TEST(Timing, DependentOpsSerializeThroughTheBuffer) {
@@ -127,26 +190,29 @@ TEST(Timing, WriteAfterReadAndWriteAfterWrite) {
 
 TEST(Timing, SharedAdcSerializesConversions) {
   // Two crossbars of PE 0 sharing one ADC: the second analog phase waits for the first.
-  // mvm0: 0 + 2 -> analog 2..140 -> end 141. mvm1 (dispatch 1): input 1..3, ADC free at 140:
-  // analog 140..278, end 279.
+  // mvm0: input 0..2 -> analog 2..140 -> output 140..141. mvm1 (dispatch 1): the port is
+  // busy until 2, input 2..4; ADC free at 140: analog 140..278, output 278..279.
   ArchSpec shared = small_arch();
   shared.pe.adcs = 1;
   std::vector<TileDesc> tiles = {make_tile(0, 0, 32, 4, 1), make_tile(0, 1, 32, 4, 2)};
   EXPECT_EQ(run_core0({mvm(0, A(1024), A(0), 0), mvm(1, A(2048), A(64), 0), halt()}, tiles, shared),
             279u);
-  // With an ADC each they overlap: 1 + 141 = 142.
-  EXPECT_EQ(run_core0({mvm(0, A(1024), A(0), 0), mvm(1, A(2048), A(64), 0), halt()}, tiles), 142u);
+  // With an ADC each they overlap, only the input loads serialize on the port: input 2..4,
+  // analog 4..142, output 142..143.
+  EXPECT_EQ(run_core0({mvm(0, A(1024), A(0), 0), mvm(1, A(2048), A(64), 0), halt()}, tiles), 143u);
 }
 
 TEST(Timing, DispatchQueueFullStallsDispatch) {
   // Six 100-byte fills (15 cycles each) on the vector unit, queue depth 4: fill k starts at
-  // 15k; fill 5 may dispatch only when fill 1 has started (15). The mvm after them
-  // therefore dispatches at 16 (not 6) and ends at 16 + 141 = 157.
+  // 15k and holds the port 15k..15k+7; fill 5 may dispatch only when fill 1 has started (15).
+  // The mvm after them therefore dispatches at 16 (not 6). Its input load wants the port at
+  // 16..18, which fill 1 holds until 22 (fill 2's block starts at 30, so 22..24 fits):
+  // analog 24..162, output 162..163.
   std::vector<Instruction> code;
   for (int k = 0; k < 6; ++k) code.push_back(fill(A(100 * k), 100, 1));
   code.push_back(mvm(0, A(3000), A(1000), 0));
   code.push_back(halt());
-  EXPECT_EQ(run_core0(code, {make_tile(0, 0, 32, 4, 1)}), 157u);
+  EXPECT_EQ(run_core0(code, {make_tile(0, 0, 32, 4, 1)}), 163u);
 }
 
 // send/recv: read-out ceil(40/16) = 3, 10 flits; arrival = inject + hops * 2 + 10;
@@ -225,18 +291,20 @@ TEST(Timing, StoreCompletesForTheCoreAtReadOut) {
 }
 
 TEST(Timing, TwoCorePipelineOverlaps) {
-  // core 0: fill [0..32) 0..6; send it (start 6, read-out 2, inject 8, 8 flits: arrival
-  // 8 + 2 + 8 = 18); a long fill of 800 B: start 6, 2 + max(100, 50) = 102 -> ends 108.
-  // core 1: recv ends 18 + 2 = 20; copy of the 32 bytes 20..26 -> finishes at 26, long
-  // before core 0 (108).
+  // core 0: fill [0..32) 0..6 (port 0..2); send it (start 6, read-out on the port 6..8,
+  // inject 8, 8 flits: arrival 8 + 2 + 8 = 18); a long fill of 800 B: the vector unit is
+  // free at 6, but the port is busy with the send's read-out until 8, so its 50 port cycles
+  // run 8..58 and the op 8 + 2 + max(100, 50) = 110.
+  // core 1: recv write-in 18..20; copy of the 32 bytes (port 4 cycles) 20..26 -> finishes
+  // at 26, long before core 0 (110).
   Program p = program_for(small_arch());
   p.cores[0].code = {fill(A(0), 32, 9), send(A(0), 32, 1, 0), fill(A(64), 800, 1), halt()};
   p.cores[1].code = {recv(A(0), 32, 0, 0), copy(A(100), A(0), 32, 1, 0, 0, 1, 0, 0), halt()};
   Sim sim(small_arch(), p);
   ChipStats s = sim.run();
-  EXPECT_EQ(cycles(s.core_finish_ps[0]), 108u);
+  EXPECT_EQ(cycles(s.core_finish_ps[0]), 110u);
   EXPECT_EQ(cycles(s.core_finish_ps[1]), 26u);
-  EXPECT_EQ(cycles(s.end_ps), 108u);
+  EXPECT_EQ(cycles(s.end_ps), 110u);
   EXPECT_EQ(get_bytes(*sim.chip, 1, 100, 32), std::vector<uint8_t>(32, 9));
 }
 

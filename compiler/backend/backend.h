@@ -9,6 +9,10 @@
 //  - In latency mode, when the layers need more cores or crossbars than the chip has, FC
 //    layers (one output pixel) are time-multiplexed, largest first, until the rest fits:
 //    their weights live in global memory and are programmed with wload every image.
+//  - A conv core whose input ring does not fit its local buffer reads its input from global
+//    memory instead (the producer stores the rows there and sends a 1-byte token per row);
+//    one whose output row does not fit stores each output pixel there. Spilled tensors get
+//    a region per image, counted in max_batch (docs/schedule.md, "Spilling").
 //  - Anything the chip cannot hold even then (cores, crossbars, buffer bytes, K-splitting)
 //    throws InputError naming the layer and the numbers; nothing is skipped silently.
 //  - Deterministic: the same model, arch and options give the same Program and reports.
@@ -61,6 +65,13 @@ struct LayerPlan {
   bool ring = false;             // input rows kept in a ring of padded rows
   std::vector<bool> per_pixel_requant;  // kConv, per core: accumulators per pixel, not per row
   std::vector<int64_t> ring_slots;      // ring layers, per core: slots actually allocated
+  // Spilling (kConv, per core; docs/schedule.md "Spilling"): strip_pixels > 0 = the input
+  // is read from global memory in strips of that many output pixels (strip_buffers of
+  // them, 1 or 2) instead of a ring; store_per_pixel = output pixels are stored to global
+  // memory one by one (no output row buffer).
+  std::vector<int64_t> strip_pixels, strip_buffers;
+  std::vector<bool> store_per_pixel;
+  int64_t spill_bytes_per_image = 0;    // global-memory bytes moved because of spilling
   // Time-multiplexed (latency mode, when the chip is too small; docs/mapping.md "Reloads"):
   // a core whose tiles outnumber its crossbars keeps them in global memory and programs
   // them with wload, crossbar (tile index mod crossbars per core), once per image.
@@ -83,6 +94,14 @@ struct MessageEdge {
   int hops = 0;
 };
 
+// A tensor kept in global memory because a core could not hold its rows (docs/schedule.md).
+struct SpillRegion {
+  int tensor = 0;                 // physical tensor
+  int64_t addr = 0;               // image n at addr + n * bytes_per_image
+  int64_t bytes_per_image = 0;
+  bool own_region = true;         // false: the tensor is a model input/output, already in memory
+};
+
 struct CompiledModel {
   std::string mode;
   Program program;
@@ -97,6 +116,10 @@ struct CompiledModel {
   // Reloadable weights live in global memory [weight_region_addr, + weight_region_bytes).
   int64_t weight_region_addr = 0, weight_region_bytes = 0;
   int64_t reload_bytes_per_image = 0;
+  // Spilled tensors; their own regions lie in [spill_region_addr, + spill_region_bytes).
+  std::vector<SpillRegion> spills;
+  int64_t spill_region_addr = 0, spill_region_bytes = 0;
+  int64_t spill_bytes_per_image = 0;  // sum over layers
 };
 
 CompiledModel compile_qmodel(const q::QModel& m, const ArchSpec& arch, const BackendOptions& opt);

@@ -24,9 +24,11 @@ constexpr int64_t kAlign = 32;        // one buffer word: regions never share a 
 constexpr int64_t kGlobalAlign = 64;
 constexpr int64_t kMaxBatch = 4096;
 // Registers (docs/schedule.md): r1 source offset, r2 accumulator offset, r3/r4 loop counter
-// and bound, r5 output offset, r6 global offset, r10..r13 image offsets of global tensors,
-// r14 image counter, r15 batch size.
+// and bound, r5 output offset, r6 global offset, r7/r8 strip loop counter and bound, r9
+// global offset of per-pixel output stores, r10..r13 image offsets of global tensors, r14
+// image counter, r15 batch size.
 constexpr int kRSrc = 1, kRAcc = 2, kRCnt = 3, kRLim = 4, kROut = 5, kRGlob = 6;
+constexpr int kRStrip = 7, kRStripLim = 8, kRStore = 9;
 constexpr int kRFirstGlobal = 10, kRLastGlobal = 13, kRImage = 14;
 
 inline int64_t align_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
@@ -58,6 +60,15 @@ inline int hops_between(const ArchSpec& a, int x, int y) {
 }
 
 
+// How a conv core uses its local buffer (docs/schedule.md, "Local buffer" and "Spilling").
+struct ConvChoice {
+  int64_t S = 0;           // ring slots (ring mode)
+  bool per_pixel = false;  // accumulators of one pixel, requant inside the pixel loop
+  int64_t nout = 2;        // output row buffers; 0 = each pixel is stored to global memory
+  int64_t strip = 0;       // > 0: input from global memory in strips of this many pixels
+  int64_t strip_bufs = 0;  // strip buffers (2: the next strip loads while this one computes)
+};
+
 class Compiler {
  public:
   Compiler(const q::QModel& m, const ArchSpec& arch, bool throughput)
@@ -74,6 +85,7 @@ class Compiler {
     CoreProgram* cp = nullptr;
     std::map<int, int> global_reg;  // physical tensor -> image-offset register
     int64_t recv_tmp = -1;
+    int64_t token = -1;  // 1-byte destination of spill tokens (strip mode)
   };
   // A core's stream pieces: instructions before the batch loop, and one image's body.
   struct Body {
@@ -110,6 +122,9 @@ class Compiler {
   void replicate();
   void place();
   void layout_global_memory();
+  bool is_model_io(int t) const {
+    return is_output_.count(t) > 0 || plan_of_tensor_[static_cast<size_t>(t)] < 0;
+  }
   void finish_edges();
   // streams.cpp
   // Consumer cores of a physical tensor, in plan then slice order.
@@ -123,6 +138,20 @@ class Compiler {
   // After output row oy is in `buf` (OW * Ms bytes): send to consumers, store if an output.
   void emit_outputs(Ctx& c, int64_t oy, int64_t buf);
   void check_capacity(const Ctx& c, const Alloc& a) const;
+  // Spilling: per conv core the buffer choice (ring, fallbacks, strips, per-pixel stores),
+  // in layer order, before global memory is laid out; marks the spilled tensors.
+  void plan_buffers();
+  // The regions of core k of a conv layer under `ch` (the single place that sizes them).
+  Alloc conv_alloc(const LayerPlan& lp, int64_t k, const ConvChoice& ch) const;
+  ConvChoice choose_conv(const LayerPlan& lp, int64_t k, bool forced) const;
+  // Whether block b's im2col vector is contiguous in the ring/strip (mvm reads it in place).
+  static bool conv_direct(const LayerPlan& lp, int64_t k, const ConvBlock& b, const ConvChoice& ch);
+  // Does core k of layer lp read input tensor t from global memory (strips)?
+  static bool reads_global(const LayerPlan& lp, int64_t k) {
+    return k < static_cast<int64_t>(lp.strip_pixels.size()) && lp.strip_pixels[static_cast<size_t>(k)] > 0;
+  }
+  // Row y of input t is in global memory: receive its tokens (one per producer slice).
+  void recv_tokens(Ctx& c, int t, int64_t y, int64_t token);
   void emit_core(int pi, int k);
   // --- conv ----------------------------------------------------------------------------
   Body plan_conv(Ctx& c, Alloc& a);
@@ -140,6 +169,9 @@ class Compiler {
   std::vector<int> plan_of_tensor_;
   std::map<int, TensorIO> global_of_tensor_;
   std::map<int, bool> is_output_;
+  std::map<std::pair<int, int64_t>, ConvChoice> choice_;  // (plan, core index) -> choice
+  std::map<int, bool> spilled_;        // physical tensor -> kept in global memory
+  std::map<int, bool> stored_per_pixel_;  // physical tensor -> its producer stores pixels
   std::map<std::tuple<int, int, int>, MessageEdge> edges_;
   int64_t next_weight_addr_ = 0;  // next free byte of the reloadable-weight region
   std::string fit_note_;          // why dense packing and reloads did not make the model fit

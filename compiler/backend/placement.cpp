@@ -23,6 +23,7 @@ CompiledModel Compiler::run() {
     choose_reloads();
   }
   place();
+  plan_buffers();
   layout_global_memory();
   cm_.program.cores.resize(static_cast<size_t>(arch_.chip.cores));
   cm_.cores.resize(static_cast<size_t>(arch_.chip.cores));
@@ -33,12 +34,17 @@ CompiledModel Compiler::run() {
     }
   }
   finish_edges();
-  for (const LayerPlan& lp : cm_.layers) cm_.reload_bytes_per_image += lp.reload_bytes_per_image;
+  for (const LayerPlan& lp : cm_.layers) {
+    cm_.reload_bytes_per_image += lp.reload_bytes_per_image;
+    cm_.spill_bytes_per_image += lp.spill_bytes_per_image;
+  }
   cm_.program.arch_fingerprint = arch_fingerprint(arch_);
   cm_.program.model_name = m_.name;
   for (const q::Layer& l : m_.layers) cm_.program.layers.push_back(l.name);
   validate(cm_.program, m_.name);
-  CheckResult chk = check_program(cm_.program, 2, arch_.core.buffer_bytes,
+  // Two images (when they fit the global-memory regions) exercise the batch loop.
+  CheckResult chk = check_program(cm_.program, static_cast<int32_t>(std::min<int64_t>(2, cm_.max_batch)),
+                                  arch_.core.buffer_bytes,
                                   arch_.memory.capacity_bytes);
   if (!chk.ok()) {
     throw std::logic_error("backend produced an unsound program: " + chk.problems.front());
@@ -387,6 +393,7 @@ void Compiler::layout_global_memory() {
       throw InputError(fmt::format("{}: model output {} is not computed by any layer", m_.name,
                                    m_.tensors[static_cast<size_t>(o)].name));
     }
+    is_output_[p] = true;
     if (!out_phys.insert(p).second) {
       throw InputError(fmt::format("{}: model output {} is listed twice", m_.name,
                                    m_.tensors[static_cast<size_t>(o)].name));
@@ -405,12 +412,19 @@ void Compiler::layout_global_memory() {
     if (lp.reload) weight_bytes += lp.conv.blocks[0].K * lp.conv.M;
   }
   weight_bytes = align_up(weight_bytes, kGlobalAlign);
+  // Spilled tensors that are not model inputs/outputs get a region of their own per image.
+  int64_t spill_per_image = 0;
+  for (const auto& [t, on] : spilled_) {
+    if (on && !is_model_io(t)) spill_per_image += align_up(shape(t).bytes(), kGlobalAlign);
+  }
+  per_image += spill_per_image;
   const int64_t io_capacity = arch_.memory.capacity_bytes - weight_bytes;
   if (per_image > io_capacity) {
-    throw InputError(fmt::format(
-        "{}: one image needs {} bytes of global memory, capacity is {}{}", m_.name, per_image,
-        arch_.memory.capacity_bytes,
-        weight_bytes ? fmt::format(" ({} of them hold reloadable weights)", weight_bytes) : ""));
+    std::string why;
+    if (weight_bytes) why += fmt::format("; {} bytes hold reloadable weights", weight_bytes);
+    if (spill_per_image) why += fmt::format("; {} bytes per image are spilled activations", spill_per_image);
+    throw InputError(fmt::format("{}: one image needs {} bytes of global memory, capacity is {}{}",
+                                 m_.name, per_image, arch_.memory.capacity_bytes, why));
   }
   cm_.max_batch = per_image > 0 ? std::min(kMaxBatch, io_capacity / per_image) : kMaxBatch;
   int64_t addr = 0;
@@ -434,6 +448,34 @@ void Compiler::layout_global_memory() {
     is_output_[phys(m_.outputs[i])] = true;
     cm_.program.outputs.push_back(make(m_.outputs[i], true, i));
   }
+  // Spill regions (docs/schedule.md, "Spilling"), in tensor order.
+  cm_.spill_region_addr = addr;
+  for (const auto& [t, on] : spilled_) {
+    if (!on) continue;
+    SpillRegion sr;
+    sr.tensor = t;
+    if (is_model_io(t)) {
+      sr.own_region = false;
+      sr.addr = global_of_tensor_.at(t).global_addr;
+      sr.bytes_per_image = global_of_tensor_.at(t).bytes_per_image;
+    } else {
+      const q::QTensor& qt = m_.tensors[static_cast<size_t>(t)];
+      TensorIO io;
+      io.name = qt.name;
+      io.shape = qt.shape;
+      io.scale = qt.scale;
+      io.is_unsigned = qt.is_unsigned;
+      io.bits = qt.bits;
+      io.global_addr = addr;
+      io.bytes_per_image = shape(t).bytes();
+      addr += align_up(io.bytes_per_image, kGlobalAlign) * cm_.max_batch;
+      global_of_tensor_[t] = io;
+      sr.addr = io.global_addr;
+      sr.bytes_per_image = io.bytes_per_image;
+    }
+    cm_.spills.push_back(sr);
+  }
+  cm_.spill_region_bytes = addr - cm_.spill_region_addr;
   cm_.weight_region_addr = align_up(addr, kGlobalAlign);
   cm_.weight_region_bytes = weight_bytes;
   next_weight_addr_ = cm_.weight_region_addr;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <deque>
 #include <map>
+#include <memory>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -109,13 +110,58 @@ std::vector<Range> accesses(const CoreProgram& core, const Instruction& in, cons
   return out;
 }
 
+// A core's events in program order: messages and global-memory accesses.
 struct Event {
-  bool send = false;
+  enum Kind : uint8_t { kSend, kRecv, kLoad, kStore } kind = kSend;
   int peer = 0;
   int32_t tag = 0;
-  int64_t len = 0;
+  int64_t len = 0;     // message length, or global range [addr, addr + len)
+  int64_t addr = 0;
   size_t pc = 0;
 };
+
+// Happens-before of global-memory accesses (docs/schedule.md, "Deadlock freedom"): every
+// store gets a stamp from its core's clock; messages carry the sender's vector clock (sparse:
+// only cores that stored something), a recv merges it. A load is ordered after a store of
+// core p with stamp k iff p is the loading core or the loader's clock has clock[p] >= k.
+using Clock = std::map<int, int64_t>;
+using ClockPtr = std::shared_ptr<const Clock>;
+
+struct Written {  // one stored byte range [lo, hi)
+  int64_t hi = 0;
+  int core = 0;
+  int64_t stamp = 0;
+};
+
+bool ordered(const Clock& c, int self, int core, int64_t stamp) {
+  if (core == self) return true;
+  auto it = c.find(core);
+  return it != c.end() && it->second >= stamp;
+}
+
+// Overwrites [lo, hi) in the map of written ranges (splitting the ranges it cuts).
+void write_range(std::map<int64_t, Written>& m, int64_t lo, int64_t hi, const Written& w) {
+  auto it = m.lower_bound(lo);
+  if (it != m.begin()) {
+    auto prev = std::prev(it);
+    if (prev->second.hi > lo) {
+      const Written tail = prev->second;
+      prev->second.hi = lo;
+      if (tail.hi > hi) m[hi] = tail;
+    }
+  }
+  it = m.lower_bound(lo);
+  while (it != m.end() && it->first < hi) {
+    if (it->second.hi > hi) {
+      const Written tail = it->second;
+      m.erase(it);
+      m[hi] = tail;
+      break;
+    }
+    it = m.erase(it);
+  }
+  m[lo] = w;
+}
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -207,9 +253,17 @@ CheckResult check_program(const Program& p, int32_t batch, int64_t buffer_bytes,
           }
           if (in.op == Op::kSend || in.op == Op::kRecv) {
             Event e;
-            e.send = in.op == Op::kSend;
+            e.kind = in.op == Op::kSend ? Event::kSend : Event::kRecv;
             e.peer = in.imm[1];
             e.tag = in.imm[2];
+            e.len = in.imm[0];
+            e.pc = static_cast<size_t>(&in - core.code.data());
+            events[static_cast<size_t>(c)].push_back(e);
+          }
+          if ((in.op == Op::kLoad || in.op == Op::kStore) && in.imm[0] > 0) {
+            Event e;
+            e.kind = in.op == Op::kLoad ? Event::kLoad : Event::kStore;
+            e.addr = addr_of(in.addr[2], regs);
             e.len = in.imm[0];
             e.pc = static_cast<size_t>(&in - core.code.data());
             events[static_cast<size_t>(c)].push_back(e);
@@ -217,8 +271,37 @@ CheckResult check_program(const Program& p, int32_t batch, int64_t buffer_bytes,
         });
   }
 
+  // Bytes in global memory before the run: the inputs of `batch` images, reloadable weights.
+  std::vector<std::pair<int64_t, int64_t>> initial;
+  for (const TensorIO& io : p.inputs) initial.push_back({io.global_addr, io.global_addr + batch * io.bytes_per_image});
+  for (const CoreProgram& core : p.cores) {
+    for (const TileDesc& t : core.tiles) {
+      if (t.weight_global_addr >= 0) initial.push_back({t.weight_global_addr, t.weight_global_addr + int64_t{t.rows} * t.cols});
+    }
+  }
+  std::sort(initial.begin(), initial.end());
+  auto initialized = [&](int64_t lo, int64_t hi) {  // is [lo, hi) inside the initial bytes?
+    for (const auto& [a, b] : initial) {
+      if (a > lo) break;
+      if (b > lo) lo = b;
+      if (lo >= hi) return true;
+    }
+    return lo >= hi;
+  };
+  std::map<int64_t, Written> written;
+  std::vector<ClockPtr> clock(static_cast<size_t>(n), std::make_shared<const Clock>());
+  std::vector<int64_t> stamps(static_cast<size_t>(n), 0);
+  int races = 0;
+  auto race = [&](const std::string& what) {
+    if (races++ < 3) res.problems.push_back(what);
+  };
+
   // Untimed matching: run every core as far as its recvs are satisfied, repeat until stuck.
-  std::map<std::tuple<int, int, int32_t>, std::deque<int64_t>> queues;  // (src, dst, tag) -> lens
+  struct Msg {
+    int64_t len;
+    ClockPtr clock;
+  };
+  std::map<std::tuple<int, int, int32_t>, std::deque<Msg>> queues;  // (src, dst, tag) -> messages
   std::vector<size_t> pos(static_cast<size_t>(n), 0);
   bool progress = true;
   while (progress) {
@@ -226,20 +309,69 @@ CheckResult check_program(const Program& p, int32_t batch, int64_t buffer_bytes,
     for (int c = 0; c < n; ++c) {
       auto& ev = events[static_cast<size_t>(c)];
       size_t& i = pos[static_cast<size_t>(c)];
+      ClockPtr& vc = clock[static_cast<size_t>(c)];
       while (i < ev.size()) {
         const Event& e = ev[i];
-        if (e.send) {
-          queues[{c, e.peer, e.tag}].push_back(e.len);
-        } else {
+        if (e.kind == Event::kSend) {
+          queues[{c, e.peer, e.tag}].push_back({e.len, vc});
+        } else if (e.kind == Event::kRecv) {
           auto it = queues.find({e.peer, c, e.tag});
           if (it == queues.end() || it->second.empty()) break;
-          if (it->second.front() != e.len) {
+          const Msg& m = it->second.front();
+          if (m.len != e.len) {
             res.problems.push_back(fmt::format(
                 "core {} instruction {}: recv of {} bytes from core {} tag {} matches a send of {} bytes",
-                c, e.pc, e.len, e.peer, e.tag, it->second.front()));
+                c, e.pc, e.len, e.peer, e.tag, m.len));
+          }
+          bool grows = false;
+          for (const auto& [core, st] : *m.clock) {
+            auto at = vc->find(core);
+            if (core != c && (at == vc->end() || at->second < st)) grows = true;
+          }
+          if (grows) {
+            auto merged = std::make_shared<Clock>(*vc);
+            for (const auto& [core, st] : *m.clock) {
+              if (core != c) (*merged)[core] = std::max((*merged)[core], st);
+            }
+            vc = merged;
           }
           it->second.pop_front();
           ++res.messages;
+        } else {
+          const int64_t lo = e.addr, hi = e.addr + e.len;
+          int64_t covered = lo;
+          bool gap = false;
+          auto it = written.upper_bound(lo);
+          if (it != written.begin()) --it;
+          for (; it != written.end() && it->first < hi; ++it) {
+            if (it->second.hi <= lo) continue;
+            if (it->first > covered && !initialized(covered, it->first)) gap = true;
+            covered = std::max(covered, it->second.hi);
+            if (!ordered(*vc, c, it->second.core, it->second.stamp)) {
+              race(fmt::format(
+                  "core {} instruction {}: {} of global [{}, {}) is not ordered after the store of "
+                  "core {} to [{}, {}) (no chain of messages from that store to this {})",
+                  c, e.pc, e.kind == Event::kLoad ? "load" : "store", lo, hi, it->second.core,
+                  it->first, it->second.hi, e.kind == Event::kLoad ? "load" : "store"));
+            }
+          }
+          if (covered < hi && !initialized(covered, hi)) gap = true;
+          if (e.kind == Event::kLoad && gap) {
+            race(fmt::format("core {} instruction {}: load of global [{}, {}) reads bytes no store "
+                             "wrote before it (and that are not a model input or weights)",
+                             c, e.pc, lo, hi));
+          }
+          if (e.kind == Event::kStore) {
+            const int64_t st = ++stamps[static_cast<size_t>(c)];
+            if (vc.use_count() == 1) {
+              const_cast<Clock&>(*vc)[c] = st;  // not shared: update in place
+            } else {
+              auto updated = std::make_shared<Clock>(*vc);
+              (*updated)[c] = st;
+              vc = updated;
+            }
+            write_range(written, lo, hi, {hi, c, st});
+          }
         }
         ++i;
         progress = true;

@@ -10,7 +10,14 @@
 //       length, no message may be left over, and no core may stay blocked (a cycle of waits
 //       or a wait on a core that halted is reported with the chain of waiting cores);
 //     * checks every local-buffer access of every executed instruction against
-//       buffer_bytes (and global accesses against global_bytes when > 0).
+//       buffer_bytes (and global accesses against global_bytes when > 0);
+//     * checks global-memory ordering without timing: a load or store overlapping bytes a
+//       store of another core wrote must be ordered after that store by a chain of messages
+//       (happens-before through send/recv, vector clocks), and a load must not read bytes
+//       that no earlier store wrote unless they are model inputs (for `batch` images) or
+//       reloadable weights. Unordered accesses are found when the replay (each core as far
+//       as its recvs allow, in core order) visits the store first; a load visited before
+//       an unordered store reads unwritten bytes and is reported as such.
 //    Returns the problems found (empty: the program is sound).
 //  - unit_busy_cycles(): per core, the busy cycles of its busiest unit for `batch` images
 //    from the timing formulas (docs/timing.md), ignoring waits: a lower bound used by the

@@ -59,6 +59,12 @@ std::string cim_ir_yaml(const q::QModel& m, const ArchSpec& arch, const Compiled
     o << "    inputs:\n";
     for (int t : l.inputs) o << tensor_yaml(m.tensors[static_cast<size_t>(t)], "      - ") << "\n";
     o << tensor_yaml(m.tensors[static_cast<size_t>(l.output)], "    output: ") << "\n";
+    for (const SpillRegion& sr : cm.spills) {
+      if (l.kind != q::LayerKind::kReshape && sr.tensor == l.output) {
+        o << fmt::format("    spilled: {{addr: {}, bytes_per_image: {}, own_region: {}}}  # output kept in global memory\n",
+                         sr.addr, sr.bytes_per_image, sr.own_region ? "true" : "false");
+      }
+    }
     if (l.kind == q::LayerKind::kReshape) {
       const int src = cm.tensors.phys[static_cast<size_t>(l.output)];
       o << fmt::format("    alias_of: {}\n", quoted(m.tensors[static_cast<size_t>(src)].name));
@@ -74,6 +80,15 @@ std::string cim_ir_yaml(const q::QModel& m, const ArchSpec& arch, const Compiled
     o << "    cores: [";
     for (size_t k = 0; k < lp.cores.size(); ++k) o << (k ? ", " : "") << lp.cores[k];
     o << "]\n";
+    std::string from_global, px_stores;
+    for (size_t k = 0; k < lp.strip_pixels.size(); ++k) {
+      if (lp.strip_pixels[k] > 0) from_global += fmt::format("{}{}", from_global.empty() ? "" : ", ", lp.cores[k]);
+      if (lp.store_per_pixel[k]) px_stores += fmt::format("{}{}", px_stores.empty() ? "" : ", ", lp.cores[k]);
+    }
+    if (!from_global.empty() || !px_stores.empty()) {
+      o << fmt::format("    spill: {{input_from_global_memory: [{}], output_pixels_stored: [{}]}}\n",
+                       from_global, px_stores);
+    }
     if (lp.kind != q::LayerKind::kConv) continue;
     const ConvMap& cv = lp.conv;
     const Window& w = cv.win;
@@ -125,6 +140,11 @@ std::string schedule_yaml(const q::QModel& m, const CompiledModel& cm) {
     o << fmt::format("  - {{tensor: {}, role: output, addr: {}, bytes_per_image: {}}}\n",
                      quoted(io.name), io.global_addr, io.bytes_per_image);
   }
+  for (const SpillRegion& sr : cm.spills) {
+    o << fmt::format("  - {{tensor: {}, role: spill, addr: {}, bytes_per_image: {}, own_region: {}}}\n",
+                     quoted(m.tensors[static_cast<size_t>(sr.tensor)].name), sr.addr,
+                     sr.bytes_per_image, sr.own_region ? "true" : "false");
+  }
   o << "snake: [";
   for (size_t i = 0; i < cm.snake.size(); ++i) o << (i ? ", " : "") << cm.snake[i];
   o << "]\nlayers:\n";
@@ -142,7 +162,13 @@ std::string schedule_yaml(const q::QModel& m, const CompiledModel& cm) {
       const CoreInfo& ci = cm.cores[static_cast<size_t>(lp.cores[k])];
       o << fmt::format("      - core: {}\n        out_channels: [{}, {}]\n", lp.cores[k], lp.m0[k],
                        lp.m1[k]);
-      if (k < lp.ring_slots.size()) o << fmt::format("        ring_slots: {}\n", lp.ring_slots[k]);
+      if (k < lp.strip_pixels.size() && lp.strip_pixels[k] > 0) {
+        o << fmt::format("        input: {{from: global_memory, strip_pixels: {}, strip_buffers: {}}}\n",
+                         lp.strip_pixels[k], lp.strip_buffers[k]);
+      } else if (k < lp.ring_slots.size()) {
+        o << fmt::format("        ring_slots: {}\n", lp.ring_slots[k]);
+      }
+      if (k < lp.store_per_pixel.size() && lp.store_per_pixel[k]) o << "        output: per_pixel_stores\n";
       if (k < lp.per_pixel_requant.size()) {
         o << fmt::format("        accumulators: {}\n", lp.per_pixel_requant[k] ? "per_pixel" : "per_row");
       }
@@ -203,6 +229,7 @@ std::string compile_json_text(const q::QModel& m, const ArchSpec& arch, const Co
       L["reload_passes"] = lp.reload_passes;
       L["reload_bytes_per_image"] = lp.reload_bytes_per_image;
     }
+    L["spill_bytes_per_image"] = lp.spill_bytes_per_image;
     layers.push_back(L);
   }
   j["layers"] = layers;
@@ -243,6 +270,8 @@ std::string compile_json_text(const q::QModel& m, const ArchSpec& arch, const Co
   j["max_batch"] = cm.max_batch;
   j["reload_bytes_per_image"] = cm.reload_bytes_per_image;
   j["weight_region"] = {{"addr", cm.weight_region_addr}, {"bytes", cm.weight_region_bytes}};
+  j["spill_bytes_per_image"] = cm.spill_bytes_per_image;
+  j["spill_region"] = {{"addr", cm.spill_region_addr}, {"bytes", cm.spill_region_bytes}};
   j["estimated_latency_cycles"] = max_busy + fill;
   j["estimated_latency_ns"] = static_cast<double>(max_busy + fill) * d.cycle_ns;
   j["cores"] = cores;

@@ -2,6 +2,7 @@
 // into rings, im2col copies, mvm, requant, vector layers, sends and stores) — docs/schedule.md.
 #include <algorithm>
 #include <climits>
+#include <stdexcept>
 
 #include "compiler/backend/compiler_impl.h"
 
@@ -89,22 +90,29 @@ void Compiler::fetch_row(Ctx& c, int t, int64_t y, int64_t dst) {
   }
 }
 
+// Row y of input t is in global memory: one token per producer slice of the replica that
+// computes the row (every slice: a strip holds all channels).
+void Compiler::recv_tokens(Ctx& c, int t, int64_t y, int64_t token) {
+  const int pp = plan_of_tensor_[static_cast<size_t>(t)];
+  if (pp < 0) return;  // model inputs are in memory before the run
+  const LayerPlan& prod = cm_.layers[static_cast<size_t>(pp)];
+  for (int64_t sl = 0; sl < prod.slices; ++sl) {
+    const int from = prod.cores[static_cast<size_t>(prod.core_index(y % prod.replicas, sl, 0))];
+    c.e->recv(Emitter::at(0, token), 1, from, tag_of(t, y));
+  }
+}
+
 // After output row oy is in `buf` (OW * Ms bytes): send to consumers, store if an output.
+// A spilled tensor is stored first, then each consumer that reads it from global memory
+// gets a 1-byte token (read from `buf`) instead of the row. Per-pixel stores happened already.
 void Compiler::emit_outputs(Ctx& c, int64_t oy, int64_t buf) {
   const LayerPlan& lp = cm_.layers[static_cast<size_t>(c.pi)];
   const PhysShape& s = shape(lp.out);
   const int64_t m0 = lp.m0[static_cast<size_t>(c.k)], ms = lp.m1[static_cast<size_t>(c.k)] - m0;
   const int64_t len = s.W * ms;
-  for (const auto& [cpi, ck] : consumers(lp.out)) {
-    const LayerPlan& cl = cm_.layers[static_cast<size_t>(cpi)];
-    if (!needs_row(cl, ck, oy)) continue;
-    const auto [lo, hi] = in_range(cl, ck, lp.out);
-    if (std::max(m0, lo) >= std::min(m0 + ms, hi)) continue;  // it reads none of our channels
-    const int to = cl.cores[static_cast<size_t>(ck)];
-    c.e->send(Emitter::at(0, buf), len, to, tag_of(lp.out, oy));
-    add_edge(c.core, to, lp.out, len);
-  }
-  if (is_output_.count(lp.out)) {
+  const bool spilled = spilled_.count(lp.out) > 0;
+  const bool px = c.k < static_cast<int64_t>(lp.store_per_pixel.size()) && lp.store_per_pixel[static_cast<size_t>(c.k)];
+  auto store_row = [&] {
     const TensorIO& io = global_of_tensor_.at(lp.out);
     const int rg = c.global_reg.at(lp.out);
     const int64_t g = io.global_addr + oy * s.row_bytes() + m0;
@@ -123,7 +131,25 @@ void Compiler::emit_outputs(Ctx& c, int64_t oy, int64_t buf) {
       c.e->blt(kRCnt, kRLim, top);
     }
     add_edge(c.core, -1, lp.out, len);
+    if (!is_output_.count(lp.out)) cm_.layers[static_cast<size_t>(c.pi)].spill_bytes_per_image += len;
+  };
+  if (spilled && !px) store_row();
+  for (const auto& [cpi, ck] : consumers(lp.out)) {
+    const LayerPlan& cl = cm_.layers[static_cast<size_t>(cpi)];
+    if (!needs_row(cl, ck, oy)) continue;
+    const int to = cl.cores[static_cast<size_t>(ck)];
+    if (reads_global(cl, ck)) {
+      c.e->send(Emitter::at(0, buf), 1, to, tag_of(lp.out, oy));
+      add_edge(c.core, to, lp.out, 1);
+      continue;
+    }
+    const auto [lo, hi] = in_range(cl, ck, lp.out);
+    if (std::max(m0, lo) >= std::min(m0 + ms, hi)) continue;  // it reads none of our channels
+    if (px) throw std::logic_error("backend: a consumer of per-pixel stores reads rows");
+    c.e->send(Emitter::at(0, buf), len, to, tag_of(lp.out, oy));
+    add_edge(c.core, to, lp.out, len);
   }
+  if (!spilled && is_output_.count(lp.out)) store_row();
 }
 
 void Compiler::check_capacity(const Ctx& c, const Alloc& a) const {
@@ -133,7 +159,7 @@ void Compiler::check_capacity(const Ctx& c, const Alloc& a) const {
   for (const BufferRegion& r : a.regions) parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", r.name, r.bytes);
   throw InputError(fmt::format(
       "{}: layer {}: core {} needs {} bytes of local buffer ({}), a core has {} (spilling to "
-      "global memory is not implemented in v1)",
+      "global memory is implemented for convolutions only)",
       m_.name, m_.layers[static_cast<size_t>(lp.layer)].name, c.core, a.top, parts,
       arch_.core.buffer_bytes));
 }
@@ -159,9 +185,9 @@ void Compiler::emit_core(int pi, int k) {
     c.global_reg[t] = next_reg++;
   };
   for (int t : lp.inputs) {
-    if (plan_of_tensor_[static_cast<size_t>(t)] < 0) want_global(t);
+    if (plan_of_tensor_[static_cast<size_t>(t)] < 0 || reads_global(lp, k)) want_global(t);
   }
-  if (is_output_.count(lp.out)) want_global(lp.out);
+  if (is_output_.count(lp.out) || spilled_.count(lp.out)) want_global(lp.out);
 
   Alloc a;
   Body body;
@@ -251,66 +277,94 @@ Compiler::Body Compiler::plan_conv(Ctx& c, Alloc& a) {
   }
   if (part == 0) c.cp->requant.push_back(rq);
 
+  // Buffer choice made by plan_buffers() (ring, fallbacks, strips, per-pixel stores).
+  const ConvChoice ch = choice_.at({c.pi, c.k});
+  a = conv_alloc(lp, c.k, ch);
+  auto region = [&a](const char* name) -> int64_t {
+    for (const BufferRegion& r : a.regions) {
+      if (r.name == name) return r.offset;
+    }
+    return 0;
+  };
   const int64_t lo = lp.in_c0[static_cast<size_t>(c.k)];
   const int64_t Cr = lp.in_c1[static_cast<size_t>(c.k)] - lo;  // channels kept in the ring
-  // Direct mode: the im2col vector is already contiguous in the ring (1-row kernels over
-  // all channels), so mvm reads the ring and no copy is needed.
+  const bool strips = ch.strip > 0;
+  const int64_t S = ch.S;
+  const bool per_pixel = ch.per_pixel;
+  const int64_t nout = ch.nout;
+  const bool store_px = part == 0 && nout == 0;
+  // Direct mode: the im2col vector is already contiguous in the ring or strip, so mvm reads
+  // it there and no copy is needed.
   std::vector<bool> direct(cv.blocks.size(), false);
   std::map<int, int64_t> staging_off;
   int64_t staging = 0;
   for (int b : blocks) {
     const ConvBlock& bl = cv.blocks[static_cast<size_t>(b)];
-    direct[static_cast<size_t>(b)] = w.kh == 1 && bl.cin == Cr && (w.kw == 1 || w.dw == 1);
+    direct[static_cast<size_t>(b)] = conv_direct(lp, c.k, bl, ch);
     if (!direct[static_cast<size_t>(b)]) {
       staging_off[b] = staging;
       staging += bl.K;
     }
   }
   const int64_t RW = w.padded_w() * Cr;
-  const int64_t tmp = recv_tmp_bytes(lp, c.k);
-  // Fallbacks when the buffer is tight, in this order: accumulators per pixel (requant
-  // inside the pixel loop; not for K-split layers, whose partial sums travel per row), the
-  // minimal ring (no slots for the next row's inputs), a single output row buffer.
-  int64_t S = w.ring_slots();
-  bool per_pixel = false;
-  int64_t nout = 2;
-  auto need = [&] {
-    Alloc probe;
-    probe.add("ring", S * RW);
-    probe.add("staging", staging);
-    probe.add("acc", (per_pixel ? 1 : w.OW) * ms * 4);
-    probe.add("out", nout * w.OW * ms);
-    probe.add("recv_tmp", tmp);
-    if (lp.kparts > 1) probe.add("partial_sums", w.OW * ms * 4);
-    return probe.top;
-  };
-  const int64_t cap = arch_.core.buffer_bytes;
-  if (need() > cap && lp.kparts == 1) per_pixel = true;
-  if (need() > cap) S = (w.kh - 1) * w.dh + 1;
-  if (need() > cap) nout = 1;
-  if (lp.per_pixel_requant.size() != lp.cores.size()) lp.per_pixel_requant.assign(lp.cores.size(), false);
-  lp.per_pixel_requant[static_cast<size_t>(c.k)] = per_pixel;
-  if (lp.ring_slots.size() != lp.cores.size()) lp.ring_slots.assign(lp.cores.size(), 0);
-  lp.ring_slots[static_cast<size_t>(c.k)] = S;
-  const int64_t ring = a.add("ring", S * RW);
-  const int64_t stage = a.add("staging", staging);
-  const int64_t acc = a.add("acc", (per_pixel ? 1 : w.OW) * ms * 4);
-  const int64_t obuf = part == 0 ? a.add("out", nout * w.OW * ms) : 0;
-  c.recv_tmp = a.add("recv_tmp", tmp);
-  const int64_t psum = part == 0 && lp.kparts > 1 ? a.add("partial_sums", w.OW * ms * 4) : 0;
+  const int64_t ring = region(strips ? "strip" : "ring");
+  const int64_t stage = region("staging");
+  const int64_t acc = region("acc");
+  const int64_t obuf = part == 0 ? region("out") : 0;
+  c.recv_tmp = strips ? -1 : region("recv_tmp");
+  c.token = strips ? region("token") : -1;
+  const int64_t psum = part == 0 && lp.kparts > 1 ? region("partial_sums") : 0;
   const bool pads = w.pt || w.pl || w.pb || w.pr;
+  // Strip geometry (strip mode): slots of Wp input columns x all C channels, kh per buffer.
+  const int64_t P = ch.strip;
+  const int64_t Wp = strips ? (P - 1) * w.sw + (w.kw - 1) * w.dw + 1 : 0;
+  const int64_t slotB = Wp * w.C, bufB = w.kh * slotB;
+  const int in_t = lp.inputs[0];
+  const PhysShape in_s = shape(in_t);
+  const PhysShape out_s = shape(lp.out);
 
   Body body;
-  if (pads) body.prologue.push_back([=, &c] { c.e->fill(Emitter::at(0, ring), S * RW, 0); });
-  const int in_t = lp.inputs[0];
+  if (pads && !strips) body.prologue.push_back([=, &c] { c.e->fill(Emitter::at(0, ring), S * RW, 0); });
   body.image = [=, &c, &lp] {
     Emitter& e = *c.e;
+    const int r_in = strips ? c.global_reg.at(in_t) : 0;
+    const int64_t in_base = strips ? global_of_tensor_.at(in_t).global_addr : 0;
+    const int r_out = store_px ? c.global_reg.at(lp.out) : 0;
+    const int64_t out_base = store_px ? global_of_tensor_.at(lp.out).global_addr : 0;
     // The first pass's weights are fetched before the input arrives.
     if (reload) {
       for (int64_t i = 0; i < std::min<int64_t>(X, static_cast<int64_t>(tiles.size())); ++i) {
         e.wload(tiles[static_cast<size_t>(i)].tile);
       }
     }
+    // One pixel's mvms and per-pixel tail, its im2col vector gathered from `src` (ring or
+    // strip slot of ky = 0 for this pixel, at register rs) whose kernel rows are `row_step`
+    // bytes apart (ring: contiguous runs of slots, split where they wrap).
+    auto pixel = [&](int rs, int ra, bool loop, const std::function<void()>& im2col,
+                     const std::function<Addr(const ConvBlock&, int64_t)>& direct_src, int64_t ob) {
+      im2col();
+      for (const TileRef& t : tiles) {
+        const ColTile& ct = cv.col_tiles[static_cast<size_t>(t.ct)];
+        const ConvBlock& bl = cv.blocks[static_cast<size_t>(ct.block)];
+        Addr src = direct[static_cast<size_t>(ct.block)]
+                       ? direct_src(bl, t.rt)
+                       : Emitter::at(0, stage + staging_off.at(ct.block) + t.rt * R);
+        if (reload && t.tile >= X) e.wload(t.tile);
+        e.mvm(t.tile, Emitter::at(ra, acc + (ct.m0 - m0) * 4), src, t.rt > rt0);
+      }
+      (void)rs;
+      if (per_pixel && part == 0) {
+        if (store_px) {
+          e.requant(Emitter::at(0, obuf), Emitter::at(0, acc), ms, 0);
+          e.store(Emitter::at(kRStore, out_base + m0), Emitter::at(0, obuf), ms);
+          e.addi(kRStore, kRStore, out_s.C);
+        } else {
+          e.requant(Emitter::at(loop || strips ? kROut : 0, ob), Emitter::at(0, acc), ms, 0);
+          if (strips) e.addi(kROut, kROut, ms);
+        }
+      }
+      if (!per_pixel && strips) e.addi(kRAcc, kRAcc, ms * 4);
+    };
     int64_t pnext = 0;
     const int64_t pend = w.H + w.pt + w.pb;
     for (int64_t oy = 0; oy < w.OH; ++oy) {
@@ -318,61 +372,156 @@ Compiler::Body Compiler::plan_conv(Ctx& c, Alloc& a) {
       const int64_t pmax = std::min(oy * w.sh + (w.kh - 1) * w.dh, pend - 1);
       for (; pnext <= pmax; ++pnext) {
         const int64_t y = pnext - w.pt;
-        const int64_t slot = ring + (pnext % S) * RW + w.pl * Cr;
         if (!needs_row(lp, c.k, y)) continue;
+        if (strips) {
+          if (y >= 0 && y < w.H) recv_tokens(c, in_t, y, c.token);
+          continue;
+        }
+        const int64_t slot = ring + (pnext % S) * RW + w.pl * Cr;
         if (y < 0 || y >= w.H) {
           e.fill(Emitter::at(0, slot), w.W * Cr, 0);
         } else {
           fetch_row(c, in_t, y, slot);
         }
       }
-      const int64_t ob = obuf + (oy % nout) * w.OW * ms;
-      const bool loop = w.OW > 1;
-      const int rs = loop ? kRSrc : 0, ra = loop && !per_pixel ? kRAcc : 0;
-      if (loop) {
-        e.li(kRSrc, 0);
-        if (!per_pixel) e.li(kRAcc, 0);
-        if (per_pixel) e.li(kROut, 0);
-        e.li(kRCnt, 0);
-        e.li(kRLim, w.OW);
+      const int64_t ob = nout > 0 ? obuf + (oy % nout) * w.OW * ms : obuf;
+      if (store_px) {
+        e.add(kRStore, r_out, 0);
+        if (oy > 0) e.addi(kRStore, kRStore, oy * out_s.row_bytes());
+        add_edge(c.core, -1, lp.out, w.OW * ms);
+        if (!is_output_.count(lp.out)) lp.spill_bytes_per_image += w.OW * ms;
       }
-      const size_t top = e.pc();
-      // im2col copies: runs of ky whose ring slots do not wrap.
-      const int64_t s0 = (oy * w.sh) % S;
-      for (int b : blocks) {
-        const ConvBlock& bl = cv.blocks[static_cast<size_t>(b)];
-        if (direct[static_cast<size_t>(b)]) continue;
-        const int64_t dst0 = stage + staging_off.at(b);
-        const bool merged = w.dw == 1 && bl.cin == Cr;
-        const int64_t seg = merged ? w.kw * Cr : bl.cin, n_in = merged ? 1 : w.kw;
-        const int64_t s_in = merged ? 0 : w.dw * Cr, d_in = merged ? 0 : bl.cin;
-        int64_t ky = 0;
-        while (ky < w.kh) {
-          const int64_t slot = (s0 + ky * w.dh) % S;
-          int64_t kend = ky + 1;
-          while (kend < w.kh && slot + (kend - ky) * w.dh < S) ++kend;
-          e.copy(Emitter::at(0, dst0 + ky * w.kw * bl.cin),
-                 Emitter::at(rs, ring + slot * RW + bl.c0 - lo), seg, n_in, s_in, d_in, kend - ky,
-                 w.dh * RW, w.kw * bl.cin);
-          ky = kend;
+      if (!strips) {
+        const bool loop = w.OW > 1;
+        const int rs = loop ? kRSrc : 0, ra = loop && !per_pixel ? kRAcc : 0;
+        if (loop) {
+          e.li(kRSrc, 0);
+          if (!per_pixel) e.li(kRAcc, 0);
+          if (per_pixel && !store_px) e.li(kROut, 0);
+          e.li(kRCnt, 0);
+          e.li(kRLim, w.OW);
         }
-      }
-      for (const TileRef& t : tiles) {
-        const ColTile& ct = cv.col_tiles[static_cast<size_t>(t.ct)];
-        const ConvBlock& bl = cv.blocks[static_cast<size_t>(ct.block)];
-        Addr src = direct[static_cast<size_t>(ct.block)]
-                       ? Emitter::at(rs, ring + s0 * RW + bl.c0 - lo + t.rt * R)
-                       : Emitter::at(0, stage + staging_off.at(ct.block) + t.rt * R);
-        if (reload && t.tile >= X) e.wload(t.tile);
-        e.mvm(t.tile, Emitter::at(ra, acc + (ct.m0 - m0) * 4), src, t.rt > rt0);
-      }
-      if (per_pixel) e.requant(Emitter::at(loop ? kROut : 0, ob), Emitter::at(0, acc), ms, 0);
-      if (loop) {
-        e.addi(kRSrc, kRSrc, w.sw * Cr);
-        if (!per_pixel) e.addi(kRAcc, kRAcc, ms * 4);
-        if (per_pixel) e.addi(kROut, kROut, ms);
-        e.addi(kRCnt, kRCnt, 1);
-        e.blt(kRCnt, kRLim, top);
+        const size_t top = e.pc();
+        // im2col copies: runs of ky whose ring slots do not wrap.
+        const int64_t s0 = (oy * w.sh) % S;
+        auto im2col = [&] {
+          for (int b : blocks) {
+            const ConvBlock& bl = cv.blocks[static_cast<size_t>(b)];
+            if (direct[static_cast<size_t>(b)]) continue;
+            const int64_t dst0 = stage + staging_off.at(b);
+            const bool merged = w.dw == 1 && bl.cin == Cr;
+            const int64_t seg = merged ? w.kw * Cr : bl.cin, n_in = merged ? 1 : w.kw;
+            const int64_t s_in = merged ? 0 : w.dw * Cr, d_in = merged ? 0 : bl.cin;
+            int64_t ky = 0;
+            while (ky < w.kh) {
+              const int64_t slot = (s0 + ky * w.dh) % S;
+              int64_t kend = ky + 1;
+              while (kend < w.kh && slot + (kend - ky) * w.dh < S) ++kend;
+              e.copy(Emitter::at(0, dst0 + ky * w.kw * bl.cin),
+                     Emitter::at(rs, ring + slot * RW + bl.c0 - lo), seg, n_in, s_in, d_in, kend - ky,
+                     w.dh * RW, w.kw * bl.cin);
+              ky = kend;
+            }
+          }
+        };
+        pixel(rs, ra, loop, im2col,
+              [&](const ConvBlock& bl, int64_t rt) { return Emitter::at(rs, ring + s0 * RW + bl.c0 - lo + rt * R); },
+              ob);
+        if (loop) {
+          e.addi(kRSrc, kRSrc, w.sw * Cr);
+          if (!per_pixel) e.addi(kRAcc, kRAcc, ms * 4);
+          if (per_pixel && !store_px) e.addi(kROut, kROut, ms);
+          e.addi(kRCnt, kRCnt, 1);
+          e.blt(kRCnt, kRLim, top);
+        }
+      } else {
+        // Strip mode (docs/schedule.md, "Spilling"): per strip of P pixels, load the kh input
+        // row segments it reads into a strip buffer (zeros for padding), then the pixel loop.
+        if (!per_pixel) e.li(kRAcc, 0);
+        if (per_pixel && !store_px) e.li(kROut, 0);
+        const int ra = per_pixel ? 0 : kRAcc;
+        int64_t loaded = 0;
+        // Pixels [ox0, ox0 + npx) from strip buffer `sb`; `runtime`: loads at r6 (the strip's
+        // first input column), else at compile-time addresses with padding filled.
+        auto strip = [&](int64_t ox0, int64_t npx, int64_t sb, bool runtime) {
+          const int64_t x0 = ox0 * w.sw - w.pl, x1 = x0 + (npx - 1) * w.sw + (w.kw - 1) * w.dw + 1;
+          for (int64_t ky = 0; ky < w.kh; ++ky) {
+            const int64_t y = oy * w.sh + ky * w.dh - w.pt;
+            const int64_t slot = sb + ky * slotB;
+            const int64_t xa = std::clamp<int64_t>(x0, 0, w.W), xb = std::clamp<int64_t>(x1, 0, w.W);
+            if (y < 0 || y >= w.H || xb <= xa) {
+              e.fill(Emitter::at(0, slot), (x1 - x0) * w.C, 0);
+              continue;
+            }
+            if (runtime) {
+              e.load(Emitter::at(0, slot), Emitter::at(kRGlob, in_base + y * in_s.row_bytes()), (x1 - x0) * w.C);
+              loaded += (x1 - x0) * w.C;
+              continue;
+            }
+            if (xa > x0) e.fill(Emitter::at(0, slot), (xa - x0) * w.C, 0);
+            if (x1 > xb) e.fill(Emitter::at(0, slot + (xb - x0) * w.C), (x1 - xb) * w.C, 0);
+            e.load(Emitter::at(0, slot + (xa - x0) * w.C),
+                   Emitter::at(r_in, in_base + y * in_s.row_bytes() + xa * w.C), (xb - xa) * w.C);
+            loaded += (xb - xa) * w.C;
+          }
+          if (runtime) e.addi(kRGlob, kRGlob, P * w.sw * w.C);
+          const bool loop = npx > 1;
+          const int rs = loop ? kRSrc : 0;
+          if (loop) {
+            e.li(kRSrc, 0);
+            e.li(kRCnt, 0);
+            e.li(kRLim, npx);
+          }
+          const size_t top = e.pc();
+          auto im2col = [&] {
+            for (int b : blocks) {
+              const ConvBlock& bl = cv.blocks[static_cast<size_t>(b)];
+              if (direct[static_cast<size_t>(b)]) continue;
+              const bool merged = w.dw == 1 && bl.cin == w.C;
+              const int64_t seg = merged ? w.kw * w.C : bl.cin, n_in = merged ? 1 : w.kw;
+              const int64_t s_in = merged ? 0 : w.dw * w.C, d_in = merged ? 0 : bl.cin;
+              e.copy(Emitter::at(0, stage + staging_off.at(b)), Emitter::at(rs, sb + bl.c0), seg, n_in, s_in,
+                     d_in, w.kh, slotB, w.kw * bl.cin);
+            }
+          };
+          pixel(rs, ra, loop, im2col,
+                [&](const ConvBlock& bl, int64_t rt) { return Emitter::at(rs, sb + bl.c0 + rt * R); }, ob);
+          if (loop) {
+            e.addi(kRSrc, kRSrc, w.sw * w.C);
+            e.addi(kRCnt, kRCnt, 1);
+            e.blt(kRCnt, kRLim, top);
+          }
+        };
+        const int64_t nstrips = (w.OW + P - 1) / P;
+        auto interior = [&](int64_t i) {
+          const int64_t ox0 = i * P, x0 = ox0 * w.sw - w.pl;
+          return ox0 + P <= w.OW && x0 >= 0 && x0 + (P - 1) * w.sw + (w.kw - 1) * w.dw + 1 <= w.W;
+        };
+        const int64_t nb = ch.strip_bufs;
+        int64_t i = 0;
+        while (i < nstrips) {
+          int64_t j = i;
+          while (j < nstrips && interior(j)) ++j;
+          const int64_t iters = (j - i) / nb;
+          if (iters >= 2) {  // a run of interior strips: a loop, nb strips per iteration
+            e.add(kRGlob, r_in, 0);
+            e.addi(kRGlob, kRGlob, (i * P * w.sw - w.pl) * w.C);
+            e.li(kRStrip, 0);
+            e.li(kRStripLim, iters);
+            const size_t top = e.pc();
+            const int64_t before = loaded;
+            for (int64_t q = 0; q < nb; ++q) strip((i + q) * P, P, ring + ((i + q) % nb) * bufB, true);
+            loaded = before + (loaded - before) * iters;
+            e.addi(kRStrip, kRStrip, 1);
+            e.blt(kRStrip, kRStripLim, top);
+            i += iters * nb;
+            continue;
+          }
+          const int64_t end = std::max(j, i + 1);
+          for (; i < end; ++i) strip(i * P, std::min(P, w.OW - i * P), ring + (i % nb) * bufB, false);
+        }
+        add_edge(-1, c.core, in_t, loaded);
+        lp.spill_bytes_per_image += loaded;
       }
       if (part > 0) {  // K-part: partial sums of the row go to the part-0 core
         const int to = lp.cores[static_cast<size_t>(lp.core_index(lp.replica_of(c.k), lp.slice_of(c.k), 0))];
@@ -388,7 +537,6 @@ Compiler::Body Compiler::plan_conv(Ctx& c, Alloc& a) {
       if (!per_pixel) e.requant(Emitter::at(0, ob), Emitter::at(0, acc), w.OW * ms, 0);
       emit_outputs(c, oy, ob);
     }
-    (void)lp;
   };
   return body;
 }

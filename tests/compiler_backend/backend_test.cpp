@@ -160,7 +160,7 @@ TEST(BackendMapping, FcAfterFlattenUsesChwWeightOrder) {
   expect_equivalent(b.m, a);
 }
 
-TEST(BackendErrors, BufferCapacity) {
+TEST(BackendErrors, BufferCapacityFallsBackToSpilling) {
   ArchSpec a = isaac_like();
   a.core.buffer_bytes = 4096;
   ModelBuilder b;
@@ -170,15 +170,14 @@ TEST(BackendErrors, BufferCapacity) {
   s.kh = s.kw = 3;
   s.pt = s.pl = s.pb = s.pr = 1;
   b.output(b.conv(x, s));
-  try {
-    compile_qmodel(b.m, a, {});
-    FAIL() << "expected InputError";
-  } catch (const InputError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("layer L0"));
-    EXPECT_THAT(e.what(), HasSubstr("bytes of local buffer"));
-    EXPECT_THAT(e.what(), HasSubstr("a core has 4096"));
-    EXPECT_THAT(e.what(), HasSubstr("spilling"));
-  }
+  // Even the minimal ring (3 x 42 x 64 = 8064 bytes) does not fit: the input is read from
+  // global memory in strips (docs/schedule.md, "Spilling"); the error for what does not fit
+  // even then is in spill_test.cpp.
+  const backend::CompiledModel cm = compile_qmodel(b.m, a, {});
+  ASSERT_EQ(cm.layers[0].strip_pixels.size(), 1u);
+  EXPECT_GT(cm.layers[0].strip_pixels[0], 0);
+  EXPECT_LE(cm.cores[static_cast<size_t>(cm.layers[0].cores[0])].peak_bytes, 4096);
+  expect_equivalent(b.m, a);
 }
 
 TEST(BackendErrors, DoesNotFit) {

@@ -102,6 +102,7 @@ Core::Core(sc_core::sc_module_name name, int index, const ArchSpec& arch, const 
   for (UnitState& u : units_) u.queue_starts.assign(static_cast<size_t>(t_.queue_depth), 0);
   xbar_busy_.assign(static_cast<size_t>(pes * xbars), 0);
   adc_free_.assign(static_cast<size_t>(pes * t_.adcs_per_pe), 0);
+  ports_.resize(static_cast<size_t>(t_.buffer_ports));
   // Tiles are programmed up front (each from its own seed stream, so the cells would not
   // depend on threads if program_tiles used several); errors are rethrown below in tile order.
   std::vector<uint64_t> streams(program.tiles.size());
@@ -252,6 +253,21 @@ void Core::mark_write(int64_t addr, int64_t len, uint64_t end) {
   if (len <= 0) return;
   const int64_t b = addr >> kBlockShift, e = (addr + len - 1) >> kBlockShift;
   raise_to(block_written_.data() + b, static_cast<size_t>(e - b + 1), end);
+}
+
+uint64_t Core::reserve_port(uint64_t want, uint64_t cycles, uint64_t floor) {
+  size_t best = 0;
+  if (ports_.size() > 1 && cycles > 0) {
+    uint64_t best_start = ports_[0].earliest(want, cycles);
+    for (size_t k = 1; k < ports_.size() && best_start > want; ++k) {
+      const uint64_t s = ports_[k].earliest(want, cycles);
+      if (s < best_start) {
+        best_start = s;
+        best = k;
+      }
+    }
+  }
+  return ports_[best].reserve(want, cycles, floor);
 }
 
 void Core::add_busy(uint64_t a, uint64_t b) {
@@ -501,7 +517,7 @@ void Core::exec_vector(const Instruction& in, uint64_t d) {
   start = std::max({start, read_ready(src[0], src_len[0]), read_ready(src[1], src_len[1]),
                     write_ready(dst, dst_len)});
   // The op's reads and writes hold the port for one block of cycles from its start.
-  start = port_.reserve(start, t_.buffer_cycles(moved), d);
+  start = reserve_port(start, t_.buffer_cycles(moved), d);
 
   uint8_t* b = buf_;
   switch (in.op) {
@@ -626,7 +642,7 @@ void Core::exec_mvm(const Instruction& in, uint64_t d) {
   tr.tile->mvm(buf_ + s, tr.scratch.data(), acc, &st);
   std::memcpy(buf_ + dst, tr.scratch.data(), static_cast<size_t>(out_bytes));
 
-  start = port_.reserve(start, tr.in_cycles, d);  // input register load
+  start = reserve_port(start, tr.in_cycles, d);  // input register load
   uint64_t analog = start + tr.in_cycles;
   if (t_.adc_shared) {
     uint64_t& adc = adc_free_[static_cast<size_t>(tr.adc)];
@@ -635,7 +651,7 @@ void Core::exec_mvm(const Instruction& in, uint64_t d) {
   }
   // Accumulator write (read-modify-write of D when acc=1).
   const uint64_t out_cycles = acc ? 2 * tr.out_cycles : tr.out_cycles;
-  const uint64_t end = port_.reserve(analog + tr.analog_cycles, out_cycles, d) + out_cycles;
+  const uint64_t end = reserve_port(analog + tr.analog_cycles, out_cycles, d) + out_cycles;
   mark_read(s, tr.rows, start);
   mark_write(dst, out_bytes, end);
   retire(tr.unit, start, end);
@@ -687,7 +703,7 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
       local = address(in.addr[1], len);
       start = std::max({d, u.free, read_ready(local, len)});
       sync_to(start);
-      start = port_.reserve(start, rw, d);  // read-out into the output register
+      start = reserve_port(start, rw, d);  // read-out into the output register
       ext.kind = NocExtension::Kind::kMessage;
       ext.dst = in.imm[1];
       ext.tag = in.imm[2];
@@ -721,7 +737,7 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
         fail("received a message of " + std::to_string(m.bytes.size()) + " bytes from core " +
              std::to_string(src) + " tag " + std::to_string(tag) + ", expected " + std::to_string(len));
       if (len > 0) std::memcpy(buf_ + local, m.bytes.data(), static_cast<size_t>(len));
-      end = port_.reserve(std::max(start, m.arrival_cycle), rw, d) + rw;
+      end = reserve_port(std::max(start, m.arrival_cycle), rw, d) + rw;
       mark_write(local, len, end);
       break;
     }
@@ -732,7 +748,7 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
       int64_t global = static_cast<int64_t>(regs_[in.addr[2].base & 15]) + in.addr[2].imm;
       start = std::max({d, u.free, load ? write_ready(local, len) : read_ready(local, len)});
       sync_to(start);
-      if (!load) start = port_.reserve(start, rw, d);  // read-out into the output register
+      if (!load) start = reserve_port(start, rw, d);  // read-out into the output register
       ext.kind = load ? NocExtension::Kind::kLoad : NocExtension::Kind::kStore;
       ext.start_cycle = load ? start : start + rw;
       payload_.set_command(load ? tlm::TLM_READ_COMMAND : tlm::TLM_WRITE_COMMAND);
@@ -744,7 +760,7 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
              ", " + std::to_string(global + len) + ") is outside its capacity");
       if (payload_.is_response_error()) fail("global memory rejected the access");
       if (load) {
-        end = port_.reserve(ext.done_cycle, rw, d) + rw;
+        end = reserve_port(ext.done_cycle, rw, d) + rw;
         mark_write(local, len, end);
       } else {
         end = start + rw;

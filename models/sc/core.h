@@ -104,6 +104,8 @@ class Core : public sc_core::sc_module {
   uint64_t write_ready(int64_t addr, int64_t len) const;
   void mark_read(int64_t addr, int64_t len, uint64_t start);
   void mark_write(int64_t addr, int64_t len, uint64_t end);
+  // Books the buffer port free soonest (ties: the lowest) for a transfer; returns its start.
+  uint64_t reserve_port(uint64_t want, uint64_t cycles, uint64_t floor);
   void add_busy(uint64_t a, uint64_t b);
   void flush_busy(uint64_t before);
   void sync_to(uint64_t cycle);
@@ -143,7 +145,7 @@ class Core : public sc_core::sc_module {
   std::vector<uint8_t> wload_bytes_;
   std::vector<bool> requant_ok_;  // per qid: the table is well formed
   std::vector<uint64_t> adc_free_;
-  BufferPort port_;  // every buffer transfer of every unit reserves it
+  std::vector<BufferPort> ports_;  // every buffer transfer of every unit reserves one
   std::vector<uint64_t> block_written_;  // per 32-byte block: cycle the last write completes
   std::vector<uint64_t> block_read_;     // per block: latest start of an instruction reading it
   std::vector<std::pair<uint64_t, uint64_t>> busy_pending_;

@@ -12,6 +12,7 @@ TimingParams::TimingParams(const ArchSpec& arch) {
   cycle_ps = cycle_ns * 1000.0;
   buffer_bytes = arch.core.buffer_bytes;
   bytes_per_cycle = std::max(1, arch.core.buffer_bytes_per_cycle);
+  buffer_ports = std::max(1, arch.core.buffer_ports);
   lanes = std::max(1, arch.core.vector_lanes);
   vector_pipeline = arch.core.vector_pipeline_cycles;
   queue_depth = std::max(1, arch.core.dispatch_queue_depth);

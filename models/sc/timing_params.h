@@ -21,6 +21,7 @@ struct TimingParams {
   double cycle_ps = 1000.0;
   int64_t buffer_bytes = 0;
   int bytes_per_cycle = 32;  // core.buffer_bytes_per_cycle
+  int buffer_ports = 1;      // core.buffer_ports
   int lanes = 32;
   int vector_pipeline = 2;
   int queue_depth = 8;

@@ -39,6 +39,7 @@ struct CoreSpec {
   int pes = 1;                          // PEs (ISAAC: IMAs) per core
   int64_t buffer_bytes = 65536;         // local buffer (ISAAC: eDRAM) capacity
   int buffer_bytes_per_cycle = 32;      // local buffer port width (ISAAC: 256-bit bus)
+  int buffer_ports = 1;                 // independent buffer ports of that width (ISAAC: 1)
   int vector_lanes = 32;                // vector unit elements per cycle
   int vector_pipeline_cycles = 2;       // vector unit fixed latency
   int dispatch_queue_depth = 8;         // instructions a unit may hold before issue stalls

@@ -94,6 +94,10 @@ std::vector<KeyDef> build_keys() {
   k.push_back(key("core", "buffer_bytes_per_cycle", K::kInt, "B/cycle", "32", 1, 65536,
       "local buffer port width (ISAAC: 256-bit bus)", &ArchSpec::core,
       &CoreSpec::buffer_bytes_per_cycle));
+  k.push_back(key("core", "buffer_ports", K::kInt, "", "1", 1, 64,
+      "independent local buffer ports, each buffer_bytes_per_cycle wide; a transfer takes "
+      "the one free soonest (ISAAC: 1, one 256-bit eDRAM bus)", &ArchSpec::core,
+      &CoreSpec::buffer_ports));
   k.push_back(key("core", "vector_lanes", K::kInt, "elements/cycle", "32", 1, 65536,
       "vector unit throughput", &ArchSpec::core, &CoreSpec::vector_lanes));
   k.push_back(key("core", "vector_pipeline_cycles", K::kInt, "cycles", "2", 0, 1000,

@@ -145,6 +145,23 @@ TEST(Timing, LaterTransferFillsAGapButNeverMovesAnEarlierOne) {
   EXPECT_EQ(run_core0({mvm(0, A(1024), A(0), 0), fill(A(1100), 2209, 1), halt()}, tiles), 420u);
 }
 
+TEST(Timing, SecondBufferPortTakesTheOverflow) {
+  // fill [2000..2100) holds a port 0..7 (op 0..15); mvm0 (dispatch 1), mvm1 on crossbar 1
+  // (dispatch 2), both reading 32 B.
+  std::vector<TileDesc> tiles = {make_tile(0, 0, 32, 4, 1), make_tile(0, 1, 32, 4, 2)};
+  std::vector<Instruction> code = {fill(A(2000), 100, 1), mvm(0, A(1024), A(0), 0),
+                                   mvm(1, A(1536), A(64), 0), halt()};
+  // One port: mvm0 input 7..9, analog 9..147, output 147..148. mvm1 wants 2..4: the port is
+  // busy until 7 and 7..9 is taken, so its input runs 9..11, analog 11..149, output 149..150.
+  EXPECT_EQ(run_core0(code, tiles), 150u);
+  // Two ports: mvm0's input takes port 1 at 1..3 (port 0 is busy until 7): analog 3..141,
+  // output 141..142 on port 0 (free at 141, the lowest index). mvm1 wants 2..4: port 0 could
+  // start at 7, port 1 at 3, so 3..5 on port 1; analog 5..143, output 143..144 on port 0.
+  ArchSpec two = small_arch();
+  two.core.buffer_ports = 2;
+  EXPECT_EQ(run_core0(code, tiles, two), 144u);
+}
+
 TEST(Timing, MvmWithAccumulateReadsAndWritesTheAccumulator) {
   // acc=1: phase 3 reads D and writes it back, 2 * ceil(16/16) = 2 cycles: 2 + 138 + 2 = 142.
   EXPECT_EQ(run_core0({mvm(0, A(1024), A(0), 1), halt()}, {make_tile(0, 0, 32, 4, 1)}), 142u);

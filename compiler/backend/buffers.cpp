@@ -51,8 +51,12 @@ Alloc Compiler::conv_alloc(const LayerPlan& lp, int64_t k, const ConvChoice& ch)
     a.add("ring", ch.S * w.padded_w() * Cr);
   }
   a.add("staging", staging);
-  a.add("acc", (ch.per_pixel ? 1 : w.OW) * ms * 4);
-  if (part == 0) a.add("out", ch.nout == 0 ? ms : ch.nout * w.OW * ms);
+  // Strip mode keeps the accumulators of each strip buffer's pixels (K-split cores: of the
+  // row, whose partial sums travel per row).
+  const bool strip_acc = ch.strip > 0 && lp.kparts == 1;
+  a.add("acc", (strip_acc ? ch.strip_bufs * ch.strip : ch.per_pixel ? 1 : w.OW) * ms * 4);
+  const int64_t px_out = strip_acc ? ch.strip_bufs * ch.strip * ms : ms;  // per-pixel stores
+  if (part == 0) a.add("out", ch.nout == 0 ? px_out : ch.nout * w.OW * ms);
   if (ch.strip == 0) a.add("recv_tmp", recv_tmp_bytes(lp, k));
   if (ch.strip > 0 && plan_of_tensor_[static_cast<size_t>(lp.inputs[0])] >= 0) a.add("token", 1);
   if (part == 0 && lp.kparts > 1) a.add("partial_sums", w.OW * ms * 4);
@@ -61,8 +65,9 @@ Alloc Compiler::conv_alloc(const LayerPlan& lp, int64_t k, const ConvChoice& ch)
 
 // Cheapest choice that fits, in this order: the ring with its fallbacks (per-pixel
 // accumulators, minimal ring, single output row), then input strips from global memory
-// (wide strips first; two strip buffers when they leave strips of at least 16 pixels), then
-// per-pixel output stores. `forced`: the producer stores pixels, the input must come from
+// (accumulators per strip; wide strips first; two strip buffers and two output rows when
+// that leaves strips of at least 16 pixels), then output pixels stored to global memory
+// (ring, then strips). `forced`: the producer stores pixels, the input must come from
 // global memory.
 ConvChoice Compiler::choose_conv(const LayerPlan& lp, int64_t k, bool forced) const {
   const Window& w = lp.conv.win;
@@ -90,12 +95,7 @@ ConvChoice Compiler::choose_conv(const LayerPlan& lp, int64_t k, bool forced) co
     return ch;
   };
   const int64_t good = std::min<int64_t>(w.OW, 16);
-  std::vector<ConvChoice> tries;
-  if (!ksplit) {
-    tries = {{0, false, 2, 0, 2}, {0, true, 2, 0, 2}, {0, true, 1, 0, 2}, {0, true, 1, 0, 1}};
-  } else {
-    tries = {{0, false, 2, 0, 2}, {0, false, 1, 0, 2}, {0, false, 1, 0, 1}};
-  }
+  const std::vector<ConvChoice> tries = {{0, false, 2, 0, 2}, {0, false, 1, 0, 2}, {0, false, 1, 0, 1}};
   ConvChoice best;
   for (const ConvChoice& t : tries) {
     const ConvChoice ch = widest(t);
@@ -110,13 +110,13 @@ ConvChoice Compiler::choose_conv(const LayerPlan& lp, int64_t k, bool forced) co
         if (fits(ch)) return ch;
       }
     }
-    const ConvChoice two = widest({0, true, 0, 0, 2});
+    const ConvChoice two = widest({0, false, 0, 0, 2});
     if (two.strip >= good) return two;
-    const ConvChoice one = widest({0, true, 0, 0, 1});
+    const ConvChoice one = widest({0, false, 0, 0, 1});
     if (one.strip > 0) return one.strip >= two.strip ? one : two;
     if (two.strip > 0) return two;
   }
-  const ConvChoice least{0, !ksplit, ksplit ? 1 : 0, 1, 1};
+  const ConvChoice least{0, false, ksplit ? 1 : 0, 1, 1};
   const Alloc a = conv_alloc(lp, k, least);
   std::string parts;
   for (const BufferRegion& r : a.regions) parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", r.name, r.bytes);

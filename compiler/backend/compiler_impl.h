@@ -63,7 +63,8 @@ inline int hops_between(const ArchSpec& a, int x, int y) {
 // How a conv core uses its local buffer (docs/schedule.md, "Local buffer" and "Spilling").
 struct ConvChoice {
   int64_t S = 0;           // ring slots (ring mode)
-  bool per_pixel = false;  // accumulators of one pixel, requant inside the pixel loop
+  bool per_pixel = false;  // ring mode: accumulators of one pixel, requant inside the pixel
+                           // loop (strip mode: per strip buffer, or per row when K-split)
   int64_t nout = 2;        // output row buffers; 0 = each pixel is stored to global memory
   int64_t strip = 0;       // > 0: input from global memory in strips of this many pixels
   int64_t strip_bufs = 0;  // strip buffers (2: the next strip loads while this one computes)

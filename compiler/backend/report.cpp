@@ -170,7 +170,9 @@ std::string schedule_yaml(const q::QModel& m, const CompiledModel& cm) {
       }
       if (k < lp.store_per_pixel.size() && lp.store_per_pixel[k]) o << "        output: per_pixel_stores\n";
       if (k < lp.per_pixel_requant.size()) {
-        o << fmt::format("        accumulators: {}\n", lp.per_pixel_requant[k] ? "per_pixel" : "per_row");
+        const bool per_strip = lp.strip_pixels[k] > 0 && lp.kparts == 1;
+        o << fmt::format("        accumulators: {}\n",
+                         per_strip ? "per_strip" : lp.per_pixel_requant[k] ? "per_pixel" : "per_row");
       }
       o << fmt::format("        buffer_bytes: {}\n        buffers:\n", ci.peak_bytes);
       for (const BufferRegion& r : ci.buffers) {

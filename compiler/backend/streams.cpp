@@ -293,6 +293,7 @@ Compiler::Body Compiler::plan_conv(Ctx& c, Alloc& a) {
   const bool per_pixel = ch.per_pixel;
   const int64_t nout = ch.nout;
   const bool store_px = part == 0 && nout == 0;
+  const bool strip_acc = strips && lp.kparts == 1;  // accumulators per strip buffer
   // Direct mode: the im2col vector is already contiguous in the ring or strip, so mvm reads
   // it there and no copy is needed.
   std::vector<bool> direct(cv.blocks.size(), false);
@@ -341,7 +342,8 @@ Compiler::Body Compiler::plan_conv(Ctx& c, Alloc& a) {
     // strip slot of ky = 0 for this pixel, at register rs) whose kernel rows are `row_step`
     // bytes apart (ring: contiguous runs of slots, split where they wrap).
     auto pixel = [&](int rs, int ra, bool loop, const std::function<void()>& im2col,
-                     const std::function<Addr(const ConvBlock&, int64_t)>& direct_src, int64_t ob) {
+                     const std::function<Addr(const ConvBlock&, int64_t)>& direct_src, int64_t ob,
+                     int64_t acc_base) {
       im2col();
       for (const TileRef& t : tiles) {
         const ColTile& ct = cv.col_tiles[static_cast<size_t>(t.ct)];
@@ -350,7 +352,7 @@ Compiler::Body Compiler::plan_conv(Ctx& c, Alloc& a) {
                        ? direct_src(bl, t.rt)
                        : Emitter::at(0, stage + staging_off.at(ct.block) + t.rt * R);
         if (reload && t.tile >= X) e.wload(t.tile);
-        e.mvm(t.tile, Emitter::at(ra, acc + (ct.m0 - m0) * 4), src, t.rt > rt0);
+        e.mvm(t.tile, Emitter::at(ra, acc_base + (ct.m0 - m0) * 4), src, t.rt > rt0);
       }
       (void)rs;
       if (per_pixel && part == 0) {
@@ -359,11 +361,10 @@ Compiler::Body Compiler::plan_conv(Ctx& c, Alloc& a) {
           e.store(Emitter::at(kRStore, out_base + m0), Emitter::at(0, obuf), ms);
           e.addi(kRStore, kRStore, out_s.C);
         } else {
-          e.requant(Emitter::at(loop || strips ? kROut : 0, ob), Emitter::at(0, acc), ms, 0);
-          if (strips) e.addi(kROut, kROut, ms);
+          e.requant(Emitter::at(loop ? kROut : 0, ob), Emitter::at(0, acc), ms, 0);
         }
       }
-      if (!per_pixel && strips) e.addi(kRAcc, kRAcc, ms * 4);
+      if (strips) e.addi(kRAcc, kRAcc, ms * 4);
     };
     int64_t pnext = 0;
     const int64_t pend = w.H + w.pt + w.pb;
@@ -426,7 +427,7 @@ Compiler::Body Compiler::plan_conv(Ctx& c, Alloc& a) {
         };
         pixel(rs, ra, loop, im2col,
               [&](const ConvBlock& bl, int64_t rt) { return Emitter::at(rs, ring + s0 * RW + bl.c0 - lo + rt * R); },
-              ob);
+              ob, acc);
         if (loop) {
           e.addi(kRSrc, kRSrc, w.sw * Cr);
           if (!per_pixel) e.addi(kRAcc, kRAcc, ms * 4);
@@ -437,14 +438,18 @@ Compiler::Body Compiler::plan_conv(Ctx& c, Alloc& a) {
       } else {
         // Strip mode (docs/schedule.md, "Spilling"): per strip of P pixels, load the kh input
         // row segments it reads into a strip buffer (zeros for padding), then the pixel loop.
-        if (!per_pixel) e.li(kRAcc, 0);
-        if (per_pixel && !store_px) e.li(kROut, 0);
-        const int ra = per_pixel ? 0 : kRAcc;
+        if (!strip_acc) e.li(kRAcc, 0);
+        if (strip_acc && !store_px) e.li(kROut, 0);
+        const int ra = kRAcc;
         int64_t loaded = 0;
-        // Pixels [ox0, ox0 + npx) from strip buffer `sb`; `runtime`: loads at r6 (the strip's
-        // first input column), else at compile-time addresses with padding filled.
-        auto strip = [&](int64_t ox0, int64_t npx, int64_t sb, bool runtime) {
-          const int64_t x0 = ox0 * w.sw - w.pl, x1 = x0 + (npx - 1) * w.sw + (w.kw - 1) * w.dw + 1;
+        const int64_t nstrips = (w.OW + P - 1) / P;
+        auto npx_of = [&](int64_t i) { return std::min(P, w.OW - i * P); };
+        // Strip i's kh input row segments -> its strip buffer (i mod buffers). `runtime`: at
+        // r6 (the strip's first input column, advanced by one strip), else at compile-time
+        // addresses with the padding filled.
+        auto load_strip = [&](int64_t i, bool runtime) {
+          const int64_t sb = ring + (i % ch.strip_bufs) * bufB;
+          const int64_t x0 = i * P * w.sw - w.pl, x1 = x0 + (npx_of(i) - 1) * w.sw + (w.kw - 1) * w.dw + 1;
           for (int64_t ky = 0; ky < w.kh; ++ky) {
             const int64_t y = oy * w.sh + ky * w.dh - w.pt;
             const int64_t slot = sb + ky * slotB;
@@ -465,6 +470,14 @@ Compiler::Body Compiler::plan_conv(Ctx& c, Alloc& a) {
             loaded += (xb - xa) * w.C;
           }
           if (runtime) e.addi(kRGlob, kRGlob, P * w.sw * w.C);
+        };
+        // Strip i's pixel loop, then (accumulators per strip) its requant into the output row
+        // at r5, or into its output pixels and stores at r9.
+        auto compute_strip = [&](int64_t i) {
+          const int64_t q = i % ch.strip_bufs, npx = npx_of(i);
+          const int64_t sb = ring + q * bufB;
+          const int64_t acc_q = strip_acc ? acc + q * P * ms * 4 : acc;
+          if (strip_acc) e.li(kRAcc, 0);
           const bool loop = npx > 1;
           const int rs = loop ? kRSrc : 0;
           if (loop) {
@@ -478,47 +491,98 @@ Compiler::Body Compiler::plan_conv(Ctx& c, Alloc& a) {
               const ConvBlock& bl = cv.blocks[static_cast<size_t>(b)];
               if (direct[static_cast<size_t>(b)]) continue;
               const bool merged = w.dw == 1 && bl.cin == w.C;
-              const int64_t seg = merged ? w.kw * w.C : bl.cin, n_in = merged ? 1 : w.kw;
-              const int64_t s_in = merged ? 0 : w.dw * w.C, d_in = merged ? 0 : bl.cin;
+              if (merged) {
+                // One copy per kernel row and row tile: the copy feeding tile rt waits (WAR)
+                // only for the previous pixel's mvm of rt, so pixels overlap in the crossbars.
+                const int64_t seg = w.kw * w.C;
+                for (int64_t ky = 0; ky < w.kh; ++ky) {
+                  int64_t at = ky * seg;
+                  while (at < (ky + 1) * seg) {
+                    const int64_t end = std::min((ky + 1) * seg, (at / R + 1) * R);
+                    e.copy(Emitter::at(0, stage + staging_off.at(b) + at),
+                           Emitter::at(rs, sb + ky * slotB + at - ky * seg), end - at, 1, 0, 0, 1, 0, 0);
+                    at = end;
+                  }
+                }
+                continue;
+              }
+              const int64_t seg = bl.cin, n_in = w.kw;
+              const int64_t s_in = w.dw * w.C, d_in = bl.cin;
               e.copy(Emitter::at(0, stage + staging_off.at(b)), Emitter::at(rs, sb + bl.c0), seg, n_in, s_in,
                      d_in, w.kh, slotB, w.kw * bl.cin);
             }
           };
           pixel(rs, ra, loop, im2col,
-                [&](const ConvBlock& bl, int64_t rt) { return Emitter::at(rs, sb + bl.c0 + rt * R); }, ob);
+                [&](const ConvBlock& bl, int64_t rt) { return Emitter::at(rs, sb + bl.c0 + rt * R); }, ob,
+                acc_q);
           if (loop) {
             e.addi(kRSrc, kRSrc, w.sw * w.C);
             e.addi(kRCnt, kRCnt, 1);
             e.blt(kRCnt, kRLim, top);
           }
+          if (!strip_acc) return;
+          if (!store_px) {
+            e.requant(Emitter::at(kROut, ob), Emitter::at(0, acc_q), npx * ms, 0);
+            e.addi(kROut, kROut, npx * ms);
+            return;
+          }
+          const int64_t out_q = obuf + q * P * ms;
+          e.requant(Emitter::at(0, out_q), Emitter::at(0, acc_q), npx * ms, 0);
+          if (ms == out_s.C) {
+            e.store(Emitter::at(kRStore, out_base + m0), Emitter::at(0, out_q), npx * ms);
+            e.addi(kRStore, kRStore, npx * out_s.C);
+            return;
+          }
+          e.li(kRSrc, 0);
+          e.li(kRCnt, 0);
+          e.li(kRLim, npx);
+          const size_t stop = e.pc();
+          e.store(Emitter::at(kRStore, out_base + m0), Emitter::at(kRSrc, out_q), ms);
+          e.addi(kRStore, kRStore, out_s.C);
+          e.addi(kRSrc, kRSrc, ms);
+          e.addi(kRCnt, kRCnt, 1);
+          e.blt(kRCnt, kRLim, stop);
         };
-        const int64_t nstrips = (w.OW + P - 1) / P;
         auto interior = [&](int64_t i) {
-          const int64_t ox0 = i * P, x0 = ox0 * w.sw - w.pl;
-          return ox0 + P <= w.OW && x0 >= 0 && x0 + (P - 1) * w.sw + (w.kw - 1) * w.dw + 1 <= w.W;
+          const int64_t x0 = i * P * w.sw - w.pl;
+          return i < nstrips && npx_of(i) == P && x0 >= 0 && x0 + (P - 1) * w.sw + (w.kw - 1) * w.dw + 1 <= w.W;
         };
+        // With two buffers, strip i + 1 is loaded before strip i computes (the in-order
+        // dispatch reaches those loads while strip i's mvms queue, so their latency hides);
+        // with one, the load must wait for the previous strip's reads anyway. Runs of uniform
+        // strips (interior, full width) become a loop whose loads address through r6.
         const int64_t nb = ch.strip_bufs;
+        const int64_t ahead = nb > 1 ? 1 : 0;  // strips loaded ahead of the computing one
+        auto run_end = [&](int64_t from) {  // first strip >= from that is not interior
+          while (interior(from)) ++from;
+          return from;
+        };
+        if (ahead) load_strip(0, false);
         int64_t i = 0;
         while (i < nstrips) {
-          int64_t j = i;
-          while (j < nstrips && interior(j)) ++j;
-          const int64_t iters = (j - i) / nb;
-          if (iters >= 2) {  // a run of interior strips: a loop, nb strips per iteration
+          // In the loop body: per buffer, load strip k + ahead (runtime), compute strip k.
+          const int64_t j = run_end(i + ahead);
+          const int64_t iters = npx_of(i) == P && (ahead || interior(i)) ? (j - i - ahead) / nb : 0;
+          if (iters >= 2) {
             e.add(kRGlob, r_in, 0);
-            e.addi(kRGlob, kRGlob, (i * P * w.sw - w.pl) * w.C);
+            e.addi(kRGlob, kRGlob, ((i + ahead) * P * w.sw - w.pl) * w.C);
             e.li(kRStrip, 0);
             e.li(kRStripLim, iters);
             const size_t top = e.pc();
             const int64_t before = loaded;
-            for (int64_t q = 0; q < nb; ++q) strip((i + q) * P, P, ring + ((i + q) % nb) * bufB, true);
+            for (int64_t q = 0; q < nb; ++q) {
+              load_strip(i + q + ahead, true);
+              compute_strip(i + q);
+            }
             loaded = before + (loaded - before) * iters;
             e.addi(kRStrip, kRStrip, 1);
             e.blt(kRStrip, kRStripLim, top);
             i += iters * nb;
             continue;
           }
-          const int64_t end = std::max(j, i + 1);
-          for (; i < end; ++i) strip(i * P, std::min(P, w.OW - i * P), ring + (i % nb) * bufB, false);
+          if (i + ahead < nstrips) load_strip(i + ahead, false);
+          compute_strip(i);
+          ++i;
         }
         add_edge(-1, c.core, in_t, loaded);
         lp.spill_bytes_per_image += loaded;
@@ -534,7 +598,7 @@ Compiler::Body Compiler::plan_conv(Ctx& c, Alloc& a) {
         e.recv(Emitter::at(0, psum), w.OW * ms * 4, from, tag_of(lp.out, oy));
         e.add32(Emitter::at(0, acc), Emitter::at(0, acc), Emitter::at(0, psum), w.OW * ms);
       }
-      if (!per_pixel) e.requant(Emitter::at(0, ob), Emitter::at(0, acc), w.OW * ms, 0);
+      if (!per_pixel && !strip_acc) e.requant(Emitter::at(0, ob), Emitter::at(0, acc), w.OW * ms, 0);
       emit_outputs(c, oy, ob);
     }
   };

@@ -78,6 +78,25 @@ SpillModel spill_model() {
   return s;
 }
 
+// x 4x6x160 -> d1 3x3 (4: two strip buffers, a loop of strip pairs) -> d2 3x3 (40 in two
+// slices of 24 and 16 channels: 6400-byte output rows, stored pixel by pixel from strips) ->
+// d3 1x1 (8, reads d2 from global memory).
+q::QModel wide_model(int* d1, int* d2, int* d3) {
+  ModelBuilder b(9, "wide");
+  ConvSpec k3;
+  k3.kh = k3.kw = 3;
+  k3.pt = k3.pl = k3.pb = k3.pr = 1;
+  k3.M = 4;
+  *d1 = b.conv(b.input({4, 6, 160}), k3);
+  k3.M = 40;
+  *d2 = b.conv(*d1, k3);
+  ConvSpec k1;
+  k1.M = 8;
+  *d3 = b.conv(*d2, k1);
+  b.output(*d3);
+  return b.m;
+}
+
 const backend::LayerPlan& plan_of(const backend::CompiledModel& cm, const q::QModel& m, int tensor) {
   for (const backend::LayerPlan& lp : cm.layers) {
     if (m.layers[static_cast<size_t>(lp.layer)].output == tensor) return lp;
@@ -184,9 +203,10 @@ TEST(BackendSpill, ThroughputModeMatchesReference) {
   expect_equivalent(s.m, a, opt, 2);
 }
 
-TEST(BackendSpill, ChipRunsSpilledModelBitExact) {
-  const SpillModel s = spill_model();
-  const fs::path dir = fs::path(CIMSIM_BINARY_DIR) / "backend_spill_sim";
+// Compiles `m` for tiny.yaml on a 4x4 mesh with 2 KB buffers, runs `batch` random images on
+// the SystemC chip and compares every output with the naive reference, bit for bit.
+void expect_chip_matches(const q::QModel& m, const std::string& name, int batch) {
+  const fs::path dir = fs::path(CIMSIM_BINARY_DIR) / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::string yaml;
@@ -211,14 +231,14 @@ TEST(BackendSpill, ChipRunsSpilledModelBitExact) {
   }
   const ArchSpec a = load_arch_spec((dir / "arch.yaml").string());
   ASSERT_EQ(a.core.buffer_bytes, kBuffer);
-  const backend::CompiledModel cm = compile_qmodel(s.m, a, {});
+  const backend::CompiledModel cm = compile_qmodel(m, a, {});
   ASSERT_FALSE(cm.spills.empty());
   write_program_files(cm.program, dir.string());
-  const q::QTensor& in = s.m.tensors[static_cast<size_t>(s.m.inputs[0])];
+  const q::QTensor& in = m.tensors[static_cast<size_t>(m.inputs[0])];
   std::mt19937 rng(3);
-  const int batch = 2;
   NpyArray xin;
-  xin.shape = {batch, 8, 10, 64};
+  xin.shape = {batch};
+  for (int64_t d : in.shape) xin.shape.push_back(d);
   std::vector<std::vector<int32_t>> codes;
   for (int n = 0; n < batch; ++n) {
     codes.push_back(testing::random_codes(in, rng));
@@ -232,13 +252,13 @@ TEST(BackendSpill, ChipRunsSpilledModelBitExact) {
   std::ostringstream out, err;
   const SimulateResult r = simulate(o, out, err);
   ASSERT_TRUE(r.finished) << err.str();
-  ASSERT_EQ(r.outputs.size(), s.m.outputs.size());
-  for (size_t oi = 0; oi < s.m.outputs.size(); ++oi) {
-    const q::QTensor& yt = s.m.tensors[static_cast<size_t>(s.m.outputs[oi])];
-    const size_t per = static_cast<size_t>(yt.numel());
-    for (int n = 0; n < batch; ++n) {
-      const auto ref = testing::reference_codes(s.m, {codes[static_cast<size_t>(n)]});
-      const auto& want = ref[static_cast<size_t>(s.m.outputs[oi])];
+  ASSERT_EQ(r.outputs.size(), m.outputs.size());
+  for (int n = 0; n < batch; ++n) {
+    const auto ref = testing::reference_codes(m, {codes[static_cast<size_t>(n)]});
+    for (size_t oi = 0; oi < m.outputs.size(); ++oi) {
+      const q::QTensor& yt = m.tensors[static_cast<size_t>(m.outputs[oi])];
+      const size_t per = static_cast<size_t>(yt.numel());
+      const auto& want = ref[static_cast<size_t>(m.outputs[oi])];
       ASSERT_EQ(want.size(), per);
       for (size_t i = 0; i < per; ++i) {
         ASSERT_EQ(r.outputs[oi].data[static_cast<size_t>(n) * per + i], static_cast<float>(want[i]) * yt.scale)
@@ -246,6 +266,31 @@ TEST(BackendSpill, ChipRunsSpilledModelBitExact) {
       }
     }
   }
+}
+
+TEST(BackendSpill, ChipRunsSpilledModelBitExact) {
+  expect_chip_matches(spill_model().m, "backend_spill_sim", 2);
+}
+
+TEST(BackendSpill, WideStripsAndPixelStoresFromStrips) {
+  int d1 = 0, d2 = 0, d3 = 0;
+  const q::QModel m = wide_model(&d1, &d2, &d3);
+  const ArchSpec a = small_arch();
+  const backend::CompiledModel cm = compile_qmodel(m, a, {});
+  const backend::LayerPlan& p1 = plan_of(cm, m, d1);
+  ASSERT_EQ(p1.strip_buffers.size(), 1u);
+  EXPECT_EQ(p1.strip_buffers[0], 2);
+  EXPECT_GE(p1.strip_pixels[0], 16);
+  const backend::LayerPlan& p2 = plan_of(cm, m, d2);
+  ASSERT_EQ(p2.cores.size(), 2u);
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_GT(p2.strip_pixels[k], 0);
+    EXPECT_TRUE(p2.store_per_pixel[k]);
+  }
+  EXPECT_GT(plan_of(cm, m, d3).strip_pixels[0], 0);
+  for (const backend::CoreInfo& ci : cm.cores) EXPECT_LE(ci.peak_bytes, kBuffer);
+  expect_equivalent(m, a, {}, 2);
+  expect_chip_matches(m, "backend_spill_wide_sim", 2);
 }
 
 TEST(BackendSpill, StagingAloneTooBigIsAClearError) {

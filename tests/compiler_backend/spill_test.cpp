@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "compiler/backend/backend.h"
@@ -291,6 +292,27 @@ TEST(BackendSpill, WideStripsAndPixelStoresFromStrips) {
   for (const backend::CoreInfo& ci : cm.cores) EXPECT_LE(ci.peak_bytes, kBuffer);
   expect_equivalent(m, a, {}, 2);
   expect_chip_matches(m, "backend_spill_wide_sim", 2);
+}
+
+// Vector layers store spilled rows too: a max pool and an add feed convolutions whose rings do
+// not fit, and a conv output with two consumers goes to one through memory, to the add as rows.
+TEST(BackendSpill, VectorProducersStoreSpilledRows) {
+  ModelBuilder b(13, "vec");
+  ConvSpec k3;
+  k3.kh = k3.kw = 3;
+  k3.pt = k3.pl = k3.pb = k3.pr = 1;
+  k3.M = 8;
+  const int x = b.input({8, 8, 64});
+  const int p = b.maxpool(x, 2, 1, 0);  // 8x7x63
+  const int c = b.conv(p, k3);          // minimal ring 3 x 65 x 8 + output row 504 > 2048
+  const int s = b.add(c, c, true);
+  b.output(b.conv(s, k3));
+  const ArchSpec a = small_arch();
+  const backend::CompiledModel cm = compile_qmodel(b.m, a, {});
+  std::set<int> spilled;
+  for (const backend::SpillRegion& r : cm.spills) spilled.insert(r.tensor);
+  EXPECT_EQ(spilled, (std::set<int>{p, s}));
+  expect_equivalent(b.m, a, {}, 2);
 }
 
 TEST(BackendSpill, StagingAloneTooBigIsAClearError) {

@@ -92,6 +92,35 @@ void Window::valid_oy(int64_t ky, int64_t* lo, int64_t* hi) const {
   if (*hi < *lo) *hi = *lo;
 }
 
+namespace {
+
+// Conv and pool parameters name their window fields alike; one copy serves both.
+template <class Params>
+void copy_window_params(const Params& p, Window* w) {
+  w->kh = p.kernel_h;
+  w->kw = p.kernel_w;
+  w->sh = p.stride_h;
+  w->sw = p.stride_w;
+  w->dh = p.dilation_h;
+  w->dw = p.dilation_w;
+  w->pt = p.pad_top;
+  w->pl = p.pad_left;
+  w->pb = p.pad_bottom;
+  w->pr = p.pad_right;
+}
+
+void set_window_input(const q::QModel& m, int li, const PhysShape& in, Window* w) {
+  w->C = in.C;
+  w->H = in.H;
+  w->W = in.W;
+  if (w->kh < 1 || w->kw < 1 || w->sh < 1 || w->sw < 1 || w->dh < 1 || w->dw < 1 || w->pt < 0 ||
+      w->pl < 0 || w->pb < 0 || w->pr < 0) {
+    fail(m, li, "kernel, stride and dilation must be >= 1 and pads >= 0");
+  }
+}
+
+}  // namespace
+
 ConvMap map_conv(const q::QModel& m, int li, const TensorMap& tm, const ArchSpec& arch) {
   const q::Layer& l = m.layers[li];
   const q::ConvParams& p = l.conv;
@@ -116,25 +145,10 @@ ConvMap map_conv(const q::QModel& m, int li, const TensorMap& tm, const ArchSpec
     if (p.in_channels != in.C) {
       fail(m, li, fmt::format("conv expects {} input channels, input has {}", p.in_channels, in.C));
     }
-    w.kh = p.kernel_h;
-    w.kw = p.kernel_w;
-    w.sh = p.stride_h;
-    w.sw = p.stride_w;
-    w.dh = p.dilation_h;
-    w.dw = p.dilation_w;
-    w.pt = p.pad_top;
-    w.pl = p.pad_left;
-    w.pb = p.pad_bottom;
-    w.pr = p.pad_right;
+    copy_window_params(p, &w);
     cm.G = p.group;
   }
-  w.C = in.C;
-  w.H = in.H;
-  w.W = in.W;
-  if (w.kh < 1 || w.kw < 1 || w.sh < 1 || w.sw < 1 || w.dh < 1 || w.dw < 1 || w.pt < 0 ||
-      w.pl < 0 || w.pb < 0 || w.pr < 0) {
-    fail(m, li, "kernel, stride and dilation must be >= 1 and pads >= 0");
-  }
+  set_window_input(m, li, in, &w);
   w.OH = (w.H + w.pt + w.pb - (w.kh - 1) * w.dh - 1) / w.sh + 1;
   w.OW = (w.W + w.pl + w.pr - (w.kw - 1) * w.dw - 1) / w.sw + 1;
   if (w.OH != out.H || w.OW != out.W || cm.M != out.C) {
@@ -252,23 +266,8 @@ Window pool_window(const q::QModel& m, int li, const TensorMap& tm) {
   const PhysShape in = tm.shape[l.inputs[0]];
   const PhysShape out = tm.shape[l.output];
   Window w;
-  w.kh = p.kernel_h;
-  w.kw = p.kernel_w;
-  w.sh = p.stride_h;
-  w.sw = p.stride_w;
-  w.dh = p.dilation_h;
-  w.dw = p.dilation_w;
-  w.pt = p.pad_top;
-  w.pl = p.pad_left;
-  w.pb = p.pad_bottom;
-  w.pr = p.pad_right;
-  w.C = in.C;
-  w.H = in.H;
-  w.W = in.W;
-  if (w.kh < 1 || w.kw < 1 || w.sh < 1 || w.sw < 1 || w.dh < 1 || w.dw < 1 || w.pt < 0 ||
-      w.pl < 0 || w.pb < 0 || w.pr < 0) {
-    fail(m, li, "kernel, stride and dilation must be >= 1 and pads >= 0");
-  }
+  copy_window_params(p, &w);
+  set_window_input(m, li, in, &w);
   w.OH = out.H;
   w.OW = out.W;
   if (out.C != in.C) fail(m, li, "pooling changes the channel count");

@@ -15,6 +15,21 @@ namespace {
 
 constexpr int64_t kInt32Limit = int64_t{1} << 31;
 
+// q::ConvParams and q::PoolParams name their window fields alike; one copy serves both.
+template <class Params>
+void copy_window(const ir::WindowParams& w, Params* p) {
+  p->kernel_h = w.kernel_h;
+  p->kernel_w = w.kernel_w;
+  p->stride_h = w.stride_h;
+  p->stride_w = w.stride_w;
+  p->pad_top = w.pad_top;
+  p->pad_left = w.pad_left;
+  p->pad_bottom = w.pad_bottom;
+  p->pad_right = w.pad_right;
+  p->dilation_h = w.dilation_h;
+  p->dilation_w = w.dilation_w;
+}
+
 class Builder {
  public:
   Builder(const ir::Graph& g, const QuantSpec& spec, const std::vector<float>& max_abs)
@@ -242,16 +257,7 @@ class Builder {
     q::ConvParams& p = m_.layers[li].conv;
     p.out_channels = W.shape[0];
     p.in_channels = m_.tensors[x].shape[0];
-    p.kernel_h = w.kernel_h;
-    p.kernel_w = w.kernel_w;
-    p.stride_h = w.stride_h;
-    p.stride_w = w.stride_w;
-    p.pad_top = w.pad_top;
-    p.pad_left = w.pad_left;
-    p.pad_bottom = w.pad_bottom;
-    p.pad_right = w.pad_right;
-    p.dilation_h = w.dilation_h;
-    p.dilation_w = w.dilation_w;
+    copy_window(w, &p);
     p.group = w.group;
     if (p.group <= 0 || p.in_channels % p.group != 0 || p.out_channels % p.group != 0 ||
         W.shape[1] != p.in_channels / p.group || W.shape[2] != p.kernel_h || W.shape[3] != p.kernel_w)
@@ -451,16 +457,7 @@ class Builder {
       p.kernel_w = in.shape[2];
     } else {
       const ir::WindowParams w = ir::window_params(n);
-      p.kernel_h = w.kernel_h;
-      p.kernel_w = w.kernel_w;
-      p.stride_h = w.stride_h;
-      p.stride_w = w.stride_w;
-      p.pad_top = w.pad_top;
-      p.pad_left = w.pad_left;
-      p.pad_bottom = w.pad_bottom;
-      p.pad_right = w.pad_right;
-      p.dilation_h = w.dilation_h;
-      p.dilation_w = w.dilation_w;
+      copy_window(w, &p);
       p.count_include_pad = w.count_include_pad;
     }
     const bool is_max = n.kind == ir::OpKind::kMaxPool;

@@ -237,6 +237,23 @@ ir::Value value_from_tensor(const onnx::TensorProto& t, const std::string& base_
                      std::to_string(n) + " elements of " + ir::dtype_name(v.dtype) + " but the data holds " +
                      std::to_string(got));
   };
+  // Check the payload against the dims before allocating: the dims are untrusted (a few
+  // bytes can declare 2^40 elements; found by fuzz_onnx as an 8 GB allocation).
+  {
+    int64_t got = 0;
+    if (use_raw) {
+      got = static_cast<int64_t>(raw.size() / dtype_bytes(v.dtype));
+      if (raw.size() != static_cast<size_t>(n) * dtype_bytes(v.dtype)) mismatch(got);
+    } else {
+      switch (v.dtype) {
+        case ir::DType::kFloat32: got = t.float_data_size(); break;
+        case ir::DType::kFloat64: got = t.double_data_size(); break;
+        case ir::DType::kInt64: got = t.int64_data_size(); break;
+        default: got = t.int32_data_size(); break;  // float16, int32, int8, uint8, bool
+      }
+      if (got != n) mismatch(got);
+    }
+  }
   ft.data.resize(static_cast<size_t>(n));
   if (integer) v.int_data.resize(static_cast<size_t>(n));
   if (use_raw) {

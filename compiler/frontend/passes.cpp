@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <set>
 
@@ -16,8 +17,19 @@ namespace {
 // Constant folding may create at most this many elements per output beyond what its inputs
 // hold (64 MB of float).
 constexpr int64_t kMaxFoldedElements = int64_t{1} << 24;
+// All folds together may create at most this many elements, or twice what the model stores
+// if that is more (QDQ models dequantize every weight by folding). Each fold alone can pass
+// the per-output check, so without a total a chain of folds exhausts memory (found by
+// fuzz_onnx: 2.7 GB from a few-KB model).
+constexpr int64_t kMaxFoldedTotalElements = int64_t{1} << 25;
 
 using K = ir::OpKind;
+
+// a * b for non-negative sizes, saturating instead of overflowing.
+int64_t sat_mul(int64_t a, int64_t b) {
+  if (a <= 0 || b <= 0) return 0;
+  return a > std::numeric_limits<int64_t>::max() / b ? std::numeric_limits<int64_t>::max() : a * b;
+}
 
 ir::QuantParams quant_from(const ir::Graph& g, const ir::Node& n, bool is_unsigned) {
   ir::QuantParams q;
@@ -216,6 +228,11 @@ void simplify(ir::Graph& g) {
   };
   std::vector<int> producer_of(g.values.size(), -1);  // value -> index in g.nodes
   std::vector<bool> keep(g.nodes.size(), false);
+  int64_t stored_elements = 0;
+  for (const ir::Value& v : g.values)
+    if (v.is_constant()) stored_elements += v.numel();
+  const int64_t fold_budget = std::max(kMaxFoldedTotalElements, 2 * stored_elements);
+  int64_t folded_elements = 0;
 
   for (size_t ni = 0; ni < g.nodes.size(); ++ni) {
     ir::Node& n = g.nodes[ni];
@@ -283,6 +300,24 @@ void simplify(ir::Graph& g) {
                            std::to_string(out_elements) + " elements from " + std::to_string(in_elements) +
                            "; expected constants stored in the model, not generated");
       }
+      // A folded Conv's kernel also needs an im2col scratch of (C/group*kh*kw) x (OH*OW),
+      // which the output caps above do not bound.
+      if (n.kind == K::kConv && n.inputs.size() >= 2 && n.inputs[1] >= 0 && !n.outputs.empty()) {
+        const std::vector<int64_t>& wshape = g.values[n.inputs[1]].shape;
+        const std::vector<int64_t>& oshape = g.values[n.outputs[0]].shape;
+        int64_t scratch = 1;
+        for (size_t d = 1; d < wshape.size(); ++d) scratch = sat_mul(scratch, wshape[d]);
+        for (size_t d = 2; d < oshape.size(); ++d) scratch = sat_mul(scratch, oshape[d]);
+        if (scratch > kMaxFoldedElements)
+          throw InputError(g.source + ": node '" + n.name + "' (Conv): folding its constant inputs would need " +
+                           std::to_string(scratch) + " elements of im2col scratch, more than " +
+                           std::to_string(kMaxFoldedElements));
+      }
+      for (int v : n.outputs) folded_elements += v >= 0 ? g.values[v].numel() : 0;
+      if (folded_elements > fold_budget)
+        throw InputError(g.source + ": node '" + n.name + "' (" + n.op_type + "): constant folding would create " +
+                         std::to_string(folded_elements) + " elements in all, more than " +
+                         std::to_string(fold_budget) + " (twice the model's stored constants, at least 2^25)");
       std::vector<ir::FloatTensor> out(n.outputs.size());
       for (size_t i = 0; i < n.outputs.size(); ++i)
         if (n.outputs[i] >= 0) out[i].shape = g.values[n.outputs[i]].shape;

@@ -1,6 +1,11 @@
 // Test model builder and naive reference (see qmodel_util.h).
 #include "qmodel_util.h"
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
 #include <algorithm>
 #include <cmath>
 
@@ -334,6 +339,23 @@ ArchSpec test_arch(int mesh_rows, int mesh_cols) {
   a.chip.mesh_cols = mesh_cols;
   a.chip.cores = mesh_rows * mesh_cols;
   return a;
+}
+
+ArchSpec write_tiny_arch(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& edits) {
+  namespace fs = std::filesystem;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::stringstream ss;
+  ss << std::ifstream(fs::path(CIMSIM_SOURCE_DIR) / "configs/tiny.yaml").rdbuf();
+  std::string yaml = ss.str();
+  for (const auto& [from, to] : edits) {
+    const size_t at = yaml.find(from);
+    if (at == std::string::npos) throw std::runtime_error("configs/tiny.yaml has no '" + from + "'");
+    yaml.replace(at, from.size(), to);
+  }
+  const fs::path path = fs::path(dir) / "arch.yaml";
+  std::ofstream(path) << yaml;
+  return load_arch_spec(path.string());
 }
 
 }  // namespace cimsim::testing

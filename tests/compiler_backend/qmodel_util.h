@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "compiler/quant/qmodel.h"
@@ -53,6 +54,10 @@ std::vector<int32_t> random_codes(const q::QTensor& t, std::mt19937& rng);
 // and reads an output image back as CHW codes.
 void put_input(std::vector<uint8_t>& global, const TensorIO& io, int64_t n, const std::vector<int32_t>& chw);
 std::vector<int32_t> get_output(const std::vector<uint8_t>& global, const TensorIO& io, int64_t n);
+
+// Writes configs/tiny.yaml with each (from, to) text replacement applied to DIR/arch.yaml
+// (created afresh) and loads it. Throws std::runtime_error if a `from` is not in the file.
+ArchSpec write_tiny_arch(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& edits);
 
 // configs/tiny.yaml with a bigger mesh, for tests.
 ArchSpec test_arch(int mesh_rows = 4, int mesh_cols = 4);

@@ -34,27 +34,7 @@ TEST(BackendReloadSim, ChipRunsReloadedFcsBitExact) {
   b.output(b.fc(g, 10, false));
   // tiny.yaml (exact ADC) on a 2 x 3 mesh, written next to the program as DIR/arch.yaml.
   const fs::path dir = fs::path(CIMSIM_BINARY_DIR) / "backend_reload_sim";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  std::string yaml;
-  {
-    std::ifstream f(fs::path(CIMSIM_SOURCE_DIR) / "configs/tiny.yaml");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    yaml = ss.str();
-  }
-  auto replace = [&](const std::string& from, const std::string& to) {
-    const size_t at = yaml.find(from);
-    ASSERT_NE(at, std::string::npos) << from;
-    yaml.replace(at, from.size(), to);
-  };
-  replace("cores: 4 ", "cores: 6 ");
-  replace("mesh_cols: 2", "mesh_cols: 3");
-  {
-    std::ofstream f(dir / "arch.yaml");
-    f << yaml;
-  }
-  const ArchSpec a = load_arch_spec((dir / "arch.yaml").string());
+  const ArchSpec a = testing::write_tiny_arch(dir.string(), {{"cores: 4 ", "cores: 6 "}, {"mesh_cols: 2", "mesh_cols: 3"}});
   ASSERT_EQ(a.chip.cores, 6);
   const backend::CompiledModel cm = backend::compile_qmodel(b.m, a, {});
   ASSERT_TRUE(cm.layers[1].reload);

@@ -208,29 +208,10 @@ TEST(BackendSpill, ThroughputModeMatchesReference) {
 // the SystemC chip and compares every output with the naive reference, bit for bit.
 void expect_chip_matches(const q::QModel& m, const std::string& name, int batch) {
   const fs::path dir = fs::path(CIMSIM_BINARY_DIR) / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  std::string yaml;
-  {
-    std::ifstream f(fs::path(CIMSIM_SOURCE_DIR) / "configs/tiny.yaml");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    yaml = ss.str();
-  }
-  auto replace = [&](const std::string& from, const std::string& to) {
-    const size_t at = yaml.find(from);
-    ASSERT_NE(at, std::string::npos) << from;
-    yaml.replace(at, from.size(), to);
-  };
-  replace("cores: 4 ", "cores: 16 ");
-  replace("mesh_rows: 2", "mesh_rows: 4");
-  replace("mesh_cols: 2", "mesh_cols: 4");
-  replace("buffer_bytes: 16384", "buffer_bytes: 2048");
-  {
-    std::ofstream f(dir / "arch.yaml");
-    f << yaml;
-  }
-  const ArchSpec a = load_arch_spec((dir / "arch.yaml").string());
+  const ArchSpec a = testing::write_tiny_arch(dir.string(), {{"cores: 4 ", "cores: 16 "},
+                                                             {"mesh_rows: 2", "mesh_rows: 4"},
+                                                             {"mesh_cols: 2", "mesh_cols: 4"},
+                                                             {"buffer_bytes: 16384", "buffer_bytes: 2048"}});
   ASSERT_EQ(a.core.buffer_bytes, kBuffer);
   const backend::CompiledModel cm = compile_qmodel(m, a, {});
   ASSERT_FALSE(cm.spills.empty());

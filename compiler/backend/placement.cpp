@@ -45,7 +45,16 @@ CompiledModel Compiler::run() {
   // Two images (when they fit the global-memory regions) exercise the batch loop.
   CheckResult chk = check_program(cm_.program, static_cast<int32_t>(std::min<int64_t>(2, cm_.max_batch)),
                                   arch_.core.buffer_bytes,
-                                  arch_.memory.capacity_bytes);
+                                  arch_.memory.capacity_bytes, arch_.noc.rx_channel_bytes);
+  if (!chk.ok() && arch_.noc.rx_channel_bytes > 0 &&
+      check_program(cm_.program, static_cast<int32_t>(std::min<int64_t>(2, cm_.max_batch)),
+                    arch_.core.buffer_bytes, arch_.memory.capacity_bytes, 0).ok()) {
+    // Sound with unbounded receive buffers: the arch's channels are what is too small.
+    throw InputError(arch_.source_path + ": noc.rx_channel_bytes = " +
+                     std::to_string(arch_.noc.rx_channel_bytes) +
+                     " is too small for this model's messages: " + chk.problems.front() +
+                     " (raise noc.rx_channel_bytes, or 0 for unbounded receive buffers)");
+  }
   if (!chk.ok()) {
     throw std::logic_error("backend produced an unsound program: " + chk.problems.front());
   }

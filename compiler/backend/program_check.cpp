@@ -213,7 +213,7 @@ int64_t walk_core(const CoreProgram& core, int32_t batch, const Visitor& visit, 
 }
 
 CheckResult check_program(const Program& p, int32_t batch, int64_t buffer_bytes,
-                          int64_t global_bytes) {
+                          int64_t global_bytes, int64_t rx_channel_bytes) {
   CheckResult res;
   const int n = static_cast<int>(p.cores.size());
   std::vector<std::vector<Event>> events(static_cast<size_t>(n));
@@ -302,6 +302,8 @@ CheckResult check_program(const Program& p, int32_t batch, int64_t buffer_bytes,
     ClockPtr clock;
   };
   std::map<std::tuple<int, int, int32_t>, std::deque<Msg>> queues;  // (src, dst, tag) -> messages
+  std::map<std::pair<int, int>, int64_t> in_channel;  // (src, dst) -> bytes sent, not received
+  int oversized = 0;
   std::vector<size_t> pos(static_cast<size_t>(n), 0);
   bool progress = true;
   while (progress) {
@@ -313,6 +315,17 @@ CheckResult check_program(const Program& p, int32_t batch, int64_t buffer_bytes,
       while (i < ev.size()) {
         const Event& e = ev[i];
         if (e.kind == Event::kSend) {
+          int64_t& used = in_channel[{c, e.peer}];
+          if (rx_channel_bytes > 0 && e.len > rx_channel_bytes) {
+            if (oversized++ < 3) {
+              res.problems.push_back(fmt::format(
+                  "core {} instruction {}: send of {} bytes to core {} is larger than the receive "
+                  "channel (noc.rx_channel_bytes = {})", c, e.pc, e.len, e.peer, rx_channel_bytes));
+            }
+          } else if (rx_channel_bytes > 0 && used + e.len > rx_channel_bytes) {
+            break;  // no credits until core e.peer receives
+          }
+          used += e.len;
           queues[{c, e.peer, e.tag}].push_back({e.len, vc});
         } else if (e.kind == Event::kRecv) {
           auto it = queues.find({e.peer, c, e.tag});
@@ -335,6 +348,7 @@ CheckResult check_program(const Program& p, int32_t batch, int64_t buffer_bytes,
             }
             vc = merged;
           }
+          in_channel[{e.peer, c}] -= m.len;
           it->second.pop_front();
           ++res.messages;
         } else {
@@ -396,8 +410,15 @@ CheckResult check_program(const Program& p, int32_t batch, int64_t buffer_bytes,
         break;
       }
       seen[static_cast<size_t>(cur)] = true;
-      chain += fmt::format("core {} waits at instruction {} for tag {} from ", cur, ev[i].pc,
-                           ev[i].tag);
+      if (ev[i].kind == Event::kSend) {
+        chain += fmt::format(
+            "core {} waits at instruction {} to send {} bytes (tag {}) for room in the receive "
+            "channel ({} of noc.rx_channel_bytes = {} bytes hold messages not yet received) of ",
+            cur, ev[i].pc, ev[i].len, ev[i].tag, in_channel[{cur, ev[i].peer}], rx_channel_bytes);
+      } else {
+        chain += fmt::format("core {} waits at instruction {} for tag {} from ", cur, ev[i].pc,
+                             ev[i].tag);
+      }
       cur = ev[i].peer;
     }
     res.problems.push_back("deadlock: " + chain);

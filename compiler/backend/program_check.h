@@ -5,8 +5,11 @@
 //    r15 = batch) and calls `visit` for every executed non-scalar instruction with the
 //    register file at that point. Stops with InputError after max_steps instructions.
 //  - check_program() walks every core for `batch` images and
-//     * matches messages as the simulator does (by source core and tag, FIFO), with sends
-//       non-blocking and recvs blocking: every recv must get exactly one send of the same
+//     * matches messages as the simulator does (by source core and tag, FIFO), with recvs
+//       blocking and sends blocking only on credits: with rx_channel_bytes > 0 a send waits
+//       while the bytes sent to that destination and not yet received, plus its own, exceed
+//       rx_channel_bytes (the simulator's receive channel per sending core), and a message
+//       larger than the channel is an error. Every recv must get exactly one send of the same
 //       length, no message may be left over, and no core may stay blocked (a cycle of waits
 //       or a wait on a core that halted is reported with the chain of waiting cores);
 //     * checks every local-buffer access of every executed instruction against
@@ -46,7 +49,7 @@ struct CheckResult {
   bool ok() const { return problems.empty(); }
 };
 CheckResult check_program(const Program& p, int32_t batch, int64_t buffer_bytes,
-                          int64_t global_bytes);
+                          int64_t global_bytes, int64_t rx_channel_bytes = 0);
 
 // Per core: {busiest-unit cycles, total executed instructions} for `batch` images.
 struct CoreCost {

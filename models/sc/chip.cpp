@@ -29,7 +29,7 @@ Chip::Chip(sc_core::sc_module_name name, const ArchSpec& arch, const Program& pr
 
   std::vector<Mailbox*> boxes;
   for (int c = 0; c < cores; ++c) {
-    mailboxes_.push_back(std::make_unique<Mailbox>());
+    mailboxes_.push_back(std::make_unique<Mailbox>(arch_.noc.rx_channel_bytes));
     boxes.push_back(mailboxes_.back().get());
   }
   noc_ = std::make_unique<Noc>("noc", timing_, boxes, observer_);
@@ -152,6 +152,9 @@ ChipStats Chip::stats() const {
   s.adc_conversions = context_.adc_conversions;
   s.adc_saturations = context_.adc_saturations;
   s.flit_hops = noc_->flit_hops();
+  s.credit_stall_ps = timing_.to_ps(noc_->credit_stall_cycles());
+  for (const auto& m : mailboxes_)
+    s.rx_peak_channel_bytes = std::max<uint64_t>(s.rx_peak_channel_bytes, static_cast<uint64_t>(m->peak_channel_bytes()));
   s.memory_bytes = memory_->bytes_moved();
   return s;
 }

@@ -46,6 +46,11 @@ struct ChipStats {
   EnergyLedger energy;                      // dynamic energy by component and layer
   uint64_t mvms = 0, adc_conversions = 0, adc_saturations = 0, flit_hops = 0, memory_bytes = 0;
   uint64_t macs = 0;  // additive: sum over executed mvms of tile rows x cols
+  // Back-pressure: time messages waited for receive-buffer credits (summed over messages),
+  // and the most bytes any one receive channel held (what noc.rx_channel_bytes must cover
+  // for the run to see no back-pressure).
+  uint64_t credit_stall_ps = 0;
+  uint64_t rx_peak_channel_bytes = 0;
 };
 
 struct BlockedCore {

@@ -7,6 +7,7 @@
 
 #include "models/kernels/tile_programming.h"
 #include "models/sc/inst_text.h"
+#include "models/sc/noc.h"
 #include "models/sc/noc_protocol.h"
 #include "models/sc/sim_error.h"
 #include "platform/spec/qmath.h"
@@ -81,6 +82,7 @@ Core::Core(sc_core::sc_module_name name, int index, const ArchSpec& arch, const 
       observer_(observer),
       context_(context),
       mailbox_(mailbox) {
+  noc_socket.register_nb_transport_bw(this, &Core::nb_transport_bw);
   program_.code = program.code;
   program_.requant = program.requant;
   program_.luts = program.luts;
@@ -676,27 +678,62 @@ void Core::exec_mvm(const Instruction& in, uint64_t d) {
   if (observer_) emit(Unit::kCrossbar, tr.xbar, in, start, end, pj);
 }
 
+tlm::tlm_generic_payload* Core::new_payload(tlm::tlm_command cmd, uint64_t address, uint8_t* data,
+                                            int64_t len) {
+  tlm::tlm_generic_payload* p = pool_.allocate();
+  p->acquire();  // the thread's reference
+  p->set_command(cmd);
+  p->set_address(address);
+  p->set_data_ptr(data);
+  p->set_data_length(static_cast<unsigned>(len));
+  p->set_streaming_width(static_cast<unsigned>(len));
+  p->set_byte_enable_ptr(nullptr);
+  p->set_dmi_allowed(false);
+  p->set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  return p;
+}
+
+void Core::transact(tlm::tlm_generic_payload* trans, uint64_t request_cycle, std::string what) {
+  trans->acquire();  // in flight until BEGIN_RESP
+  pending_ = trans;
+  pending_accepted_ = false;
+  tlm::tlm_phase phase = tlm::BEGIN_REQ;
+  const uint64_t now_ps = t_.to_ps(now_cycle()), at_ps = t_.to_ps(request_cycle);
+  sc_core::sc_time delay(static_cast<double>(at_ps > now_ps ? at_ps - now_ps : 0), sc_core::SC_PS);
+  const tlm::tlm_sync_enum st = noc_socket->nb_transport_fw(*trans, phase, delay);
+  if (st == tlm::TLM_COMPLETED) {
+    pending_accepted_ = true;
+    trans->release();
+  } else if (st == tlm::TLM_UPDATED && phase == tlm::END_REQ) {
+    pending_accepted_ = true;
+  }
+  waiting_for_ = std::move(what);
+  while (!pending_accepted_) sc_core::wait(accepted_);
+  waiting_for_.clear();
+  pending_ = nullptr;
+  synced_ = std::max(synced_, now_cycle());
+}
+
+tlm::tlm_sync_enum Core::nb_transport_bw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
+                                         sc_core::sc_time& delay) {
+  if (&trans == pending_ && !pending_accepted_ && (phase == tlm::END_REQ || phase == tlm::BEGIN_RESP)) {
+    pending_accepted_ = true;
+    accepted_.notify(delay);
+  }
+  if (phase == tlm::BEGIN_RESP) {
+    trans.release();
+    return tlm::TLM_COMPLETED;
+  }
+  return tlm::TLM_ACCEPTED;
+}
+
 void Core::exec_nic(const Instruction& in, uint64_t d) {
   const int64_t len = in.imm[0];
   UnitState& u = units_[kNicUnit];
-  NocExtension ext;
-  ext.src = index_;
-  ext.layer = in.layer;
-  payload_.set_byte_enable_ptr(nullptr);
-  payload_.set_streaming_width(static_cast<unsigned>(len));
-  payload_.set_data_length(static_cast<unsigned>(len));
-  payload_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   const uint64_t rw = t_.buffer_cycles(len);
   uint64_t start = 0, end = 0;
   int64_t local = 0;
   double pj = 0;
-  // The extension lives on this stack frame: attach it only around the call.
-  auto transport = [&]() {
-    payload_.set_extension(&ext);
-    noc_socket->b_transport(payload_, delay);
-    payload_.clear_extension(&ext);
-  };
 
   switch (in.op) {
     case Op::kSend: {
@@ -704,20 +741,32 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
       start = std::max({d, u.free, read_ready(local, len)});
       sync_to(start);
       start = reserve_port(start, rw, d);  // read-out into the output register
+      tlm::tlm_generic_payload* p = new_payload(tlm::TLM_WRITE_COMMAND, 0, buf_ + local, len);
+      NocExtension& ext = *p->get_extension<NocExtension>();
       ext.kind = NocExtension::Kind::kMessage;
+      ext.src = index_;
+      ext.layer = in.layer;
       ext.dst = in.imm[1];
       ext.tag = in.imm[2];
       ext.start_cycle = start + rw;
-      payload_.set_command(tlm::TLM_WRITE_COMMAND);
-      payload_.set_address(0);
-      payload_.set_data_ptr(buf_ + local);
-      transport();
-      if (payload_.is_response_error())
-        fail("send to core " + std::to_string(ext.dst) + ", which does not exist");
-      end = start + rw;
+      transact(p, start + rw,
+               "network admission of a " + std::to_string(len) + "-byte message to core " +
+                   std::to_string(ext.dst) + " tag " + std::to_string(ext.tag) +
+                   " (its receive channel from this core is full)");
+      const tlm::tlm_response_status status = p->get_response_status();
+      const NocExtension done = ext;
+      p->release();
+      if (status == tlm::TLM_ADDRESS_ERROR_RESPONSE)
+        fail("send to core " + std::to_string(done.dst) + ", which does not exist");
+      if (status == tlm::TLM_BURST_ERROR_RESPONSE)
+        fail("send of " + std::to_string(len) + " bytes to core " + std::to_string(done.dst) +
+             ": the message is larger than the receive channel (noc.rx_channel_bytes = " +
+             std::to_string(mailbox_->channel_bytes()) + ")");
+      // The NIC holds the message in its output register until the network admits it.
+      end = std::max(start + rw, done.accept_cycle);
       mark_read(local, len, start);
       charge(Component::kCoreOutputReg, in.layer, static_cast<double>(rw), &pj);
-      charge(Component::kRouter, in.layer, static_cast<double>(ext.flits * (ext.hops + 1)), &pj);
+      charge(Component::kRouter, in.layer, static_cast<double>(done.flits * (done.hops + 1)), &pj);
       break;
     }
     case Op::kRecv: {
@@ -739,6 +788,10 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
       if (len > 0) std::memcpy(buf_ + local, m.bytes.data(), static_cast<size_t>(len));
       end = reserve_port(std::max(start, m.arrival_cycle), rw, d) + rw;
       mark_write(local, len, end);
+      // The space is free once drained; the credit travels back to the sender.
+      mailbox_->release(src, len,
+                        end + static_cast<uint64_t>(Noc::hop_count(index_, src, t_.mesh_cols)) *
+                                  static_cast<uint64_t>(t_.hop_latency));
       break;
     }
     case Op::kLoad:
@@ -749,18 +802,24 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
       start = std::max({d, u.free, load ? write_ready(local, len) : read_ready(local, len)});
       sync_to(start);
       if (!load) start = reserve_port(start, rw, d);  // read-out into the output register
+      tlm::tlm_generic_payload* p = new_payload(
+          load ? tlm::TLM_READ_COMMAND : tlm::TLM_WRITE_COMMAND,
+          static_cast<uint64_t>(global < 0 ? std::numeric_limits<int64_t>::max() : global), buf_ + local, len);
+      NocExtension& ext = *p->get_extension<NocExtension>();
       ext.kind = load ? NocExtension::Kind::kLoad : NocExtension::Kind::kStore;
+      ext.src = index_;
+      ext.layer = in.layer;
       ext.start_cycle = load ? start : start + rw;
-      payload_.set_command(load ? tlm::TLM_READ_COMMAND : tlm::TLM_WRITE_COMMAND);
-      payload_.set_address(static_cast<uint64_t>(global < 0 ? std::numeric_limits<int64_t>::max() : global));
-      payload_.set_data_ptr(buf_ + local);
-      transport();
-      if (payload_.get_response_status() == tlm::TLM_ADDRESS_ERROR_RESPONSE || global < 0)
+      transact(p, ext.start_cycle, load ? "global memory load" : "global memory store");
+      const tlm::tlm_response_status status = p->get_response_status();
+      const NocExtension done = ext;
+      p->release();
+      if (status == tlm::TLM_ADDRESS_ERROR_RESPONSE || global < 0)
         fail(std::string(load ? "load from" : "store to") + " global memory [" + std::to_string(global) +
              ", " + std::to_string(global + len) + ") is outside its capacity");
-      if (payload_.is_response_error()) fail("global memory rejected the access");
+      if (status != tlm::TLM_OK_RESPONSE) fail("global memory rejected the access");
       if (load) {
-        end = reserve_port(ext.done_cycle, rw, d) + rw;
+        end = reserve_port(done.done_cycle, rw, d) + rw;
         mark_write(local, len, end);
       } else {
         end = start + rw;
@@ -768,7 +827,7 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
         charge(Component::kCoreOutputReg, in.layer, static_cast<double>(rw), &pj);
       }
       charge(Component::kMemory, in.layer, static_cast<double>(len), &pj);
-      charge(Component::kRouter, in.layer, static_cast<double>(ext.flits * (ext.hops + 1)), &pj);
+      charge(Component::kRouter, in.layer, static_cast<double>(done.flits * (done.hops + 1)), &pj);
       break;
     }
     default:
@@ -792,23 +851,19 @@ void Core::exec_wload(const Instruction& in, uint64_t d) {
   const uint64_t start = std::max({d, xu.free, nic.free});
   sync_to(start);
   wload_bytes_.resize(static_cast<size_t>(len));
-  NocExtension ext;
-  ext.src = index_;
-  ext.layer = in.layer;
-  ext.kind = NocExtension::Kind::kLoad;
-  ext.start_cycle = start;
-  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-  payload_.set_byte_enable_ptr(nullptr);
-  payload_.set_streaming_width(static_cast<unsigned>(len));
-  payload_.set_data_length(static_cast<unsigned>(len));
-  payload_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  payload_.set_command(tlm::TLM_READ_COMMAND);
-  payload_.set_address(static_cast<uint64_t>(tr.weight_global_addr));
-  payload_.set_data_ptr(wload_bytes_.data());
-  payload_.set_extension(&ext);
-  noc_socket->b_transport(payload_, delay);
-  payload_.clear_extension(&ext);
-  if (payload_.is_response_error())
+  tlm::tlm_generic_payload* p = new_payload(tlm::TLM_READ_COMMAND,
+                                            static_cast<uint64_t>(tr.weight_global_addr),
+                                            wload_bytes_.data(), len);
+  NocExtension& pext = *p->get_extension<NocExtension>();
+  pext.kind = NocExtension::Kind::kLoad;
+  pext.src = index_;
+  pext.layer = in.layer;
+  pext.start_cycle = start;
+  transact(p, start, "global memory load of tile " + std::to_string(tile) + "'s weights");
+  const tlm::tlm_response_status status = p->get_response_status();
+  const NocExtension ext = pext;
+  p->release();
+  if (status != tlm::TLM_OK_RESPONSE)
     fail("wload from global memory [" + std::to_string(tr.weight_global_addr) + ", " +
          std::to_string(tr.weight_global_addr + len) + ") is outside its capacity");
   // Values: the bytes read are what gets programmed. Normally they are the tile's own codes

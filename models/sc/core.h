@@ -25,6 +25,7 @@
 #include "models/kernels/crossbar_kernel.h"
 #include "models/sc/buffer_port.h"
 #include "models/sc/mailbox.h"
+#include "models/sc/noc_protocol.h"
 #include "models/sc/timing_params.h"
 #include "platform/spec/isa.h"
 #include "traces/energy_ledger.h"
@@ -121,6 +122,14 @@ class Core : public sc_core::sc_module {
   void exec_mvm(const Instruction& in, uint64_t d);
   void exec_nic(const Instruction& in, uint64_t d);
   void exec_wload(const Instruction& in, uint64_t d);
+  // Sends BEGIN_REQ for `trans` (annotated to `request_cycle`) and blocks the thread until
+  // the NoC accepted it (END_REQ) or answered it (BEGIN_RESP). Returns with SystemC time at
+  // the acceptance; the caller owns one reference to trans and releases it.
+  void transact(tlm::tlm_generic_payload* trans, uint64_t request_cycle, std::string what);
+  tlm::tlm_generic_payload* new_payload(tlm::tlm_command cmd, uint64_t address, uint8_t* data,
+                                        int64_t len);
+  tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
+                                     sc_core::sc_time& delay);
 
   int index_;
   const TimingParams& t_;
@@ -155,7 +164,10 @@ class Core : public sc_core::sc_module {
   uint64_t finish_cycle_ = 0;
   bool halted_ = false;
   std::string waiting_for_;
-  tlm::tlm_generic_payload payload_;
+  PayloadPool pool_;  // declared last but one: payloads in flight outlive nothing they point to
+  tlm::tlm_generic_payload* pending_ = nullptr;  // the request the thread waits on
+  bool pending_accepted_ = false;
+  sc_core::sc_event accepted_;
 };
 
 }  // namespace cimsim

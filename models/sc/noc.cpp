@@ -15,10 +15,25 @@ Noc::Noc(sc_core::sc_module_name name, const TimingParams& timing, std::vector<M
       memory_socket("memory_socket"),
       t_(timing),
       mailboxes_(std::move(mailboxes)),
-      observer_(observer) {
-  target.register_b_transport(this, &Noc::b_transport);
+      observer_(observer),
+      peq_(this, &Noc::on_peq) {
+  target.register_nb_transport_fw(this, &Noc::nb_transport_fw);
   int nodes = std::max<int>(t_.mesh_rows * t_.mesh_cols, static_cast<int>(mailboxes_.size()));
   link_free_.assign(static_cast<size_t>(nodes + 1) * 5, 0);
+  for (Mailbox* m : mailboxes_) m->set_on_release([this](uint64_t cycle) { retry_at(cycle); });
+  SC_METHOD(retry_waiting);
+  sensitive << retry_;
+  dont_initialize();
+}
+
+uint64_t Noc::now_cycle() const {
+  double ps = sc_core::sc_time_stamp().to_seconds() * 1e12;
+  return static_cast<uint64_t>(std::llround(ps / t_.cycle_ps));
+}
+
+sc_core::sc_time Noc::until(uint64_t cycle) const {
+  const uint64_t now_ps = t_.to_ps(now_cycle()), at_ps = t_.to_ps(cycle);
+  return sc_core::sc_time(static_cast<double>(at_ps > now_ps ? at_ps - now_ps : 0), sc_core::SC_PS);
 }
 
 int Noc::hop_count(int src, int dst, int mesh_cols) {
@@ -77,60 +92,157 @@ uint64_t Noc::route(int src, int dst, uint64_t inject_cycle, uint64_t flits, uin
   return head;
 }
 
-void Noc::b_transport(int id, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
-  (void)id;
-  NocExtension* ext = nullptr;
-  trans.get_extension(ext);
-  if (!ext) {
-    trans.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+tlm::tlm_sync_enum Noc::nb_transport_fw(int id, tlm::tlm_generic_payload& trans,
+                                         tlm::tlm_phase& phase, sc_core::sc_time& delay) {
+  if (phase == tlm::BEGIN_REQ) {
+    NocExtension* ext = trans.get_extension<NocExtension>();
+    if (ext) ext->port = id;
+    peq_.notify(trans, phase, delay);
+    return tlm::TLM_ACCEPTED;
+  }
+  return tlm::TLM_COMPLETED;  // END_RESP: nothing is left to do
+}
+
+void Noc::on_peq(tlm::tlm_generic_payload& trans, const tlm::tlm_phase& phase) {
+  NocExtension* ext = trans.get_extension<NocExtension>();
+  if (phase == tlm::BEGIN_REQ) {
+    begin_request(trans);
+  } else if (phase == tlm::BEGIN_RESP && ext) {
+    tlm::tlm_phase p = tlm::BEGIN_RESP;
+    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    target[ext->port]->nb_transport_bw(trans, p, d);  // the NIC completes it (or sends END_RESP)
+  }
+}
+
+// An error response: BEGIN_RESP without END_REQ, at once.
+static void respond_now(tlm::tlm_generic_payload& trans, tlm::tlm_response_status status,
+                        tlm_utils::multi_passthrough_target_socket<Noc>& target, int port) {
+  trans.set_response_status(status);
+  tlm::tlm_phase p = tlm::BEGIN_RESP;
+  sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+  target[port]->nb_transport_bw(trans, p, d);
+}
+
+void Noc::begin_request(tlm::tlm_generic_payload& trans) {
+  NocExtension* ext = trans.get_extension<NocExtension>();
+  if (!ext) return;  // not ours: nobody to answer (the NICs always attach one)
+  ext->flits = t_.flits(static_cast<int64_t>(trans.get_data_length()));
+  if (ext->kind != NocExtension::Kind::kMessage) {
+    memory_access(trans);
     return;
   }
-  const int64_t len = trans.get_data_length();
-  ext->flits = t_.flits(len);
-  switch (ext->kind) {
-    case NocExtension::Kind::kMessage: {
-      if (ext->dst < 0 || static_cast<size_t>(ext->dst) >= mailboxes_.size()) {
-        trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-        return;
-      }
-      ext->done_cycle = route(ext->src, ext->dst, ext->start_cycle, ext->flits, ext->layer, &ext->hops);
-      Message m;
-      m.src = ext->src;
-      m.tag = ext->tag;
-      m.arrival_cycle = ext->done_cycle;
-      m.bytes.assign(trans.get_data_ptr(), trans.get_data_ptr() + len);
-      mailboxes_[static_cast<size_t>(ext->dst)]->put(std::move(m));
-      trans.set_response_status(tlm::TLM_OK_RESPONSE);
-      break;
-    }
-    case NocExtension::Kind::kLoad: {
-      // Memory first (the request is not modelled as a packet), then the data packet back.
-      uint64_t requester_start = ext->start_cycle;
-      sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-      memory_socket->b_transport(trans, d);
-      if (trans.is_response_error()) return;
-      uint64_t ready = ext->done_cycle;
-      ext->start_cycle = requester_start;
-      ext->done_cycle = route(t_.memory_node, ext->src, ready, ext->flits, ext->layer, &ext->hops);
-      break;
-    }
-    case NocExtension::Kind::kStore: {
-      uint64_t hops = 0;
-      uint64_t at_memory = route(ext->src, t_.memory_node, ext->start_cycle, ext->flits, ext->layer, &hops);
-      uint64_t inject = ext->start_cycle;
-      ext->start_cycle = at_memory;
-      sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-      memory_socket->b_transport(trans, d);
-      ext->start_cycle = inject;
-      ext->hops = hops;
-      if (trans.is_response_error()) return;
-      last_done_ = std::max(last_done_, ext->done_cycle);
-      break;
+  if (ext->dst < 0 || static_cast<size_t>(ext->dst) >= mailboxes_.size()) {
+    respond_now(trans, tlm::TLM_ADDRESS_ERROR_RESPONSE, target, ext->port);
+    return;
+  }
+  Mailbox& box = *mailboxes_[static_cast<size_t>(ext->dst)];
+  const int64_t len = static_cast<int64_t>(trans.get_data_length());
+  if (!box.fits_ever(len)) {
+    respond_now(trans, tlm::TLM_BURST_ERROR_RESPONSE, target, ext->port);
+    return;
+  }
+  const uint64_t now = now_cycle();
+  const uint64_t fit = box.fit_cycle(ext->src, len, now);
+  if (fit <= now) {
+    admit(trans, now);
+    return;
+  }
+  waiting_.push_back({&trans, now});
+  retry_at(fit <= now ? now : fit);
+}
+
+void Noc::retry_at(uint64_t cycle) {
+  if (cycle != Mailbox::kNever) retry_.notify(until(cycle));
+}
+
+// Admits, in request order, every waiting message whose channel has room now.
+void Noc::retry_waiting() {
+  const uint64_t now = now_cycle();
+  uint64_t next = Mailbox::kNever;
+  std::vector<Waiting> still;
+  for (const Waiting& w : waiting_) {
+    NocExtension* ext = w.trans->get_extension<NocExtension>();
+    Mailbox& box = *mailboxes_[static_cast<size_t>(ext->dst)];
+    const uint64_t fit = box.fit_cycle(ext->src, static_cast<int64_t>(w.trans->get_data_length()), now);
+    if (fit <= now) {
+      credit_stall_cycles_ += now - w.requested_cycle;
+      admit(*w.trans, now);
+    } else {
+      next = std::min(next, fit);
+      still.push_back(w);
     }
   }
-  sc_core::sc_time done(static_cast<double>(t_.to_ps(ext->done_cycle)), sc_core::SC_PS);
-  sc_core::sc_time now = sc_core::sc_time_stamp();
-  delay = done > now ? done - now : sc_core::SC_ZERO_TIME;
+  waiting_.swap(still);
+  retry_at(next);
+}
+
+void Noc::admit(tlm::tlm_generic_payload& trans, uint64_t now) {
+  NocExtension* ext = trans.get_extension<NocExtension>();
+  const int64_t len = static_cast<int64_t>(trans.get_data_length());
+  Mailbox& box = *mailboxes_[static_cast<size_t>(ext->dst)];
+  box.reserve(ext->src, len, now);
+  ext->accept_cycle = now;
+  ext->done_cycle = route(ext->src, ext->dst, now, ext->flits, ext->layer, &ext->hops);
+  Message m;
+  m.src = ext->src;
+  m.tag = ext->tag;
+  m.arrival_cycle = ext->done_cycle;
+  m.bytes.assign(trans.get_data_ptr(), trans.get_data_ptr() + len);
+  box.put(std::move(m));
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+  end_request(trans, ext->done_cycle);
+}
+
+// END_REQ now, BEGIN_RESP at done_cycle.
+void Noc::end_request(tlm::tlm_generic_payload& trans, uint64_t done_cycle) {
+  NocExtension* ext = trans.get_extension<NocExtension>();
+  tlm::tlm_phase p = tlm::END_REQ;
+  sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+  target[ext->port]->nb_transport_bw(trans, p, d);
+  peq_.notify(trans, tlm::BEGIN_RESP, until(done_cycle));
+}
+
+void Noc::memory_access(tlm::tlm_generic_payload& trans) {
+  NocExtension* ext = trans.get_extension<NocExtension>();
+  const uint64_t now = now_cycle();
+  ext->accept_cycle = now;
+  sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+  if (ext->kind == NocExtension::Kind::kLoad) {
+    // Memory first (the request is not modelled as a packet), then the data packet back.
+    ext->start_cycle = now;
+    memory_socket->b_transport(trans, d);
+    if (trans.is_response_error()) {
+      respond_now(trans, trans.get_response_status(), target, ext->port);
+      return;
+    }
+    ext->done_cycle = route(t_.memory_node, ext->src, ext->done_cycle, ext->flits, ext->layer, &ext->hops);
+  } else {
+    uint64_t hops = 0;
+    ext->start_cycle = route(ext->src, t_.memory_node, now, ext->flits, ext->layer, &hops);
+    memory_socket->b_transport(trans, d);
+    ext->start_cycle = now;
+    ext->hops = hops;
+    if (trans.is_response_error()) {
+      respond_now(trans, trans.get_response_status(), target, ext->port);
+      return;
+    }
+  }
+  last_done_ = std::max(last_done_, ext->done_cycle);
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+  end_request(trans, ext->done_cycle);
+}
+
+std::vector<std::string> Noc::waiting_messages() const {
+  std::vector<std::string> out;
+  for (const Waiting& w : waiting_) {
+    const NocExtension* ext = w.trans->get_extension<NocExtension>();
+    const Mailbox& box = *mailboxes_[static_cast<size_t>(ext->dst)];
+    out.push_back("core " + std::to_string(ext->src) + " -> core " + std::to_string(ext->dst) + ", " +
+                  std::to_string(w.trans->get_data_length()) + " bytes (its receive channel holds " +
+                  std::to_string(box.used(ext->src)) + " of " + std::to_string(box.channel_bytes()) +
+                  " bytes)");
+  }
+  return out;
 }
 
 }  // namespace cimsim

@@ -1,21 +1,31 @@
 // The mesh network-on-chip: XY routing, per-link first-come-first-served reservations,
-// head latency and serialization, delivery of messages to the destination core's mailbox,
-// and the path to global memory (docs/timing.md, "NoC").
+// head latency and serialization, end-to-end credit flow control into the destination's
+// receive buffer, and the path to global memory (docs/timing.md, "NoC" and "Back-pressure").
 //
-// Contract: cores bind their NIC initiator sockets to `target` (socket id = core index, in
-// binding order); `memory_socket` is bound to GlobalMemory. b_transport is loosely timed: it
-// reserves every link on the path analytically (links keep a next-free cycle; packets
-// reserve in call order), annotates the delay to done_cycle and returns at once. A message
-// is copied out of the payload into the destination Mailbox immediately (its arrival cycle
-// travels with it) and the mailbox's event is notified.
+// Contract
+//  - Cores bind their NIC initiator sockets to `target` (socket id = core index, in binding
+//    order) and speak the approximately-timed base protocol of noc_protocol.h to it:
+//    BEGIN_REQ goes into a payload event queue and is handled at its annotated time.
+//  - A message is admitted at the first cycle its destination's receive channel from the
+//    sender has room (Mailbox credits); admission reserves every link on the XY path from
+//    that cycle (links keep a next-free cycle; packets reserve in admission order), copies
+//    the bytes into the destination Mailbox with the tail's arrival cycle, and answers
+//    END_REQ; BEGIN_RESP follows at the arrival cycle. A sender whose channel is full gets
+//    no END_REQ until a recv at the destination returns enough credits: its NIC stalls.
+//  - Loads and stores go to GlobalMemory through `memory_socket` (loosely timed: the memory
+//    port is a first-come-first-served reservation with an unbounded request queue);
+//    END_REQ comes at the request cycle with done_cycle filled, BEGIN_RESP at done_cycle.
+//  - `memory_socket` is bound to GlobalMemory.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/multi_passthrough_target_socket.h>
+#include <tlm_utils/peq_with_cb_and_phase.h>
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "models/sc/mailbox.h"
@@ -29,6 +39,7 @@ class Noc : public sc_core::sc_module {
   tlm_utils::multi_passthrough_target_socket<Noc> target;
   tlm_utils::simple_initiator_socket<Noc> memory_socket;
 
+  SC_HAS_PROCESS(Noc);
   Noc(sc_core::sc_module_name name, const TimingParams& timing, std::vector<Mailbox*> mailboxes,
       Observer* observer);
 
@@ -40,17 +51,39 @@ class Noc : public sc_core::sc_module {
 
   uint64_t flit_hops() const { return flit_hops_; }
   uint64_t last_done_cycle() const { return last_done_; }
+  // Cycles messages waited for credits between their request and their admission, summed.
+  uint64_t credit_stall_cycles() const { return credit_stall_cycles_; }
+  // Messages still waiting for credits, e.g. "core 3 -> core 7, 4096 bytes (channel holds 16384 of 16384)".
+  std::vector<std::string> waiting_messages() const;
 
  private:
-  void b_transport(int id, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  struct Waiting {
+    tlm::tlm_generic_payload* trans;
+    uint64_t requested_cycle;
+  };
+  tlm::tlm_sync_enum nb_transport_fw(int id, tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
+                                     sc_core::sc_time& delay);
+  void on_peq(tlm::tlm_generic_payload& trans, const tlm::tlm_phase& phase);
+  void begin_request(tlm::tlm_generic_payload& trans);
+  void admit(tlm::tlm_generic_payload& trans, uint64_t now);
+  void memory_access(tlm::tlm_generic_payload& trans);
+  void end_request(tlm::tlm_generic_payload& trans, uint64_t done_cycle);
+  void retry_waiting();  // SC_METHOD on retry_
+  void retry_at(uint64_t cycle);
+  uint64_t now_cycle() const;
+  sc_core::sc_time until(uint64_t cycle) const;
 
   enum Dir { kEast = 0, kWest = 1, kNorth = 2, kSouth = 3, kLocal = 4 };
   const TimingParams& t_;
   std::vector<Mailbox*> mailboxes_;
   Observer* observer_;
+  tlm_utils::peq_with_cb_and_phase<Noc> peq_;
+  sc_core::sc_event retry_;
+  std::vector<Waiting> waiting_;     // messages without credits, in request order
   std::vector<uint64_t> link_free_;  // [node * 5 + dir]: next cycle the link can take a head
   uint64_t flit_hops_ = 0;
   uint64_t last_done_ = 0;
+  uint64_t credit_stall_cycles_ = 0;
 };
 
 }  // namespace cimsim

@@ -78,6 +78,9 @@ struct NocSpec {
   int flit_bytes = 4;              // ISAAC: 32-bit flits
   int hop_latency_cycles = 1;      // router + link traversal of a head flit
   int link_flits_per_cycle = 1;    // link bandwidth
+  // Receive-buffer bytes a core's NIC holds for each sending core (end-to-end credits): a send
+  // is admitted into the network only when its message fits; 0 = unbounded (no back-pressure).
+  int64_t rx_channel_bytes = 16384;
 };
 
 struct MemorySpec {

@@ -161,6 +161,10 @@ std::vector<KeyDef> build_keys() {
       "router + link traversal of a head flit", &ArchSpec::noc, &NocSpec::hop_latency_cycles));
   k.push_back(key("noc", "link_flits_per_cycle", K::kInt, "flits/cycle", "1", 1, 64,
       "link bandwidth", &ArchSpec::noc, &NocSpec::link_flits_per_cycle));
+  k.push_back(key("noc", "rx_channel_bytes", K::kInt, "B", "16384", 0, 1099511627776.0,
+      "receive buffer a core's NIC holds per sending core (end-to-end credits): a send enters "
+      "the network only when its message fits, and a recv frees the space; 0 = unbounded",
+      &ArchSpec::noc, &NocSpec::rx_channel_bytes));
   // memory
   k.push_back(key("memory", "capacity_bytes", K::kInt, "B", "1073741824", 1,
       1125899906842624.0, "global (off-chip) memory capacity", &ArchSpec::memory,

@@ -12,9 +12,23 @@ namespace cimsim {
 GlobalMemory::GlobalMemory(sc_core::sc_module_name name, int64_t capacity_bytes,
                            const TimingParams& timing, Observer* observer)
     : sc_core::sc_module(name), socket("socket"), capacity_(capacity_bytes), t_(timing),
-      observer_(observer) {
-  socket.register_b_transport(this, &GlobalMemory::b_transport);
+      observer_(observer), peq_(this, &GlobalMemory::on_peq) {
+  socket.register_nb_transport_fw(this, &GlobalMemory::nb_transport_fw);
+  socket.register_transport_dbg(this, &GlobalMemory::transport_dbg);
   socket.register_get_direct_mem_ptr(this, &GlobalMemory::get_direct_mem_ptr);
+  SC_METHOD(retry);
+  sensitive << retry_;
+  dont_initialize();
+}
+
+uint64_t GlobalMemory::now_cycle() const {
+  double ps = sc_core::sc_time_stamp().to_seconds() * 1e12;
+  return static_cast<uint64_t>(std::llround(ps / t_.cycle_ps));
+}
+
+sc_core::sc_time GlobalMemory::until(uint64_t cycle) const {
+  const uint64_t now_ps = t_.to_ps(now_cycle()), at_ps = t_.to_ps(cycle);
+  return sc_core::sc_time(static_cast<double>(at_ps > now_ps ? at_ps - now_ps : 0), sc_core::SC_PS);
 }
 
 bool GlobalMemory::in_range(uint64_t addr, uint64_t len) const {
@@ -71,30 +85,89 @@ void GlobalMemory::read(uint64_t addr, uint8_t* data, size_t len) const {
   copy_out(addr, data, len);
 }
 
-void GlobalMemory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+tlm::tlm_sync_enum GlobalMemory::nb_transport_fw(tlm::tlm_generic_payload& trans,
+                                                  tlm::tlm_phase& phase, sc_core::sc_time& delay) {
+  if (phase != tlm::BEGIN_REQ) return tlm::TLM_COMPLETED;  // END_RESP
+  if (!in_range(trans.get_address(), trans.get_data_length())) {
+    trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return tlm::TLM_COMPLETED;
+  }
+  if (!trans.is_read() && !trans.is_write()) {
+    trans.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+    return tlm::TLM_COMPLETED;
+  }
+  peq_.notify(trans, phase, delay);
+  return tlm::TLM_ACCEPTED;
+}
+
+unsigned GlobalMemory::transport_dbg(tlm::tlm_generic_payload& trans) {
   const uint64_t addr = trans.get_address();
   const size_t len = trans.get_data_length();
   if (!in_range(addr, len)) {
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    return;
+    return 0;
   }
   if (trans.is_write()) {
     copy_in(addr, trans.get_data_ptr(), len);
   } else if (trans.is_read()) {
     copy_out(addr, trans.get_data_ptr(), len);
-  } else {
-    trans.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+  }
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+  return static_cast<unsigned>(len);
+}
+
+bool GlobalMemory::queue_full(uint64_t now) {
+  while (!held_.empty() && held_.top() <= now) held_.pop();
+  return held_.size() >= static_cast<size_t>(std::max(1, t_.memory_queue_depth));
+}
+
+void GlobalMemory::on_peq(tlm::tlm_generic_payload& trans, const tlm::tlm_phase& phase) {
+  if (phase == tlm::BEGIN_RESP) {
+    tlm::tlm_phase p = tlm::BEGIN_RESP;
+    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    socket->nb_transport_bw(trans, p, d);
     return;
   }
-  NocExtension* ext = nullptr;
-  trans.get_extension(ext);
-  uint64_t request = ext ? ext->start_cycle : 0;
-  uint64_t start = std::max(request, port_free_);
-  uint64_t xfer = t_.memory_transfer_cycles(static_cast<int64_t>(len));
+  const uint64_t now = now_cycle();
+  if (!queue_full(now)) {
+    accept(trans, now);
+    tlm::tlm_phase p = tlm::END_REQ;
+    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    socket->nb_transport_bw(trans, p, d);
+    return;
+  }
+  waiting_ = &trans;  // the initiator sends no other request before END_REQ
+  waiting_since_ = now;
+  retry_.notify(until(held_.top()));
+}
+
+void GlobalMemory::retry() {
+  if (!waiting_) return;
+  const uint64_t now = now_cycle();
+  if (queue_full(now)) {
+    retry_.notify(until(held_.top()));
+    return;
+  }
+  tlm::tlm_generic_payload& trans = *waiting_;
+  waiting_ = nullptr;
+  queue_stall_cycles_ += now - waiting_since_;
+  accept(trans, now);
+  tlm::tlm_phase p = tlm::END_REQ;
+  sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+  socket->nb_transport_bw(trans, p, d);
+}
+
+void GlobalMemory::accept(tlm::tlm_generic_payload& trans, uint64_t now) {
+  const size_t len = trans.get_data_length();
+  if (trans.is_read()) copy_out(trans.get_address(), trans.get_data_ptr(), len);
+  NocExtension* ext = trans.get_extension<NocExtension>();
+  const uint64_t start = std::max(now, port_free_);
+  const uint64_t xfer = t_.memory_transfer_cycles(static_cast<int64_t>(len));
   port_free_ = start + xfer;
   busy_cycles_ += xfer;
   bytes_moved_ += len;
-  uint64_t done = start + t_.memory_latency + xfer;
+  const uint64_t done = start + t_.memory_latency + xfer;
+  held_.push(done);
   if (ext) ext->done_cycle = done;
   if (observer_) {
     SimEvent e;
@@ -106,9 +179,9 @@ void GlobalMemory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time
     e.duration_ps = t_.to_ps(done) - e.start_ps;
     observer_->on_event(e);
   }
-  delay += sc_core::sc_time(static_cast<double>(t_.to_ps(done) - t_.to_ps(request)), sc_core::SC_PS);
   trans.set_dmi_allowed(true);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
+  peq_.notify(trans, tlm::BEGIN_RESP, until(done));
 }
 
 bool GlobalMemory::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {

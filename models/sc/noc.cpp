@@ -18,6 +18,7 @@ Noc::Noc(sc_core::sc_module_name name, const TimingParams& timing, std::vector<M
       observer_(observer),
       peq_(this, &Noc::on_peq) {
   target.register_nb_transport_fw(this, &Noc::nb_transport_fw);
+  memory_socket.register_nb_transport_bw(this, &Noc::memory_bw);
   int nodes = std::max<int>(t_.mesh_rows * t_.mesh_cols, static_cast<int>(mailboxes_.size()));
   link_free_.assign(static_cast<size_t>(nodes + 1) * 5, 0);
   for (Mailbox* m : mailboxes_) m->set_on_release([this](uint64_t cycle) { retry_at(cycle); });
@@ -105,7 +106,10 @@ tlm::tlm_sync_enum Noc::nb_transport_fw(int id, tlm::tlm_generic_payload& trans,
 
 void Noc::on_peq(tlm::tlm_generic_payload& trans, const tlm::tlm_phase& phase) {
   NocExtension* ext = trans.get_extension<NocExtension>();
-  if (phase == tlm::BEGIN_REQ) {
+  if (phase == tlm::BEGIN_REQ && ext && ext->origin) {
+    memory_queue_.push_back(&trans);  // a store's tail reached the memory node
+    pump_memory();
+  } else if (phase == tlm::BEGIN_REQ) {
     begin_request(trans);
   } else if (phase == tlm::BEGIN_RESP && ext) {
     tlm::tlm_phase p = tlm::BEGIN_RESP;
@@ -205,31 +209,98 @@ void Noc::end_request(tlm::tlm_generic_payload& trans, uint64_t done_cycle) {
 void Noc::memory_access(tlm::tlm_generic_payload& trans) {
   NocExtension* ext = trans.get_extension<NocExtension>();
   const uint64_t now = now_cycle();
+  const bool load = ext->kind == NocExtension::Kind::kLoad;
+  tlm::tlm_generic_payload* mem = memory_pool_.allocate();
+  mem->acquire();
+  mem->set_command(trans.get_command());
+  mem->set_address(trans.get_address());
+  mem->set_data_length(trans.get_data_length());
+  mem->set_streaming_width(trans.get_data_length());
+  mem->set_byte_enable_ptr(nullptr);
+  mem->set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  NocExtension* mext = mem->get_extension<NocExtension>();
+  *mext = *ext;
+  mext->origin = &trans;
+  if (load) {
+    mem->set_data_ptr(trans.get_data_ptr());  // the NIC waits for END_REQ: its buffer is stable
+    memory_queue_.push_back(mem);
+    pump_memory();
+    return;
+  }
+  // Store: values now (causal order), timing when the packet gets there.
+  mem->set_data_ptr(nullptr);
+  tlm::tlm_generic_payload dbg;
+  dbg.set_command(tlm::TLM_WRITE_COMMAND);
+  dbg.set_address(trans.get_address());
+  dbg.set_data_ptr(trans.get_data_ptr());
+  dbg.set_data_length(trans.get_data_length());
+  dbg.set_streaming_width(trans.get_data_length());
+  memory_socket->transport_dbg(dbg);
+  if (dbg.get_response_status() != tlm::TLM_OK_RESPONSE) {
+    mem->release();
+    respond_now(trans, dbg.get_response_status(), target, ext->port);
+    return;
+  }
+  const uint64_t arrival = route(ext->src, t_.memory_node, now, ext->flits, ext->layer, &ext->hops);
   ext->accept_cycle = now;
+  ext->done_cycle = arrival;  // updated to the write's completion when memory accepts it
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+  tlm::tlm_phase p = tlm::END_REQ;
   sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-  if (ext->kind == NocExtension::Kind::kLoad) {
-    // Memory first (the request is not modelled as a packet), then the data packet back.
-    ext->start_cycle = now;
-    memory_socket->b_transport(trans, d);
-    if (trans.is_response_error()) {
-      respond_now(trans, trans.get_response_status(), target, ext->port);
-      return;
-    }
-    ext->done_cycle = route(t_.memory_node, ext->src, ext->done_cycle, ext->flits, ext->layer, &ext->hops);
-  } else {
-    uint64_t hops = 0;
-    ext->start_cycle = route(ext->src, t_.memory_node, now, ext->flits, ext->layer, &hops);
-    memory_socket->b_transport(trans, d);
-    ext->start_cycle = now;
-    ext->hops = hops;
-    if (trans.is_response_error()) {
-      respond_now(trans, trans.get_response_status(), target, ext->port);
-      return;
+  target[ext->port]->nb_transport_bw(trans, p, d);
+  peq_.notify(*mem, tlm::BEGIN_REQ, until(arrival));
+}
+
+void Noc::pump_memory() {
+  while (!memory_pending_ && !memory_queue_.empty()) {
+    tlm::tlm_generic_payload* mem = memory_queue_.front();
+    memory_queue_.pop_front();
+    mem->get_extension<NocExtension>()->start_cycle = now_cycle();
+    tlm::tlm_phase phase = tlm::BEGIN_REQ;
+    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    memory_pending_ = mem;
+    const tlm::tlm_sync_enum st = memory_socket->nb_transport_fw(*mem, phase, d);
+    if (st == tlm::TLM_COMPLETED) {  // refused at once (address or command error)
+      memory_pending_ = nullptr;
+      NocExtension* mext = mem->get_extension<NocExtension>();
+      tlm::tlm_generic_payload& origin = *mext->origin;
+      respond_now(origin, mem->get_response_status(), target, origin.get_extension<NocExtension>()->port);
+      mem->release();
+    } else if (st == tlm::TLM_UPDATED && phase == tlm::END_REQ) {
+      memory_accepted(*mem);
     }
   }
-  last_done_ = std::max(last_done_, ext->done_cycle);
+}
+
+tlm::tlm_sync_enum Noc::memory_bw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
+                                  sc_core::sc_time& delay) {
+  (void)delay;
+  if (phase == tlm::END_REQ) {
+    memory_accepted(trans);
+    pump_memory();
+    return tlm::TLM_ACCEPTED;
+  }
+  if (phase == tlm::BEGIN_RESP) trans.release();  // data ready / written: nothing waits on it
+  return tlm::TLM_COMPLETED;
+}
+
+// Memory took the request; done_cycle holds its data-ready (load) or written (store) cycle.
+void Noc::memory_accepted(tlm::tlm_generic_payload& mem) {
+  if (memory_pending_ == &mem) memory_pending_ = nullptr;
+  NocExtension* mext = mem.get_extension<NocExtension>();
+  tlm::tlm_generic_payload& trans = *mext->origin;
+  NocExtension* ext = trans.get_extension<NocExtension>();
+  const uint64_t now = now_cycle();
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
-  end_request(trans, ext->done_cycle);
+  if (ext->kind == NocExtension::Kind::kLoad) {
+    ext->accept_cycle = now;
+    ext->done_cycle = route(t_.memory_node, ext->src, mext->done_cycle, ext->flits, ext->layer, &ext->hops);
+    end_request(trans, ext->done_cycle);
+  } else {
+    ext->done_cycle = mext->done_cycle;
+    last_done_ = std::max(last_done_, ext->done_cycle);
+    peq_.notify(trans, tlm::BEGIN_RESP, until(ext->done_cycle));
+  }
 }
 
 std::vector<std::string> Noc::waiting_messages() const {

@@ -12,13 +12,20 @@
 //    the bytes into the destination Mailbox with the tail's arrival cycle, and answers
 //    END_REQ; BEGIN_RESP follows at the arrival cycle. A sender whose channel is full gets
 //    no END_REQ until a recv at the destination returns enough credits: its NIC stalls.
-//  - Loads and stores go to GlobalMemory through `memory_socket` (loosely timed: the memory
-//    port is a first-come-first-served reservation with an unbounded request queue);
-//    END_REQ comes at the request cycle with done_cycle filled, BEGIN_RESP at done_cycle.
+//  - Loads and stores go to GlobalMemory through `memory_socket`, approximately timed too,
+//    with the NoC's own payloads, one request at a time (requests wait in arrival order
+//    while memory withholds END_REQ because its queue is full). A load's request goes to
+//    memory at the NIC's request cycle (it is not modelled as a packet); once memory accepts
+//    it, the data packet is routed back from the data-ready cycle and the NIC gets END_REQ
+//    (done_cycle = tail arrival), BEGIN_RESP at that arrival. A store is posted: its bytes
+//    are written functionally (transport_dbg) and its packet routed to the memory node at
+//    injection, and the NIC gets END_REQ at once; the timed write is offered to memory when
+//    the tail arrives there, and the NIC's BEGIN_RESP comes when it is written.
 //  - `memory_socket` is bound to GlobalMemory.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -29,6 +36,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "models/sc/mailbox.h"
+#include "models/sc/noc_protocol.h"
 #include "models/sc/timing_params.h"
 #include "traces/observer.h"
 
@@ -67,6 +75,10 @@ class Noc : public sc_core::sc_module {
   void begin_request(tlm::tlm_generic_payload& trans);
   void admit(tlm::tlm_generic_payload& trans, uint64_t now);
   void memory_access(tlm::tlm_generic_payload& trans);
+  void pump_memory();  // offers the oldest queued request to memory when none is pending
+  void memory_accepted(tlm::tlm_generic_payload& mem);
+  tlm::tlm_sync_enum memory_bw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
+                               sc_core::sc_time& delay);
   void end_request(tlm::tlm_generic_payload& trans, uint64_t done_cycle);
   void retry_waiting();  // SC_METHOD on retry_
   void retry_at(uint64_t cycle);
@@ -80,6 +92,9 @@ class Noc : public sc_core::sc_module {
   tlm_utils::peq_with_cb_and_phase<Noc> peq_;
   sc_core::sc_event retry_;
   std::vector<Waiting> waiting_;     // messages without credits, in request order
+  PayloadPool memory_pool_;          // the NoC's requests to global memory
+  std::deque<tlm::tlm_generic_payload*> memory_queue_;  // ready for memory, in arrival order
+  tlm::tlm_generic_payload* memory_pending_ = nullptr;   // offered, END_REQ not yet received
   std::vector<uint64_t> link_free_;  // [node * 5 + dir]: next cycle the link can take a head
   uint64_t flit_hops_ = 0;
   uint64_t last_done_ = 0;

@@ -36,6 +36,8 @@ struct NocExtension : tlm::tlm_extension<NocExtension> {
   uint64_t flits = 0;       // out: flits of the data packet
   uint64_t accept_cycle = 0;  // out: END_REQ (kMessage: admitted into the network)
   int port = 0;             // the NoC's target-socket index the request came in on
+  // On the NoC's own requests to global memory: the NIC's transaction it serves.
+  tlm::tlm_generic_payload* origin = nullptr;
 
   tlm::tlm_extension_base* clone() const override { return new NocExtension(*this); }
   void copy_from(const tlm::tlm_extension_base& other) override {

@@ -23,6 +23,7 @@ TimingParams::TimingParams(const ArchSpec& arch) {
   mesh_cols = std::max(1, arch.chip.mesh_cols);
   memory_node = arch.memory.attach_core;
   memory_latency = ns_to_cycles(arch.memory.latency_ns);
+  memory_queue_depth = arch.memory.queue_depth;
   memory_bytes_per_cycle = arch.memory.bandwidth_gb_per_s * cycle_ns;
   input_steps = slicing::input_steps(arch.quantization.activation_bits, arch.dac.bits);
   cells_per_weight = slicing::cells_per_weight(arch.quantization.weight_bits,

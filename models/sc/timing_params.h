@@ -31,6 +31,7 @@ struct TimingParams {
   int mesh_rows = 1, mesh_cols = 1;
   int memory_node = 0;
   uint64_t memory_latency = 0;       // cycles
+  int memory_queue_depth = 32;       // requests the memory controller holds
   double memory_bytes_per_cycle = 1;  // bandwidth_gb_per_s * cycle_ns (1 GB/s = 1 byte/ns)
   int input_steps = 8;               // T
   int cells_per_weight = 1;

@@ -88,6 +88,10 @@ struct MemorySpec {
   double bandwidth_gb_per_s = 6.4;  // ISAAC: HyperTransport link
   double latency_ns = 100.0;
   int attach_core = 0;              // mesh node whose router connects to global memory
+  // Requests the memory controller holds at once (accepted, data not yet ready or written);
+  // a request finding it full waits for END_REQ (back-pressure). Bounds memory-level
+  // parallelism when the latency, not the bandwidth, limits.
+  int queue_depth = 32;
 };
 
 struct QuantSpec {

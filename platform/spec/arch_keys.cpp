@@ -177,6 +177,10 @@ std::vector<KeyDef> build_keys() {
   k.push_back(key("memory", "attach_core", K::kInt, "", "0", 0, 65535,
       "mesh node whose router connects to global memory; < chip.cores", &ArchSpec::memory,
       &MemorySpec::attach_core));
+  k.push_back(key("memory", "queue_depth", K::kInt, "requests", "32", 1, 65536,
+      "requests the memory controller holds at once (accepted, not yet done); a request that "
+      "finds it full waits (back-pressure: a load's NIC stalls, a store waits at the memory)",
+      &ArchSpec::memory, &MemorySpec::queue_depth));
   // quantization
   k.push_back(key("quantization", "weight_bits", K::kInt, "bits", "8", 2, 8,
       "signed symmetric weight codes", &ArchSpec::quantization, &QuantSpec::weight_bits));

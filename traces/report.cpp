@@ -150,7 +150,10 @@ nlohmann::json build_report(const RunStats& stats, const ArchSpec& spec, const A
                  {"adc_conversions", stats.adc_conversions},
                  {"adc_saturations", stats.adc_saturations},
                  {"flit_hops", stats.flit_hops},
-                 {"memory_bytes", stats.memory_bytes}};
+                 {"memory_bytes", stats.memory_bytes},
+                 {"rx_peak_channel_bytes", stats.rx_peak_channel_bytes}};
+  r["backpressure"] = {{"credit_wait_ns", static_cast<double>(stats.credit_wait_ps) / 1000.0},
+                       {"memory_queue_wait_ns", static_cast<double>(stats.memory_queue_wait_ps) / 1000.0}};
   return r;
 }
 
@@ -187,6 +190,14 @@ void print_summary(const nlohmann::json& r, std::ostream& out) {
   row("TOPS/W", total_pj > 0 ? fmt::format("{:.4g}", ops / total_pj) : std::string("n/a"));
   row("area", fmt::format("{:.4g} mm2", r.at("area_um2").at("total").get<double>() * 1e-6));
   row("instructions", std::to_string(r.at("instructions_executed").get<uint64_t>()));
+  if (r.contains("backpressure")) {
+    // Summed over requests, so it can exceed the latency: it says how much the bounds bite.
+    const auto& bp = r.at("backpressure");
+    row("back-pressure waits", fmt::format("{} credits (peak channel {} B), {} memory queue",
+                                           with_prefix(bp.at("credit_wait_ns").get<double>() * 1e-9, "s"),
+                                           counts.value("rx_peak_channel_bytes", uint64_t{0}),
+                                           with_prefix(bp.at("memory_queue_wait_ns").get<double>() * 1e-9, "s")));
+  }
   row("simulator speed", fmt::format("{:.4g} instructions/s in {:.3g} s wall",
                                      r.at("sim").at("instructions_per_s").get<double>(),
                                      r.at("sim").at("wall_s").get<double>()));

@@ -32,6 +32,9 @@ struct RunStats {
   EnergyLedger energy;                                  // dynamic energy only
   uint64_t mvms = 0, adc_conversions = 0, adc_saturations = 0, flit_hops = 0, memory_bytes = 0;
   uint64_t macs = 0;  // multiply-accumulates done by crossbars (tile rows * cols per mvm)
+  // Back-pressure (docs/timing.md): summed waits of messages for receive-channel credits and
+  // of memory requests for a controller queue entry; the fullest receive channel, bytes.
+  uint64_t credit_wait_ps = 0, memory_queue_wait_ps = 0, rx_peak_channel_bytes = 0;
 };
 
 // Instances of each cost component on the chip, as derive() counts them: taken from

@@ -1,6 +1,8 @@
 // Instruction emitter (field layout mirrors operand_layout() in platform/spec/isa.cpp).
 #include "compiler/backend/emitter.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "platform/spec/arch.h"
@@ -155,20 +157,21 @@ void Emitter::mvm(int tile, Addr d, Addr s, bool acc) {
   in.imm[1] = acc ? 1 : 0;
 }
 
-void Emitter::send(Addr s, int64_t len, int core, int64_t tag) {
-  Instruction& in = emit(Op::kSend);
-  in.addr[1] = s;
-  in.imm[0] = i32(len, "length");
-  in.imm[1] = core;
-  in.imm[2] = i32(tag, "tag");
-}
+void Emitter::send(Addr s, int64_t len, int core, int64_t tag) { message(Op::kSend, s, len, core, tag); }
 
-void Emitter::recv(Addr d, int64_t len, int core, int64_t tag) {
-  Instruction& in = emit(Op::kRecv);
-  in.addr[0] = d;
-  in.imm[0] = i32(len, "length");
-  in.imm[1] = core;
-  in.imm[2] = i32(tag, "tag");
+void Emitter::recv(Addr d, int64_t len, int core, int64_t tag) { message(Op::kRecv, d, len, core, tag); }
+
+void Emitter::message(Op op, Addr a, int64_t len, int core, int64_t tag) {
+  int64_t off = 0;
+  do {
+    const int64_t n = message_limit_ > 0 ? std::min(len - off, message_limit_) : len;
+    Instruction& in = emit(op);
+    in.addr[op == Op::kSend ? 1 : 0] = at(a.base, a.imm + off);
+    in.imm[0] = i32(n, "length");
+    in.imm[1] = core;
+    in.imm[2] = i32(tag, "tag");
+    off += n;
+  } while (off < len);
 }
 
 void Emitter::load(Addr d, Addr g, int64_t len) {

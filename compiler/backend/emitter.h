@@ -2,7 +2,11 @@
 //
 // Contract: every helper fills exactly the fields operand_layout() lists for its op (others
 // stay zero, so validate() and the text/binary round trips hold); immediates that do not fit
-// int32 throw InputError (a model too large for the ISA's 32-bit operands).
+// int32 throw InputError (a model too large for the ISA's 32-bit operands). With a message
+// limit set, send/recv of more bytes become several messages of at most that many bytes,
+// same peer and tag, in address order (the receiver takes them in the order they were sent,
+// so both sides split alike): a message must fit the receiver's channel
+// (noc.rx_channel_bytes, docs/timing.md "Back-pressure").
 #pragma once
 
 #include <cstdint>
@@ -17,6 +21,7 @@ class Emitter {
  public:
   explicit Emitter(std::vector<Instruction>* code) : code_(code) {}
   void set_layer(int layer) { layer_ = static_cast<uint16_t>(layer); }
+  void set_message_limit(int64_t bytes) { message_limit_ = bytes; }  // <= 0: none
   size_t pc() const { return code_->size(); }
 
   static Addr at(int base, int64_t imm);
@@ -48,8 +53,10 @@ class Emitter {
 
  private:
   Instruction& emit(Op op);
+  void message(Op op, Addr a, int64_t len, int core, int64_t tag);
   std::vector<Instruction>* code_;
   uint16_t layer_ = 0;
+  int64_t message_limit_ = 0;
 };
 
 }  // namespace cimsim::backend

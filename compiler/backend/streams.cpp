@@ -173,6 +173,7 @@ void Compiler::emit_core(int pi, int k) {
   CoreProgram& cp = cm_.program.cores[static_cast<size_t>(c.core)];
   Emitter e(&cp.code);
   e.set_layer(lp.layer);
+  e.set_message_limit(arch_.noc.rx_channel_bytes);
   c.e = &e;
   c.cp = &cp;
   CoreInfo& info = cm_.cores[static_cast<size_t>(c.core)];

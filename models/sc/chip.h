@@ -51,6 +51,7 @@ struct ChipStats {
   // for the run to see no back-pressure).
   uint64_t credit_stall_ps = 0;
   uint64_t rx_peak_channel_bytes = 0;
+  uint64_t memory_queue_stall_ps = 0;  // requests' waits for a memory queue entry, summed
 };
 
 struct BlockedCore {

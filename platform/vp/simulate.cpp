@@ -139,6 +139,9 @@ RunStats to_run_stats(const ChipStats& s, int batch) {
   r.flit_hops = s.flit_hops;
   r.memory_bytes = s.memory_bytes;
   r.macs = s.macs;
+  r.credit_wait_ps = s.credit_stall_ps;
+  r.memory_queue_wait_ps = s.memory_queue_stall_ps;
+  r.rx_peak_channel_bytes = s.rx_peak_channel_bytes;
   return r;
 }
 

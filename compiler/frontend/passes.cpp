@@ -22,6 +22,10 @@ constexpr int64_t kMaxFoldedElements = int64_t{1} << 24;
 // the per-output check, so without a total a chain of folds exhausts memory (found by
 // fuzz_onnx: 2.7 GB from a few-KB model).
 constexpr int64_t kMaxFoldedTotalElements = int64_t{1} << 25;
+// All folded MatMul/Gemm/Conv nodes together may do at most this many multiply-adds (a few
+// seconds of the reference kernels): small constant inputs can still ask for huge products
+// (two 2000 x 2000 constants: 8e9 MACs, 35 s), which the element caps do not bound.
+constexpr int64_t kMaxFoldedMacs = int64_t{1} << 31;
 
 using K = ir::OpKind;
 
@@ -233,6 +237,7 @@ void simplify(ir::Graph& g) {
     if (v.is_constant()) stored_elements += v.numel();
   const int64_t fold_budget = std::max(kMaxFoldedTotalElements, 2 * stored_elements);
   int64_t folded_elements = 0;
+  int64_t folded_macs = 0;
 
   for (size_t ni = 0; ni < g.nodes.size(); ++ni) {
     ir::Node& n = g.nodes[ni];
@@ -312,6 +317,25 @@ void simplify(ir::Graph& g) {
           throw InputError(g.source + ": node '" + n.name + "' (Conv): folding its constant inputs would need " +
                            std::to_string(scratch) + " elements of im2col scratch, more than " +
                            std::to_string(kMaxFoldedElements));
+      }
+      // Multiply-adds per output element: the reduced dimension's length.
+      int64_t reduce = 0;
+      if ((n.kind == K::kMatMul || n.kind == K::kGemm) && n.inputs.size() >= 2 && n.inputs[0] >= 0) {
+        const std::vector<int64_t>& a = g.values[n.inputs[0]].shape;
+        if (!a.empty())
+          reduce = n.kind == K::kGemm && n.attr_int("transA", 0) != 0 ? a.front() : a.back();
+      } else if (n.kind == K::kConv && n.inputs.size() >= 2 && n.inputs[1] >= 0) {
+        const std::vector<int64_t>& w = g.values[n.inputs[1]].shape;
+        reduce = 1;
+        for (size_t d = 1; d < w.size(); ++d) reduce = sat_mul(reduce, w[d]);
+      }
+      if (reduce > 0 && !n.outputs.empty() && n.outputs[0] >= 0) {
+        folded_macs = std::min(std::numeric_limits<int64_t>::max() / 2,
+                               folded_macs + sat_mul(g.values[n.outputs[0]].numel(), reduce));
+        if (folded_macs > kMaxFoldedMacs)
+          throw InputError(g.source + ": node '" + n.name + "' (" + n.op_type + "): constant folding would take " +
+                           std::to_string(folded_macs) + " multiply-adds in all, more than " +
+                           std::to_string(kMaxFoldedMacs) + "; expected weights stored in the model, not computed from constants");
       }
       for (int v : n.outputs) folded_elements += v >= 0 ? g.values[v].numel() : 0;
       if (folded_elements > fold_budget)

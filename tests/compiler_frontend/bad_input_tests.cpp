@@ -172,5 +172,26 @@ TEST(FrontendBadInput, NonConstantReshapeTarget) {
   EXPECT_THAT(load_error(save(b, p)), HasSubstr("node 'rs' (Reshape): shape input 's' must be constant"));
 }
 
+// Many folds of a small stored constant: each product passes the element caps, but together
+// they are 17 x 512^3 = 2.28e9 multiply-adds (about 10 s of the reference kernel) from a
+// 1 MB model; the work budget rejects them before any is computed past it.
+TEST(FrontendBadInput, ConstantFoldingWorkIsBounded) {
+  ModelBuilder b;
+  b.input("x", {1, 512});
+  b.init("a", {512, 512}, std::vector<float>(512 * 512, 0.5f));
+  std::string prev = "x";
+  for (int i = 0; i < 17; ++i) {
+    const std::string c = "c" + std::to_string(i), y = "y" + std::to_string(i);
+    b.node("MatMul", {"a", "a"}, {c}, "fold" + std::to_string(i));
+    b.node("Add", {prev, c}, {y}, "add" + std::to_string(i));
+    prev = y;
+  }
+  b.output(prev);
+  fs::path p = temp_dir("fold_work") / "m.onnx";
+  const std::string msg = load_error(save(b, p));
+  EXPECT_THAT(msg, HasSubstr(p.string() + ": node 'fold16' (MatMul): constant folding would take"));
+  EXPECT_THAT(msg, HasSubstr("multiply-adds in all, more than 2147483648"));
+}
+
 }  // namespace
 }  // namespace cimsim

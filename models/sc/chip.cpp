@@ -119,6 +119,8 @@ std::vector<BlockedCore> Chip::blocked() const {
     b.instruction = in ? instruction_text(*in) : "end of stream";
     if (!c.waiting_for().empty()) {
       b.waiting_for = c.waiting_for();
+      const std::string credits = noc_->credit_wait(b.core);
+      if (!credits.empty()) b.waiting_for += ": " + credits;
     } else if (!context_.error.empty()) {
       b.waiting_for = "stopped by an error";
     } else {

@@ -303,17 +303,16 @@ void Noc::memory_accepted(tlm::tlm_generic_payload& mem) {
   }
 }
 
-std::vector<std::string> Noc::waiting_messages() const {
-  std::vector<std::string> out;
+std::string Noc::credit_wait(int src) const {
   for (const Waiting& w : waiting_) {
     const NocExtension* ext = w.trans->get_extension<NocExtension>();
+    if (ext->src != src) continue;
     const Mailbox& box = *mailboxes_[static_cast<size_t>(ext->dst)];
-    out.push_back("core " + std::to_string(ext->src) + " -> core " + std::to_string(ext->dst) + ", " +
-                  std::to_string(w.trans->get_data_length()) + " bytes (its receive channel holds " +
-                  std::to_string(box.used(ext->src)) + " of " + std::to_string(box.channel_bytes()) +
-                  " bytes)");
+    return "core " + std::to_string(ext->dst) + "'s receive channel from core " + std::to_string(src) +
+           " holds " + std::to_string(box.used(src)) + " of " + std::to_string(box.channel_bytes()) +
+           " bytes";
   }
-  return out;
+  return "";
 }
 
 }  // namespace cimsim

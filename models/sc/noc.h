@@ -61,8 +61,9 @@ class Noc : public sc_core::sc_module {
   uint64_t last_done_cycle() const { return last_done_; }
   // Cycles messages waited for credits between their request and their admission, summed.
   uint64_t credit_stall_cycles() const { return credit_stall_cycles_; }
-  // Messages still waiting for credits, e.g. "core 3 -> core 7, 4096 bytes (channel holds 16384 of 16384)".
-  std::vector<std::string> waiting_messages() const;
+  // For a core whose send waits for credits: "core 7's receive channel from core 3 holds
+  // 16384 of 16384 bytes"; empty when the core has no message waiting.
+  std::string credit_wait(int src) const;
 
  private:
   struct Waiting {

@@ -209,6 +209,8 @@ TEST(Backpressure, ReceivingOutOfOrderWithAOneMessageChannelDeadlocks) {
   EXPECT_EQ(b[0].pc, 1u);
   EXPECT_THAT(b[0].waiting_for, HasSubstr("network admission"));
   EXPECT_THAT(b[0].waiting_for, HasSubstr("40-byte message to core 1 tag 2"));
+  // Tag 1 (40 bytes) is admitted but never received, so its credit never comes back.
+  EXPECT_THAT(b[0].waiting_for, HasSubstr("core 1's receive channel from core 0 holds 40 of 64 bytes"));
   EXPECT_EQ(b[1].core, 1);
   EXPECT_EQ(b[1].pc, 0u);
   EXPECT_THAT(b[1].waiting_for, HasSubstr("recv from core 0 tag 2"));

@@ -144,6 +144,17 @@ TEST(ChannelCheck, ExchangeWithoutReceivingFirstDeadlocksOnCredits) {
   EXPECT_THAT(r.problems.front(), HasSubstr("cycle of waits"));
 }
 
+TEST(ChannelCheck, SenderBlockedByAReceiverThatHalted) {
+  // Core 1 never receives: core 0's second message never gets room.
+  Program p = with_cores(2);
+  p.cores[0].code = {send(40, 1, 1, 0), send(40, 1, 2, 40), halt()};
+  const backend::CheckResult r = check(p, 64);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.problems.front(), HasSubstr("core 0 waits at instruction 1 to send 40 bytes (tag 2)"));
+  EXPECT_THAT(r.problems.front(), HasSubstr("of core 1 (finished"));
+  EXPECT_THAT(r.problems, ::testing::Contains(HasSubstr("from core 0 to core 1 tag 1 never received")));
+}
+
 TEST(ChannelCheck, ChannelsArePerSender) {
   // Core 1 takes core 2's message before core 0's first one. Core 0's second message waits
   // for its own channel only; core 2's is independent, so 64 bytes per sender are enough

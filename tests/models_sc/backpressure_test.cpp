@@ -179,6 +179,48 @@ TEST(Backpressure, OneMessageChannelStreamsOneMessagePer17Cycles) {
   EXPECT_EQ(r.stats.rx_peak_channel_bytes, 40u);
 }
 
+TEST(Backpressure, CreditArrivingAtTheRequestCycleAdmitsAtOnce) {
+  // rx = 40. m0: read [0, 3), admitted 3, arrival 15; core 1's recv writes [15, 18) and the
+  // credit is back at 20. Between the sends core 0 fills [200, 200 + L) (dispatch 1): its port
+  // block starts at 3 (m0 holds [0, 3)) and lasts L / 16 cycles, so m1 reads [3 + L/16,
+  // 6 + L/16) and requests at 6 + L/16: L = 208 -> 19 (one cycle before the credit: admitted
+  // at 20 after 1 cycle's stall); L = 224 -> 20 (admitted at once); L = 240 -> 21.
+  struct Case {
+    int fill_len;
+    uint64_t admitted, stall_cycles;
+  };
+  for (const Case& c : {Case{208, 20, 1}, Case{224, 20, 0}, Case{240, 21, 0}}) {
+    SCOPED_TRACE("fill len " + std::to_string(c.fill_len));
+    Program p = program_for(small_arch());
+    p.cores[0].code = {send(A(0), 40, 1, 0), fill(A(200), c.fill_len, 1), send(A(40), 40, 1, 0), halt()};
+    p.cores[1].code = {recv(A(0), 40, 0, 0), recv(A(40), 40, 0, 0), halt()};
+    const Outcome r = simulate(arch_with_channel(40), p);
+    ASSERT_TRUE(r.finished) << r.error;
+    EXPECT_EQ(r.nic.end(1, 0), 18u);
+    EXPECT_EQ(r.nic.end(0, 2), c.admitted);
+    // m1: link 0E free since 13, so enter at admission, head +2, eject +10; write-in +3.
+    EXPECT_EQ(r.nic.end(1, 1), c.admitted + 2 + 10 + 3);
+    EXPECT_EQ(r.stats.credit_stall_ps, c.stall_cycles * 1000);
+  }
+}
+
+TEST(Backpressure, CreditLearnedAfterTheRequestStillReleasesTheSender) {
+  // Core 1 receives into [0, 40) and [40, 80), which its fill of [0, 3200) writes first
+  // (write after write): the first recv starts at the fill's end, 2 + max(400, 200) = 402, so
+  // the NIC learns of the credit only then (after core 0's request at 6). Write-in [402, 405),
+  // credit back at 407: m1 admitted at 407, arrival 407 + 2 + 10 = 419; the second recv starts
+  // at 405 and writes [419, 422).
+  Program p = program_for(small_arch());
+  p.cores[0].code = {send(A(0), 40, 1, 1), send(A(40), 40, 1, 2), halt()};
+  p.cores[1].code = {fill(A(0), 3200, 0), recv(A(0), 40, 0, 1), recv(A(40), 40, 0, 2), halt()};
+  const Outcome r = simulate(arch_with_channel(64), p);
+  ASSERT_TRUE(r.finished) << r.error;
+  EXPECT_EQ(r.nic.end(1, 1), 405u);
+  EXPECT_EQ(r.nic.end(0, 1), 407u);
+  EXPECT_EQ(r.nic.end(1, 2), 422u);
+  EXPECT_EQ(r.stats.credit_stall_ps, (407u - 6u) * 1000u);
+}
+
 TEST(Backpressure, MessageLargerThanTheChannelIsAnError) {
   Program p = program_for(small_arch());
   p.cores[0].code = {send(A(0), 80, 1, 1), halt()};

@@ -187,6 +187,60 @@ TEST(ChannelCheck, SimulatorAgrees) {
   EXPECT_TRUE(chip_finishes(stream(25, 40), 40));
 }
 
+// Random message patterns among 3 cores (each core's sends and recvs in a random order,
+// recvs of one (source, tag) in send order), random lengths and channel sizes: the checker
+// calls a program sound exactly when the chip runs it to the end without an error.
+TEST(ChannelCheck, CheckerAndChipAgreeOnRandomPatterns) {
+  std::mt19937 rng(2024);
+  const int lens[] = {8, 16, 24, 40};
+  const int64_t channels[] = {0, 24, 40, 48, 64, 100};
+  int sound = 0, unsound = 0;
+  for (int round = 0; round < 60; ++round) {
+    Program p = with_cores(3);
+    std::vector<std::vector<Instruction>> ops(3);
+    std::vector<std::vector<Instruction>> recvs(3);
+    const int messages = 2 + static_cast<int>(rng() % 6);
+    for (int k = 0; k < messages; ++k) {
+      const int src = static_cast<int>(rng() % 3);
+      const int dst = (src + 1 + static_cast<int>(rng() % 2)) % 3;
+      const int len = lens[rng() % 4];
+      const int tag = static_cast<int>(rng() % 2);
+      ops[static_cast<size_t>(src)].push_back(send(len, dst, tag, 0));
+      recvs[static_cast<size_t>(dst)].push_back(recv(len, src, tag, 64 * k));
+    }
+    // Merge each core's recvs into its sends at random positions, keeping both orders.
+    for (int c = 0; c < 3; ++c) {
+      std::vector<Instruction> merged;
+      auto& a = ops[static_cast<size_t>(c)];
+      auto& b = recvs[static_cast<size_t>(c)];
+      size_t i = 0, j = 0;
+      while (i < a.size() || j < b.size()) {
+        const bool take_send = j == b.size() || (i < a.size() && rng() % 2 == 0);
+        merged.push_back(take_send ? a[i++] : b[j++]);
+      }
+      merged.push_back(halt());
+      p.cores[static_cast<size_t>(c)].code = merged;
+    }
+    const int64_t rx = channels[rng() % 6];
+    const bool ok = check(p, rx).ok();
+    ArchSpec a = testing::test_arch(2, 2);
+    a.noc.rx_channel_bytes = rx;
+    Program q = p;
+    q.cores.resize(static_cast<size_t>(a.chip.cores));
+    for (auto& c : q.cores)
+      if (c.code.empty()) c.code = {halt()};
+    reset_systemc_context();
+    Chip chip("chip", a, q, 1, nullptr);
+    sc_core::sc_start();
+    EXPECT_EQ(chip.finished(), ok) << "round " << round << ", rx " << rx << ": chip error '" << chip.error()
+                                   << "', checker: " << (ok ? "sound" : check(p, rx).problems.front());
+    (ok ? sound : unsound)++;
+  }
+  // Both verdicts occur, so the comparison means something.
+  EXPECT_GT(sound, 10);
+  EXPECT_GT(unsound, 10);
+}
+
 // Two 3x3 convolutions (6x6x8 -> 16 -> 8 channels): on tiny.yaml they sit on two cores and
 // the first sends its output rows to the second.
 q::QModel two_convs() {

@@ -19,12 +19,13 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// NIC instruction spans [start, end) in cycles, by (core, pc).
+// NIC instruction spans [start, end) in cycles, by (core, pc); vector ones apart.
 struct NicSpans : Observer {
-  std::map<std::pair<int, uint32_t>, std::pair<uint64_t, uint64_t>> spans;
+  std::map<std::pair<int, uint32_t>, std::pair<uint64_t, uint64_t>> spans, vector_spans;
   void on_event(const SimEvent& e) override {
-    if (e.unit != Unit::kNic) return;
-    spans[{e.core, e.pc}] = {e.start_ps / 1000, (e.start_ps + e.duration_ps) / 1000};
+    if (e.unit != Unit::kNic && e.unit != Unit::kVector) return;
+    (e.unit == Unit::kNic ? spans : vector_spans)[{e.core, e.pc}] = {
+        e.start_ps / 1000, (e.start_ps + e.duration_ps) / 1000};
   }
   uint64_t end(int core, uint32_t pc) const { return spans.at({core, pc}).second; }
   uint64_t start(int core, uint32_t pc) const { return spans.at({core, pc}).first; }
@@ -219,6 +220,20 @@ TEST(Backpressure, CreditLearnedAfterTheRequestStillReleasesTheSender) {
   EXPECT_EQ(r.nic.end(0, 1), 407u);
   EXPECT_EQ(r.nic.end(1, 2), 422u);
   EXPECT_EQ(r.stats.credit_stall_ps, (407u - 6u) * 1000u);
+}
+
+TEST(Backpressure, OtherUnitsKeepGoingWhileTheNicWaits) {
+  // The worked example with a fill of [200, 300) after core 0's two sends (dispatched at 2):
+  // only the in-order NIC waits for the credit (until 205). The fill wants the port at 2;
+  // the sends' read-outs hold [0, 6), so its 7 port cycles run [6, 13) and the op ends at
+  // 6 + 2 + max(ceil(100 / 8), 7) = 21. Core 0 still halts at 205.
+  Program p = two_sends(1);
+  p.cores[0].code = {send(A(0), 40, 1, 1), send(A(40), 40, 1, 2), fill(A(200), 100, 1), halt()};
+  const Outcome r = simulate(arch_with_channel(64), p);
+  ASSERT_TRUE(r.finished) << r.error;
+  EXPECT_EQ(r.nic.end(0, 1), 205u);
+  EXPECT_EQ(r.nic.vector_spans.at({0, 2}), std::make_pair(uint64_t{6}, uint64_t{21}));
+  EXPECT_EQ(cycles(r.stats.core_finish_ps[0]), 205u);
 }
 
 TEST(Backpressure, MessageLargerThanTheChannelIsAnError) {

@@ -398,11 +398,14 @@ CheckResult check_program(const Program& p, int32_t batch, int64_t buffer_bytes,
     std::string chain;
     std::vector<bool> seen(static_cast<size_t>(n), false);
     int cur = c;
+    bool prev_send = false;
     while (true) {
       const auto& ev = events[static_cast<size_t>(cur)];
       const size_t i = pos[static_cast<size_t>(cur)];
       if (i >= ev.size()) {
-        chain += fmt::format("core {} (finished: never sends it)", cur);
+        // The previous core waits on this one: to receive from it, or to send into it.
+        const bool sending = !chain.empty() && prev_send;
+        chain += fmt::format("core {} (finished: never {} it)", cur, sending ? "receives" : "sends");
         break;
       }
       if (seen[static_cast<size_t>(cur)]) {
@@ -419,6 +422,7 @@ CheckResult check_program(const Program& p, int32_t batch, int64_t buffer_bytes,
         chain += fmt::format("core {} waits at instruction {} for tag {} from ", cur, ev[i].pc,
                              ev[i].tag);
       }
+      prev_send = ev[i].kind == Event::kSend;
       cur = ev[i].peer;
     }
     res.problems.push_back("deadlock: " + chain);

@@ -88,7 +88,7 @@ class Mailbox {
     auto at = std::upper_bound(ch.releases.begin(), ch.releases.end(), std::make_pair(cycle, int64_t{0}),
                                [](const auto& a, const auto& b) { return a.first < b.first; });
     ch.releases.insert(at, {cycle, len});
-    if (on_release_) on_release_(cycle);
+    if (on_release_ && channel_bytes_ > 0) on_release_(cycle);  // unbounded: nobody waits
   }
   int64_t used(int src) const {
     auto it = channels_.find(src);

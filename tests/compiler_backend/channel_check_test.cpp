@@ -151,7 +151,7 @@ TEST(ChannelCheck, SenderBlockedByAReceiverThatHalted) {
   const backend::CheckResult r = check(p, 64);
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.problems.front(), HasSubstr("core 0 waits at instruction 1 to send 40 bytes (tag 2)"));
-  EXPECT_THAT(r.problems.front(), HasSubstr("of core 1 (finished"));
+  EXPECT_THAT(r.problems.front(), HasSubstr("of core 1 (finished: never receives it)"));
   EXPECT_THAT(r.problems, ::testing::Contains(HasSubstr("from core 0 to core 1 tag 1 never received")));
 }
 

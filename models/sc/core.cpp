@@ -693,7 +693,7 @@ tlm::tlm_generic_payload* Core::new_payload(tlm::tlm_command cmd, uint64_t addre
   return p;
 }
 
-void Core::transact(tlm::tlm_generic_payload* trans, uint64_t request_cycle, std::string what) {
+void Core::transact(tlm::tlm_generic_payload* trans, uint64_t request_cycle) {
   trans->acquire();  // in flight until BEGIN_RESP
   pending_ = trans;
   pending_accepted_ = false;
@@ -707,7 +707,6 @@ void Core::transact(tlm::tlm_generic_payload* trans, uint64_t request_cycle, std
   } else if (st == tlm::TLM_UPDATED && phase == tlm::END_REQ) {
     pending_accepted_ = true;
   }
-  waiting_for_ = std::move(what);
   while (!pending_accepted_) sc_core::wait(accepted_);
   waiting_for_.clear();
   pending_ = nullptr;
@@ -749,10 +748,12 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
       ext.dst = in.imm[1];
       ext.tag = in.imm[2];
       ext.start_cycle = start + rw;
-      transact(p, start + rw,
-               "network admission of a " + std::to_string(len) + "-byte message to core " +
-                   std::to_string(ext.dst) + " tag " + std::to_string(ext.tag) +
-                   " (its receive channel from this core is full)");
+      // Set before the call, in a statement of its own: a thread that never resumes never
+      // destroys the temporaries of the expression it is suspended in.
+      waiting_for_ = "network admission of a " + std::to_string(len) + "-byte message to core " +
+                     std::to_string(ext.dst) + " tag " + std::to_string(ext.tag) +
+                     " (its receive channel from this core is full)";
+      transact(p, start + rw);
       const tlm::tlm_response_status status = p->get_response_status();
       const NocExtension done = ext;
       p->release();
@@ -810,7 +811,8 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
       ext.src = index_;
       ext.layer = in.layer;
       ext.start_cycle = load ? start : start + rw;
-      transact(p, ext.start_cycle, load ? "global memory load" : "global memory store");
+      waiting_for_ = load ? "global memory load" : "global memory store";
+      transact(p, ext.start_cycle);
       const tlm::tlm_response_status status = p->get_response_status();
       const NocExtension done = ext;
       p->release();
@@ -859,7 +861,8 @@ void Core::exec_wload(const Instruction& in, uint64_t d) {
   pext.src = index_;
   pext.layer = in.layer;
   pext.start_cycle = start;
-  transact(p, start, "global memory load of tile " + std::to_string(tile) + "'s weights");
+  waiting_for_ = "global memory load of tile " + std::to_string(tile) + "'s weights";
+  transact(p, start);
   const tlm::tlm_response_status status = p->get_response_status();
   const NocExtension ext = pext;
   p->release();

@@ -123,9 +123,10 @@ class Core : public sc_core::sc_module {
   void exec_nic(const Instruction& in, uint64_t d);
   void exec_wload(const Instruction& in, uint64_t d);
   // Sends BEGIN_REQ for `trans` (annotated to `request_cycle`) and blocks the thread until
-  // the NoC accepted it (END_REQ) or answered it (BEGIN_RESP). Returns with SystemC time at
-  // the acceptance; the caller owns one reference to trans and releases it.
-  void transact(tlm::tlm_generic_payload* trans, uint64_t request_cycle, std::string what);
+  // the NoC accepted it (END_REQ) or answered it (BEGIN_RESP); waiting_for_ (set by the
+  // caller) says what for, and is cleared. Returns with SystemC time at the acceptance; the
+  // caller owns one reference to trans and releases it.
+  void transact(tlm::tlm_generic_payload* trans, uint64_t request_cycle);
   tlm::tlm_generic_payload* new_payload(tlm::tlm_command cmd, uint64_t address, uint8_t* data,
                                         int64_t len);
   tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,

@@ -9,6 +9,7 @@
 #include "models/sc/inst_text.h"
 #include "models/sc/noc.h"
 #include "models/sc/noc_protocol.h"
+#include "models/sc/sim_time.h"
 #include "models/sc/sim_error.h"
 #include "platform/spec/qmath.h"
 
@@ -198,9 +199,21 @@ void Core::stop_with(const std::string& message) {
   sc_core::sc_stop();
 }
 
-uint64_t Core::now_cycle() const {
-  double ps = sc_core::sc_time_stamp().to_seconds() * 1e12;
-  return static_cast<uint64_t>(std::llround(ps / t_.cycle_ps));
+uint64_t Core::now_cycle() const { return current_cycle(t_); }
+
+std::string Core::waiting_for() const {
+  const std::string n = std::to_string(wait_.len);
+  switch (wait_.kind) {
+    case Wait::kRecv:
+      return "recv from core " + std::to_string(wait_.peer) + " tag " + std::to_string(wait_.tag);
+    case Wait::kAdmission:
+      return "network admission of a " + n + "-byte message to core " + std::to_string(wait_.peer) +
+             " tag " + std::to_string(wait_.tag) + " (its receive channel from this core is full)";
+    case Wait::kLoad: return "global memory load of " + n + " bytes";
+    case Wait::kStore: return "global memory store of " + n + " bytes";
+    case Wait::kWload: return "global memory load of tile " + std::to_string(wait_.peer) + "'s weights";
+    default: return "";
+  }
 }
 
 void Core::sync_to(uint64_t cycle) {
@@ -698,8 +711,7 @@ void Core::transact(tlm::tlm_generic_payload* trans, uint64_t request_cycle) {
   pending_ = trans;
   pending_accepted_ = false;
   tlm::tlm_phase phase = tlm::BEGIN_REQ;
-  const uint64_t now_ps = t_.to_ps(now_cycle()), at_ps = t_.to_ps(request_cycle);
-  sc_core::sc_time delay(static_cast<double>(at_ps > now_ps ? at_ps - now_ps : 0), sc_core::SC_PS);
+  sc_core::sc_time delay = delay_until(t_, request_cycle);
   const tlm::tlm_sync_enum st = noc_socket->nb_transport_fw(*trans, phase, delay);
   if (st == tlm::TLM_COMPLETED) {
     pending_accepted_ = true;
@@ -708,7 +720,7 @@ void Core::transact(tlm::tlm_generic_payload* trans, uint64_t request_cycle) {
     pending_accepted_ = true;
   }
   while (!pending_accepted_) sc_core::wait(accepted_);
-  waiting_for_.clear();
+  wait_.kind = Wait::kNone;
   pending_ = nullptr;
   synced_ = std::max(synced_, now_cycle());
 }
@@ -748,11 +760,7 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
       ext.dst = in.imm[1];
       ext.tag = in.imm[2];
       ext.start_cycle = start + rw;
-      // Set before the call, in a statement of its own: a thread that never resumes never
-      // destroys the temporaries of the expression it is suspended in.
-      waiting_for_ = "network admission of a " + std::to_string(len) + "-byte message to core " +
-                     std::to_string(ext.dst) + " tag " + std::to_string(ext.tag) +
-                     " (its receive channel from this core is full)";
+      wait_ = {Wait::kAdmission, ext.dst, ext.tag, len};
       transact(p, start + rw);
       const tlm::tlm_response_status status = p->get_response_status();
       const NocExtension done = ext;
@@ -777,11 +785,11 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
       const int src = in.imm[1], tag = in.imm[2];
       int found;
       while ((found = mailbox_->find(src, tag)) < 0) {
-        waiting_for_ = "recv from core " + std::to_string(src) + " tag " + std::to_string(tag);
+        wait_ = {Wait::kRecv, src, tag, len};
         sc_core::wait(mailbox_->delivered());
         synced_ = std::max(synced_, now_cycle());
       }
-      waiting_for_.clear();
+      wait_.kind = Wait::kNone;
       Message m = mailbox_->take(found);
       if (static_cast<int64_t>(m.bytes.size()) != len)
         fail("received a message of " + std::to_string(m.bytes.size()) + " bytes from core " +
@@ -811,7 +819,7 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
       ext.src = index_;
       ext.layer = in.layer;
       ext.start_cycle = load ? start : start + rw;
-      waiting_for_ = load ? "global memory load" : "global memory store";
+      wait_ = {load ? Wait::kLoad : Wait::kStore, 0, 0, len};
       transact(p, ext.start_cycle);
       const tlm::tlm_response_status status = p->get_response_status();
       const NocExtension done = ext;
@@ -861,7 +869,7 @@ void Core::exec_wload(const Instruction& in, uint64_t d) {
   pext.src = index_;
   pext.layer = in.layer;
   pext.start_cycle = start;
-  waiting_for_ = "global memory load of tile " + std::to_string(tile) + "'s weights";
+  wait_ = {Wait::kWload, tile, 0, len};
   transact(p, start);
   const tlm::tlm_response_status status = p->get_response_status();
   const NocExtension ext = pext;

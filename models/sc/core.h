@@ -56,7 +56,8 @@ class Core : public sc_core::sc_module {
 
   bool halted() const { return halted_; }
   uint32_t pc() const { return pc_; }
-  const std::string& waiting_for() const { return waiting_for_; }
+  // What the thread waits for ("recv from core 3 tag 17", ...); empty when it does not wait.
+  std::string waiting_for() const;
   const Instruction* current_instruction() const;
   uint64_t instructions() const { return instructions_; }
   uint64_t finish_cycle() const { return finish_cycle_; }
@@ -123,8 +124,8 @@ class Core : public sc_core::sc_module {
   void exec_nic(const Instruction& in, uint64_t d);
   void exec_wload(const Instruction& in, uint64_t d);
   // Sends BEGIN_REQ for `trans` (annotated to `request_cycle`) and blocks the thread until
-  // the NoC accepted it (END_REQ) or answered it (BEGIN_RESP); waiting_for_ (set by the
-  // caller) says what for, and is cleared. Returns with SystemC time at the acceptance; the
+  // the NoC accepted it (END_REQ) or answered it (BEGIN_RESP); wait_ (set by the caller)
+  // says what for, and is cleared. Returns with SystemC time at the acceptance; the
   // caller owns one reference to trans and releases it.
   void transact(tlm::tlm_generic_payload* trans, uint64_t request_cycle);
   tlm::tlm_generic_payload* new_payload(tlm::tlm_command cmd, uint64_t address, uint8_t* data,
@@ -164,7 +165,15 @@ class Core : public sc_core::sc_module {
   uint64_t instructions_ = 0;
   uint64_t finish_cycle_ = 0;
   bool halted_ = false;
-  std::string waiting_for_;
+  // Described lazily (only a deadlock report reads it), and holding no heap memory: a
+  // thread that never resumes never frees what its frame owns.
+  struct Wait {
+    enum Kind : uint8_t { kNone, kRecv, kAdmission, kLoad, kStore, kWload } kind = kNone;
+    int peer = 0;  // recv: source; admission: destination; wload: tile
+    int tag = 0;
+    int64_t len = 0;
+  };
+  Wait wait_;
   PayloadPool pool_;  // declared last but one: payloads in flight outlive nothing they point to
   tlm::tlm_generic_payload* pending_ = nullptr;  // the request the thread waits on
   bool pending_accepted_ = false;

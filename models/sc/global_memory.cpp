@@ -5,6 +5,7 @@
 #include <string>
 
 #include "models/sc/noc_protocol.h"
+#include "models/sc/sim_time.h"
 #include "platform/spec/arch.h"
 
 namespace cimsim {
@@ -19,16 +20,6 @@ GlobalMemory::GlobalMemory(sc_core::sc_module_name name, int64_t capacity_bytes,
   SC_METHOD(retry);
   sensitive << retry_;
   dont_initialize();
-}
-
-uint64_t GlobalMemory::now_cycle() const {
-  double ps = sc_core::sc_time_stamp().to_seconds() * 1e12;
-  return static_cast<uint64_t>(std::llround(ps / t_.cycle_ps));
-}
-
-sc_core::sc_time GlobalMemory::until(uint64_t cycle) const {
-  const uint64_t now_ps = t_.to_ps(now_cycle()), at_ps = t_.to_ps(cycle);
-  return sc_core::sc_time(static_cast<double>(at_ps > now_ps ? at_ps - now_ps : 0), sc_core::SC_PS);
 }
 
 bool GlobalMemory::in_range(uint64_t addr, uint64_t len) const {
@@ -128,7 +119,7 @@ void GlobalMemory::on_peq(tlm::tlm_generic_payload& trans, const tlm::tlm_phase&
     socket->nb_transport_bw(trans, p, d);
     return;
   }
-  const uint64_t now = now_cycle();
+  const uint64_t now = current_cycle(t_);
   if (!queue_full(now)) {
     accept(trans, now);
     tlm::tlm_phase p = tlm::END_REQ;
@@ -138,14 +129,14 @@ void GlobalMemory::on_peq(tlm::tlm_generic_payload& trans, const tlm::tlm_phase&
   }
   waiting_ = &trans;  // the initiator sends no other request before END_REQ
   waiting_since_ = now;
-  retry_.notify(until(held_.top()));
+  retry_.notify(delay_until(t_, held_.top()));
 }
 
 void GlobalMemory::retry() {
   if (!waiting_) return;
-  const uint64_t now = now_cycle();
+  const uint64_t now = current_cycle(t_);
   if (queue_full(now)) {
-    retry_.notify(until(held_.top()));
+    retry_.notify(delay_until(t_, held_.top()));
     return;
   }
   tlm::tlm_generic_payload& trans = *waiting_;
@@ -181,7 +172,7 @@ void GlobalMemory::accept(tlm::tlm_generic_payload& trans, uint64_t now) {
   }
   trans.set_dmi_allowed(true);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
-  peq_.notify(trans, tlm::BEGIN_RESP, until(done));
+  peq_.notify(trans, tlm::BEGIN_RESP, delay_until(t_, done));
 }
 
 bool GlobalMemory::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {

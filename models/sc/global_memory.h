@@ -66,8 +66,6 @@ class GlobalMemory : public sc_core::sc_module {
   bool queue_full(uint64_t now);
   void accept(tlm::tlm_generic_payload& trans, uint64_t now);
   void retry();  // SC_METHOD on retry_: accepts the waiting request once an entry frees
-  uint64_t now_cycle() const;
-  sc_core::sc_time until(uint64_t cycle) const;
   bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
 
   int64_t capacity_;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "models/sc/noc_protocol.h"
+#include "models/sc/sim_time.h"
 
 namespace cimsim {
 
@@ -25,16 +26,6 @@ Noc::Noc(sc_core::sc_module_name name, const TimingParams& timing, std::vector<M
   SC_METHOD(retry_waiting);
   sensitive << retry_;
   dont_initialize();
-}
-
-uint64_t Noc::now_cycle() const {
-  double ps = sc_core::sc_time_stamp().to_seconds() * 1e12;
-  return static_cast<uint64_t>(std::llround(ps / t_.cycle_ps));
-}
-
-sc_core::sc_time Noc::until(uint64_t cycle) const {
-  const uint64_t now_ps = t_.to_ps(now_cycle()), at_ps = t_.to_ps(cycle);
-  return sc_core::sc_time(static_cast<double>(at_ps > now_ps ? at_ps - now_ps : 0), sc_core::SC_PS);
 }
 
 int Noc::hop_count(int src, int dst, int mesh_cols) {
@@ -145,7 +136,7 @@ void Noc::begin_request(tlm::tlm_generic_payload& trans) {
     respond_now(trans, tlm::TLM_BURST_ERROR_RESPONSE, target, ext->port);
     return;
   }
-  const uint64_t now = now_cycle();
+  const uint64_t now = current_cycle(t_);
   const uint64_t fit = box.fit_cycle(ext->src, len, now);
   if (fit <= now) {
     admit(trans, now);
@@ -156,12 +147,12 @@ void Noc::begin_request(tlm::tlm_generic_payload& trans) {
 }
 
 void Noc::retry_at(uint64_t cycle) {
-  if (cycle != Mailbox::kNever) retry_.notify(until(cycle));
+  if (cycle != Mailbox::kNever) retry_.notify(delay_until(t_, cycle));
 }
 
 // Admits, in request order, every waiting message whose channel has room now.
 void Noc::retry_waiting() {
-  const uint64_t now = now_cycle();
+  const uint64_t now = current_cycle(t_);
   uint64_t next = Mailbox::kNever;
   std::vector<Waiting> still;
   for (const Waiting& w : waiting_) {
@@ -203,12 +194,12 @@ void Noc::end_request(tlm::tlm_generic_payload& trans, uint64_t done_cycle) {
   tlm::tlm_phase p = tlm::END_REQ;
   sc_core::sc_time d = sc_core::SC_ZERO_TIME;
   target[ext->port]->nb_transport_bw(trans, p, d);
-  peq_.notify(trans, tlm::BEGIN_RESP, until(done_cycle));
+  peq_.notify(trans, tlm::BEGIN_RESP, delay_until(t_, done_cycle));
 }
 
 void Noc::memory_access(tlm::tlm_generic_payload& trans) {
   NocExtension* ext = trans.get_extension<NocExtension>();
-  const uint64_t now = now_cycle();
+  const uint64_t now = current_cycle(t_);
   const bool load = ext->kind == NocExtension::Kind::kLoad;
   tlm::tlm_generic_payload* mem = memory_pool_.allocate();
   mem->acquire();
@@ -248,14 +239,14 @@ void Noc::memory_access(tlm::tlm_generic_payload& trans) {
   tlm::tlm_phase p = tlm::END_REQ;
   sc_core::sc_time d = sc_core::SC_ZERO_TIME;
   target[ext->port]->nb_transport_bw(trans, p, d);
-  peq_.notify(*mem, tlm::BEGIN_REQ, until(arrival));
+  peq_.notify(*mem, tlm::BEGIN_REQ, delay_until(t_, arrival));
 }
 
 void Noc::pump_memory() {
   while (!memory_pending_ && !memory_queue_.empty()) {
     tlm::tlm_generic_payload* mem = memory_queue_.front();
     memory_queue_.pop_front();
-    mem->get_extension<NocExtension>()->start_cycle = now_cycle();
+    mem->get_extension<NocExtension>()->start_cycle = current_cycle(t_);
     tlm::tlm_phase phase = tlm::BEGIN_REQ;
     sc_core::sc_time d = sc_core::SC_ZERO_TIME;
     memory_pending_ = mem;
@@ -290,7 +281,7 @@ void Noc::memory_accepted(tlm::tlm_generic_payload& mem) {
   NocExtension* mext = mem.get_extension<NocExtension>();
   tlm::tlm_generic_payload& trans = *mext->origin;
   NocExtension* ext = trans.get_extension<NocExtension>();
-  const uint64_t now = now_cycle();
+  const uint64_t now = current_cycle(t_);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
   if (ext->kind == NocExtension::Kind::kLoad) {
     ext->accept_cycle = now;
@@ -299,7 +290,7 @@ void Noc::memory_accepted(tlm::tlm_generic_payload& mem) {
   } else {
     ext->done_cycle = mext->done_cycle;
     last_done_ = std::max(last_done_, ext->done_cycle);
-    peq_.notify(trans, tlm::BEGIN_RESP, until(ext->done_cycle));
+    peq_.notify(trans, tlm::BEGIN_RESP, delay_until(t_, ext->done_cycle));
   }
 }
 

@@ -83,8 +83,6 @@ class Noc : public sc_core::sc_module {
   void end_request(tlm::tlm_generic_payload& trans, uint64_t done_cycle);
   void retry_waiting();  // SC_METHOD on retry_
   void retry_at(uint64_t cycle);
-  uint64_t now_cycle() const;
-  sc_core::sc_time until(uint64_t cycle) const;
 
   enum Dir { kEast = 0, kWest = 1, kNorth = 2, kSouth = 3, kLocal = 4 };
   const TimingParams& t_;

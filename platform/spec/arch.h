@@ -82,6 +82,7 @@ struct NocSpec {
   // is admitted into the network only when its message fits; 0 = unbounded (no back-pressure).
   int64_t rx_channel_bytes = 16384;
 };
+constexpr int64_t kMinRxChannelBytes = 256;  // smallest bounded noc.rx_channel_bytes
 
 struct MemorySpec {
   int64_t capacity_bytes = int64_t{1} << 30;

@@ -163,7 +163,8 @@ std::vector<KeyDef> build_keys() {
       "link bandwidth", &ArchSpec::noc, &NocSpec::link_flits_per_cycle));
   k.push_back(key("noc", "rx_channel_bytes", K::kInt, "B", "16384", 0, 1099511627776.0,
       "receive buffer a core's NIC holds per sending core (end-to-end credits): a send enters "
-      "the network only when its message fits, and a recv frees the space; 0 = unbounded",
+      "the network only when its message fits, and a recv frees the space; 0 = unbounded, "
+      "otherwise at least 256 (the compiler splits longer rows into messages of this size)",
       &ArchSpec::noc, &NocSpec::rx_channel_bytes));
   // memory
   k.push_back(key("memory", "capacity_bytes", K::kInt, "B", "1073741824", 1,

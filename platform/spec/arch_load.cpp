@@ -340,6 +340,13 @@ class Loader {
            fmt::format("chip.mesh_rows * chip.mesh_cols = {} * {} = {} is less than "
                        "chip.cores = {}; the mesh needs a node per core",
                        s.chip.mesh_rows, s.chip.mesh_cols, mesh_nodes, s.chip.cores));
+    // Rows longer than the channel become several messages, one instruction each: a tiny
+    // channel would multiply a program's size by hundreds.
+    if (s.noc.rx_channel_bytes > 0 && s.noc.rx_channel_bytes < kMinRxChannelBytes)
+      fail(mark_of({"noc.rx_channel_bytes", "noc"}),
+           fmt::format("noc.rx_channel_bytes = {} is too small to carry rows; expected 0 "
+                       "(unbounded) or at least {} bytes",
+                       s.noc.rx_channel_bytes, kMinRxChannelBytes));
     if (s.memory.attach_core >= s.chip.cores)
       fail(mark_of({"memory.attach_core", "chip.cores", "memory"}),
            fmt::format("memory.attach_core = {} must be a core index below chip.cores = {}",

@@ -241,15 +241,16 @@ TEST(ChannelCheck, CheckerAndChipAgreeOnRandomPatterns) {
   EXPECT_GT(unsound, 10);
 }
 
-// Two 3x3 convolutions (6x6x8 -> 16 -> 8 channels): on tiny.yaml they sit on two cores and
-// the first sends its output rows to the second.
+// Two 3x3 convolutions (6 channels x 6 rows x 48 columns -> 16 -> 8 channels): on tiny.yaml they sit
+// on two cores and the first sends its output rows (768 bytes, more than the smallest bounded
+// channel, 256) to the second.
 q::QModel two_convs() {
   testing::ModelBuilder b(3, "rx");
   testing::ConvSpec k3;
   k3.kh = k3.kw = 3;
   k3.pt = k3.pl = k3.pb = k3.pr = 1;
   k3.M = 16;
-  const int c1 = b.conv(b.input({6, 6, 8}), k3);
+  const int c1 = b.conv(b.input({6, 6, 48}), k3);
   k3.M = 8;
   b.output(b.conv(c1, k3));
   return b.m;

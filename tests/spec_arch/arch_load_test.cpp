@@ -215,6 +215,14 @@ TEST(ArchLoadErrors, AttachCoreOutsideChip) {
                "memory.attach_core = 4 must be a core index below chip.cores = 4");
 }
 
+TEST(ArchLoadErrors, ReceiveChannelTooSmall) {
+  expect_error(std::string(kMinimal) + "noc:\n  rx_channel_bytes: 255\n", "t.yaml:12:21: ",
+               "noc.rx_channel_bytes = 255 is too small to carry rows; expected 0 (unbounded) "
+               "or at least 256 bytes");
+  EXPECT_NO_THROW(parse_arch_spec(std::string(kMinimal) + "noc:\n  rx_channel_bytes: 256\n", "t.yaml"));
+  EXPECT_NO_THROW(parse_arch_spec(std::string(kMinimal) + "noc:\n  rx_channel_bytes: 0\n", "t.yaml"));
+}
+
 TEST(ArchLoadErrors, TooFewColumnsForOneWeight) {
   expect_error(minimal_with("  cols: 32", "  cols: 3"), "t.yaml:7:9: ",
                "expected cols >= 4");

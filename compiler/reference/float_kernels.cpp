@@ -638,7 +638,11 @@ void gather(const FloatTensor& x, const FloatTensor& indices, int64_t axis, Floa
   y.data.resize(static_cast<size_t>(outer * ni * inner));
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t j = 0; j < ni; ++j) {
-      int64_t k = static_cast<int64_t>(indices.data[j]);
+      // Checked as float first: casting a NaN or a value beyond int64 is undefined (fuzz_onnx).
+      const float f = indices.data[j];
+      if (!(f >= static_cast<float>(-len) && f < static_cast<float>(len)))
+        bad("index " + std::to_string(f) + " out of range [" + std::to_string(-len) + ", " + std::to_string(len) + ")");
+      int64_t k = static_cast<int64_t>(f);
       if (k < -len || k >= len)
         bad("index " + std::to_string(k) + " out of range [" + std::to_string(-len) + ", " + std::to_string(len) + ")");
       if (k < 0) k += len;

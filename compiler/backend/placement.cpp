@@ -43,17 +43,30 @@ CompiledModel Compiler::run() {
   for (const q::Layer& l : m_.layers) cm_.program.layers.push_back(l.name);
   validate(cm_.program, m_.name);
   // Two images (when they fit the global-memory regions) exercise the batch loop.
-  CheckResult chk = check_program(cm_.program, static_cast<int32_t>(std::min<int64_t>(2, cm_.max_batch)),
-                                  arch_.core.buffer_bytes,
-                                  arch_.memory.capacity_bytes, arch_.noc.rx_channel_bytes);
-  if (!chk.ok() && arch_.noc.rx_channel_bytes > 0 &&
-      check_program(cm_.program, static_cast<int32_t>(std::min<int64_t>(2, cm_.max_batch)),
-                    arch_.core.buffer_bytes, arch_.memory.capacity_bytes, 0).ok()) {
-    // Sound with unbounded receive buffers: the arch's channels are what is too small.
+  const int32_t images = static_cast<int32_t>(std::min<int64_t>(2, cm_.max_batch));
+  auto check_with = [&](int64_t rx) {
+    return check_program(cm_.program, images, arch_.core.buffer_bytes, arch_.memory.capacity_bytes, rx);
+  };
+  CheckResult chk = check_with(arch_.noc.rx_channel_bytes);
+  if (!chk.ok() && arch_.noc.rx_channel_bytes > 0 && check_with(0).ok()) {
+    // Sound with unbounded receive buffers: the arch's channels are what is too small. Find
+    // the smallest channel this program is sound with (a channel holding everything ever
+    // sent on it never blocks, so doubling ends), to say how much would do.
+    int64_t bad = arch_.noc.rx_channel_bytes, good = 2 * bad;
+    while (!check_with(good).ok()) {
+      bad = good;
+      good *= 2;
+    }
+    while (good - bad > 1) {
+      const int64_t mid = bad + (good - bad) / 2;
+      (check_with(mid).ok() ? good : bad) = mid;
+    }
     throw InputError(arch_.source_path + ": noc.rx_channel_bytes = " +
                      std::to_string(arch_.noc.rx_channel_bytes) +
-                     " is too small for this model's messages: " + chk.problems.front() +
-                     " (raise noc.rx_channel_bytes, or 0 for unbounded receive buffers)");
+                     " is too small for this model's schedule: " + chk.problems.front() +
+                     " (this program is deadlock-free from " + std::to_string(good) +
+                     " bytes per channel on; raise noc.rx_channel_bytes, or 0 for unbounded "
+                     "receive buffers)");
   }
   if (!chk.ok()) {
     throw std::logic_error("backend produced an unsound program: " + chk.problems.front());

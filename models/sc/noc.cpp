@@ -143,7 +143,7 @@ void Noc::begin_request(tlm::tlm_generic_payload& trans) {
     return;
   }
   waiting_.push_back({&trans, now});
-  retry_at(fit <= now ? now : fit);
+  retry_at(fit);  // kNever: a later release schedules the retry
 }
 
 void Noc::retry_at(uint64_t cycle) {

@@ -341,4 +341,41 @@ TEST(ChannelCheck, CompiledModelIsBitExactUnderBackPressure) {
 }
 
 }  // namespace
+
+// A residual block: c0's rows go to c1 and, on the skip path, to the add, which cannot take
+// row y before c2 (two 3x3 convolutions later) delivers it. The skip channel must hold the
+// rows in flight; with the smallest channel it cannot, and the compiler refuses the program
+// naming the size it would need, at which it compiles.
+q::QModel skip_block() {
+  testing::ModelBuilder b(5, "skip");
+  testing::ConvSpec k1;
+  k1.M = 8;
+  const int c0 = b.conv(b.input({8, 8, 48}), k1);
+  testing::ConvSpec k3 = k1;
+  k3.kh = k3.kw = 3;
+  k3.pt = k3.pl = k3.pb = k3.pr = 1;
+  const int c2 = b.conv(b.conv(c0, k3), k3);
+  b.output(b.add(c2, c0, true));
+  return b.m;
+}
+
+TEST(ChannelCheck, TooSmallSkipChannelIsRefusedWithTheSizeThatWorks) {
+  const q::QModel m = skip_block();
+  std::string msg;
+  try {
+    backend::compile_qmodel(m, tiny_with_channel(kMinRxChannelBytes), {});
+  } catch (const InputError& e) {
+    msg = e.what();
+  }
+  ASSERT_THAT(msg, HasSubstr("noc.rx_channel_bytes = 256 is too small for this model's schedule: deadlock"));
+  const std::string key = "deadlock-free from ";
+  const size_t at = msg.find(key);
+  ASSERT_NE(at, std::string::npos) << msg;
+  const int64_t need = std::stoll(msg.substr(at + key.size()));
+  EXPECT_GT(need, 384) << "more than one 384-byte row is in flight on the skip path";
+  const backend::CompiledModel ok = backend::compile_qmodel(m, tiny_with_channel(need), {});
+  EXPECT_TRUE(backend::check_program(ok.program, 2, 0, 0, need).ok());
+  EXPECT_FALSE(backend::check_program(ok.program, 2, 0, 0, need - 1).ok());
+}
+
 }  // namespace cimsim

@@ -39,6 +39,7 @@ std::string build_energy_csv(const std::vector<SimEvent>& events, uint64_t end_p
     return std::min(windows - 1, static_cast<size_t>(std::floor(ps / window_ps)));
   };
   for (const auto& e : events) {
+    if (e.unit == Unit::kWait) continue;  // waits spend no energy: no "wait" column of zeros
     size_t u = std::min(kUnits - 1, static_cast<size_t>(e.unit));
     used[u] = true;
     const double start = static_cast<double>(e.start_ps);

@@ -11,6 +11,7 @@ const char* unit_name(Unit u) {
     case Unit::kNic: return "nic";
     case Unit::kLink: return "link";
     case Unit::kMemory: return "memory";
+    case Unit::kWait: return "wait";
   }
   return "unknown";
 }

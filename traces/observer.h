@@ -19,6 +19,8 @@ enum class Unit : uint8_t {
   kNic = 4,       // core network interface (send/recv/load/store)
   kLink = 5,      // a NoC link (core = source router, unit_index = direction 0..4: E W N S local)
   kMemory = 6,    // global memory port (core = -1)
+  kWait = 7,      // a core's NIC held back (unit_index 0: receive-channel credits, 1: memory
+                  // queue entry); spans the wait, carries no energy, is not an instruction
 };
 
 const char* unit_name(Unit u);

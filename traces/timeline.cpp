@@ -33,6 +33,7 @@ std::string track_name(int kind, int index) {
     case Unit::kAdc: return fmt::format("adc {}", index);
     case Unit::kLink: return fmt::format("link {}", link_direction(index));
     case Unit::kMemory: return "memory port";
+    case Unit::kWait: return index == 0 ? "nic wait: credits" : "nic wait: memory queue";
     default: return unit_name(static_cast<Unit>(kind));
   }
 }
@@ -116,7 +117,7 @@ std::string build_timeline_json(const std::vector<SimEvent>& events,
   // Layer stretches per core: consecutive (by start time) events of one layer on that core.
   std::map<int, std::vector<const SimEvent*>> per_core;
   for (const auto& e : events)
-    if (e.core >= 0 && e.unit != Unit::kLink) per_core[e.core].push_back(&e);
+    if (e.core >= 0 && e.unit != Unit::kLink && e.unit != Unit::kWait) per_core[e.core].push_back(&e);
   for (auto& [core, list] : per_core) {
     std::stable_sort(list.begin(), list.end(),
                      [](const SimEvent* a, const SimEvent* b) { return a->start_ps < b->start_ps; });

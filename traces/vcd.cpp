@@ -26,6 +26,7 @@ std::string signal_name(Unit unit, int index) {
     case Unit::kAdc: return fmt::format("adc{}_busy", index);
     case Unit::kLink: return fmt::format("link_{}_busy", index >= 0 && index < 5 ? kLinks[index] : "x");
     case Unit::kMemory: return "port_busy";
+    case Unit::kWait: return index == 0 ? "credit_wait" : "memory_queue_wait";
     default: return fmt::format("{}_busy", unit_name(unit));
   }
 }

@@ -155,7 +155,7 @@ ChipStats Chip::stats() const {
   s.adc_saturations = context_.adc_saturations;
   s.flit_hops = noc_->flit_hops();
   s.credit_stall_ps = timing_.to_ps(noc_->credit_stall_cycles());
-  s.memory_queue_stall_ps = timing_.to_ps(memory_->queue_stall_cycles());
+  s.memory_queue_stall_ps = timing_.to_ps(noc_->memory_wait_cycles());
   for (const auto& m : mailboxes_)
     s.rx_peak_channel_bytes = std::max<uint64_t>(s.rx_peak_channel_bytes, static_cast<uint64_t>(m->peak_channel_bytes()));
   s.memory_bytes = memory_->bytes_moved();

@@ -343,6 +343,20 @@ void Core::emit(Unit unit, int index, const Instruction& in, uint64_t start, uin
   observer_->on_event(e);
 }
 
+void Core::emit_wait(int kind, const Instruction& in, uint64_t from, uint64_t until) {
+  if (!observer_ || until <= from) return;
+  SimEvent e;
+  e.core = index_;
+  e.unit = Unit::kWait;
+  e.unit_index = kind;
+  e.layer = in.layer;
+  e.action = kind == 0 ? "credit wait" : "memory queue wait";
+  e.start_ps = t_.to_ps(from);
+  e.duration_ps = t_.to_ps(until) - e.start_ps;
+  e.pc = pc_;
+  observer_->on_event(e);
+}
+
 void Core::interpret() {
   const Instruction* code = program_.code.data();
   const uint32_t n = static_cast<uint32_t>(program_.code.size());
@@ -773,6 +787,7 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
              std::to_string(mailbox_->channel_bytes()) + ")");
       // The NIC holds the message in its output register until the network admits it.
       end = std::max(start + rw, done.accept_cycle);
+      emit_wait(0, in, start + rw, done.accept_cycle);
       mark_read(local, len, start);
       charge(Component::kCoreOutputReg, in.layer, static_cast<double>(rw), &pj);
       charge(Component::kRouter, in.layer, static_cast<double>(done.flits * (done.hops + 1)), &pj);
@@ -829,6 +844,7 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
              ", " + std::to_string(global + len) + ") is outside its capacity");
       if (status != tlm::TLM_OK_RESPONSE) fail("global memory rejected the access");
       if (load) {
+        emit_wait(1, in, start, done.accept_cycle);
         end = reserve_port(done.done_cycle, rw, d) + rw;
         mark_write(local, len, end);
       } else {
@@ -892,6 +908,7 @@ void Core::exec_wload(const Instruction& in, uint64_t d) {
     tr.weights_hash = hash_bytes(wload_bytes_.data(), wload_bytes_.size());
   }
   xbar_holds_[static_cast<size_t>(tr.xbar)] = tile;
+  emit_wait(1, in, start, ext.accept_cycle);
   const uint64_t arrived = ext.done_cycle;
   const uint64_t end = arrived + t_.ns_to_cycles(write_ns_per_row_ * tr.rows);
   nic.free = std::max(nic.free, arrived);

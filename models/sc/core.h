@@ -118,6 +118,8 @@ class Core : public sc_core::sc_module {
     *sum += pj;
   }
   void emit(Unit unit, int index, const Instruction& in, uint64_t start, uint64_t end, double pj);
+  // The NIC's wait for credits (kind 0) or a memory queue entry (kind 1), when there was one.
+  void emit_wait(int kind, const Instruction& in, uint64_t from, uint64_t until);
 
   void exec_vector(const Instruction& in, uint64_t d);
   void exec_mvm(const Instruction& in, uint64_t d);

@@ -128,7 +128,6 @@ void GlobalMemory::on_peq(tlm::tlm_generic_payload& trans, const tlm::tlm_phase&
     return;
   }
   waiting_ = &trans;  // the initiator sends no other request before END_REQ
-  waiting_since_ = now;
   retry_.notify(delay_until(t_, held_.top()));
 }
 
@@ -141,7 +140,6 @@ void GlobalMemory::retry() {
   }
   tlm::tlm_generic_payload& trans = *waiting_;
   waiting_ = nullptr;
-  queue_stall_cycles_ += now - waiting_since_;
   accept(trans, now);
   tlm::tlm_phase p = tlm::END_REQ;
   sc_core::sc_time d = sc_core::SC_ZERO_TIME;

@@ -50,8 +50,6 @@ class GlobalMemory : public sc_core::sc_module {
 
   uint64_t bytes_moved() const { return bytes_moved_; }
   uint64_t busy_cycles() const { return busy_cycles_; }
-  // Cycles requests waited for a free queue entry (between BEGIN_REQ and END_REQ), summed.
-  uint64_t queue_stall_cycles() const { return queue_stall_cycles_; }
 
  private:
   static constexpr uint64_t kPageBytes = 64 * 1024;
@@ -75,9 +73,7 @@ class GlobalMemory : public sc_core::sc_module {
   tlm_utils::peq_with_cb_and_phase<GlobalMemory> peq_;
   sc_core::sc_event retry_;
   tlm::tlm_generic_payload* waiting_ = nullptr;  // the request that found the queue full
-  uint64_t waiting_since_ = 0;
   std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>> held_;  // done cycles
-  uint64_t queue_stall_cycles_ = 0;
   uint64_t port_free_ = 0;
   uint64_t bytes_moved_ = 0;
   uint64_t busy_cycles_ = 0;

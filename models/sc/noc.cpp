@@ -239,6 +239,7 @@ void Noc::memory_access(tlm::tlm_generic_payload& trans) {
   tlm::tlm_phase p = tlm::END_REQ;
   sc_core::sc_time d = sc_core::SC_ZERO_TIME;
   target[ext->port]->nb_transport_bw(trans, p, d);
+  mext->start_cycle = arrival;  // when it reaches the memory (its queue wait counts from then)
   peq_.notify(*mem, tlm::BEGIN_REQ, delay_until(t_, arrival));
 }
 
@@ -246,7 +247,6 @@ void Noc::pump_memory() {
   while (!memory_pending_ && !memory_queue_.empty()) {
     tlm::tlm_generic_payload* mem = memory_queue_.front();
     memory_queue_.pop_front();
-    mem->get_extension<NocExtension>()->start_cycle = current_cycle(t_);
     tlm::tlm_phase phase = tlm::BEGIN_REQ;
     sc_core::sc_time d = sc_core::SC_ZERO_TIME;
     memory_pending_ = mem;
@@ -282,6 +282,7 @@ void Noc::memory_accepted(tlm::tlm_generic_payload& mem) {
   tlm::tlm_generic_payload& trans = *mext->origin;
   NocExtension* ext = trans.get_extension<NocExtension>();
   const uint64_t now = current_cycle(t_);
+  memory_wait_cycles_ += now - std::min(now, mext->start_cycle);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
   if (ext->kind == NocExtension::Kind::kLoad) {
     ext->accept_cycle = now;

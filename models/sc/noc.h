@@ -61,6 +61,9 @@ class Noc : public sc_core::sc_module {
   uint64_t last_done_cycle() const { return last_done_; }
   // Cycles messages waited for credits between their request and their admission, summed.
   uint64_t credit_stall_cycles() const { return credit_stall_cycles_; }
+  // Cycles memory requests waited between reaching the memory node and being accepted
+  // (behind earlier requests, for a free queue entry), summed.
+  uint64_t memory_wait_cycles() const { return memory_wait_cycles_; }
   // For a core whose send waits for credits: "core 7's receive channel from core 3 holds
   // 16384 of 16384 bytes"; empty when the core has no message waiting.
   std::string credit_wait(int src) const;
@@ -98,6 +101,7 @@ class Noc : public sc_core::sc_module {
   uint64_t flit_hops_ = 0;
   uint64_t last_done_ = 0;
   uint64_t credit_stall_cycles_ = 0;
+  uint64_t memory_wait_cycles_ = 0;
 };
 
 }  // namespace cimsim

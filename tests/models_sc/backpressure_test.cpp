@@ -22,7 +22,9 @@ using ::testing::HasSubstr;
 // NIC instruction spans [start, end) in cycles, by (core, pc); vector ones apart.
 struct NicSpans : Observer {
   std::map<std::pair<int, uint32_t>, std::pair<uint64_t, uint64_t>> spans, vector_spans;
+  std::vector<SimEvent> waits;  // Unit::kWait events, in emission order
   void on_event(const SimEvent& e) override {
+    if (e.unit == Unit::kWait) waits.push_back(e);
     if (e.unit != Unit::kNic && e.unit != Unit::kVector) return;
     (e.unit == Unit::kNic ? spans : vector_spans)[{e.core, e.pc}] = {
         e.start_ps / 1000, (e.start_ps + e.duration_ps) / 1000};
@@ -306,4 +308,21 @@ TEST(Backpressure, BytesReceivedAreTheBytesSentUnderBackPressure) {
 }
 
 }  // namespace
+// The wait shows in the traces: one credit-wait event on core 0 for the second send (pc 1),
+// [6, 205) as derived above, with no energy; none without back-pressure.
+TEST(Backpressure, CreditWaitIsReportedAsAnEvent) {
+  const Outcome r = simulate(arch_with_channel(64), two_sends(1));
+  ASSERT_TRUE(r.finished) << r.error;
+  ASSERT_EQ(r.nic.waits.size(), 1u);
+  const SimEvent& w = r.nic.waits[0];
+  EXPECT_EQ(w.core, 0);
+  EXPECT_EQ(w.unit_index, 0);
+  EXPECT_EQ(w.pc, 1u);
+  EXPECT_STREQ(w.action, "credit wait");
+  EXPECT_EQ(w.start_ps, 6u * 1000u);
+  EXPECT_EQ(w.start_ps + w.duration_ps, 205u * 1000u);
+  EXPECT_EQ(w.energy_pj, 0.0);
+  EXPECT_TRUE(simulate(arch_with_channel(80), two_sends(1)).nic.waits.empty());
+}
+
 }  // namespace cimsim::test

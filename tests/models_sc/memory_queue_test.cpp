@@ -40,6 +40,31 @@ TEST(MemoryQueue, RoomForBothLoadsMeansNoWait) {
   EXPECT_EQ(r.stall_ps, 0u);
 }
 
+// The load's wait for an entry is an event on core 1: [4, 58), no energy.
+struct Waits : Observer {
+  std::vector<SimEvent> events;
+  void on_event(const SimEvent& e) override {
+    if (e.unit == Unit::kWait) events.push_back(e);
+  }
+};
+
+TEST(MemoryQueue, QueueWaitIsReportedAsAnEvent) {
+  Program p = program_for(small_arch());
+  p.cores[0].code = {load(A(0), A(256), 64), halt()};
+  p.cores[1].code = {fill(A(0), 16, 1), load(A(0), A(512), 64), halt()};
+  Waits waits;
+  Sim sim(with_queue(1), p, &waits);
+  sim.run();
+  ASSERT_EQ(waits.events.size(), 1u);
+  const SimEvent& w = waits.events[0];
+  EXPECT_EQ(w.core, 1);
+  EXPECT_EQ(w.unit_index, 1);
+  EXPECT_STREQ(w.action, "memory queue wait");
+  EXPECT_EQ(w.start_ps, 4u * 1000u);
+  EXPECT_EQ(w.start_ps + w.duration_ps, 58u * 1000u);
+  EXPECT_EQ(w.energy_pj, 0.0);
+}
+
 TEST(MemoryQueue, FullQueueHoldsTheLoadUntilAnEntryFrees) {
   const TwoLoads r = two_loads(1);
   EXPECT_EQ(r.core0, 78u);

@@ -242,9 +242,18 @@ void simplify(ir::Graph& g) {
   for (size_t ni = 0; ni < g.nodes.size(); ++ni) {
     ir::Node& n = g.nodes[ni];
     for (int& v : n.inputs) v = resolve(v);
-    for (int v : n.inputs)
-      if (v >= 0 && !g.values[v].shape_known)
-        throw std::logic_error("simplify: value '" + g.values[v].name + "' has no shape");
+    for (int v : n.inputs) {
+      if (v < 0 || g.values[v].shape_known) continue;
+      // Every value a node produces got its shape when that node was inferred, so this one
+      // is an output the producer lists but its operator does not have (fuzz_onnx: a
+      // Concat with two outputs).
+      const int p = producer_of[v];
+      const std::string by = p >= 0 ? "node '" + g.nodes[p].name + "' (" + g.nodes[p].op_type +
+                                          ") lists it as an output, but that operator does not produce it"
+                                    : "nothing produces it";
+      throw InputError(g.source + ": node '" + n.name + "' (" + n.op_type + ") reads '" +
+                       g.values[v].name + "': " + by);
+    }
     infer_node(g, n);
     for (int o : n.outputs)
       if (o >= 0) producer_of[o] = static_cast<int>(ni);

@@ -450,7 +450,8 @@ void Compiler::layout_global_memory() {
   }
   cm_.max_batch = per_image > 0 ? std::min(kMaxBatch, io_capacity / per_image) : kMaxBatch;
   int64_t addr = 0;
-  auto make = [&](int t, bool is_output, size_t idx) {
+  // A per-image region of `bytes_per_image` for tensor t at the next free address.
+  auto region = [&](int t, int64_t bytes_per_image) {
     const q::QTensor& qt = m_.tensors[static_cast<size_t>(t)];
     TensorIO io;
     io.name = qt.name;
@@ -459,9 +460,13 @@ void Compiler::layout_global_memory() {
     io.is_unsigned = qt.is_unsigned;
     io.bits = qt.bits;
     io.global_addr = addr;
-    io.bytes_per_image = qt.numel();
-    if (is_output && idx < m_.output_host_softmax.size()) io.host_softmax = m_.output_host_softmax[idx];
+    io.bytes_per_image = bytes_per_image;
     addr += align_up(io.bytes_per_image, kGlobalAlign) * cm_.max_batch;
+    return io;
+  };
+  auto make = [&](int t, bool is_output, size_t idx) {
+    TensorIO io = region(t, m_.tensors[static_cast<size_t>(t)].numel());
+    if (is_output && idx < m_.output_host_softmax.size()) io.host_softmax = m_.output_host_softmax[idx];
     global_of_tensor_[phys(t)] = io;
     return io;
   };
@@ -481,16 +486,7 @@ void Compiler::layout_global_memory() {
       sr.addr = global_of_tensor_.at(t).global_addr;
       sr.bytes_per_image = global_of_tensor_.at(t).bytes_per_image;
     } else {
-      const q::QTensor& qt = m_.tensors[static_cast<size_t>(t)];
-      TensorIO io;
-      io.name = qt.name;
-      io.shape = qt.shape;
-      io.scale = qt.scale;
-      io.is_unsigned = qt.is_unsigned;
-      io.bits = qt.bits;
-      io.global_addr = addr;
-      io.bytes_per_image = shape(t).bytes();
-      addr += align_up(io.bytes_per_image, kGlobalAlign) * cm_.max_batch;
+      const TensorIO io = region(t, shape(t).bytes());
       global_of_tensor_[t] = io;
       sr.addr = io.global_addr;
       sr.bytes_per_image = io.bytes_per_image;

@@ -895,7 +895,8 @@ void Core::exec_wload(const Instruction& in, uint64_t d) {
          std::to_string(tr.weight_global_addr + len) + ") is outside its capacity");
   // Values: the bytes read are what gets programmed. Normally they are the tile's own codes
   // (the chip wrote them at load) and the tile built at construction is reused as is.
-  if (hash_bytes(wload_bytes_.data(), wload_bytes_.size()) != tr.weights_hash) {
+  const uint64_t read_hash = hash_bytes(wload_bytes_.data(), wload_bytes_.size());
+  if (read_hash != tr.weights_hash) {
     TileDesc td;
     td.rows = tr.rows;
     td.cols = tr.cols;
@@ -905,7 +906,7 @@ void Core::exec_wload(const Instruction& in, uint64_t d) {
     td.weights.assign(reinterpret_cast<const int8_t*>(wload_bytes_.data()),
                       reinterpret_cast<const int8_t*>(wload_bytes_.data()) + len);
     tr.tile = std::make_unique<ProgrammedTile>(*arch_, td, tr.seed_stream);
-    tr.weights_hash = hash_bytes(wload_bytes_.data(), wload_bytes_.size());
+    tr.weights_hash = read_hash;
   }
   xbar_holds_[static_cast<size_t>(tr.xbar)] = tile;
   emit_wait(1, in, start, ext.accept_cycle);

@@ -220,12 +220,13 @@ void Noc::memory_access(tlm::tlm_generic_payload& trans) {
   }
   // Store: values now (causal order), timing when the packet gets there.
   mem->set_data_ptr(nullptr);
-  tlm::tlm_generic_payload dbg;
+  tlm::tlm_generic_payload& dbg = debug_payload_;
   dbg.set_command(tlm::TLM_WRITE_COMMAND);
   dbg.set_address(trans.get_address());
   dbg.set_data_ptr(trans.get_data_ptr());
   dbg.set_data_length(trans.get_data_length());
   dbg.set_streaming_width(trans.get_data_length());
+  dbg.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   memory_socket->transport_dbg(dbg);
   if (dbg.get_response_status() != tlm::TLM_OK_RESPONSE) {
     mem->release();

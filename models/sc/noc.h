@@ -95,6 +95,7 @@ class Noc : public sc_core::sc_module {
   sc_core::sc_event retry_;
   std::vector<Waiting> waiting_;     // messages without credits, in request order
   PayloadPool memory_pool_;          // the NoC's requests to global memory
+  tlm::tlm_generic_payload debug_payload_;  // stores' functional writes (one at a time)
   std::deque<tlm::tlm_generic_payload*> memory_queue_;  // ready for memory, in arrival order
   tlm::tlm_generic_payload* memory_pending_ = nullptr;   // offered, END_REQ not yet received
   std::vector<uint64_t> link_free_;  // [node * 5 + dir]: next cycle the link can take a head

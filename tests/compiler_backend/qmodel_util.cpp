@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "platform/spec/npy.h"
 #include "platform/spec/qmath.h"
 
 namespace cimsim::testing {
@@ -305,6 +306,20 @@ std::vector<std::vector<int32_t>> reference_codes(const q::QModel& m,
     }
   }
   return v;
+}
+
+std::vector<std::vector<int32_t>> write_code_inputs(const q::QTensor& in, int batch, std::mt19937& rng,
+                                                    const std::string& path) {
+  NpyArray x;
+  x.shape = {batch};
+  for (int64_t d : in.shape) x.shape.push_back(d);
+  std::vector<std::vector<int32_t>> codes;
+  for (int n = 0; n < batch; ++n) {
+    codes.push_back(random_codes(in, rng));
+    for (int32_t c : codes.back()) x.data.push_back(static_cast<float>(c) * in.scale);
+  }
+  write_npy(path, x);
+  return codes;
 }
 
 void put_input(std::vector<uint8_t>& g, const TensorIO& io, int64_t n, const std::vector<int32_t>& chw) {

@@ -50,6 +50,12 @@ std::vector<std::vector<int32_t>> reference_codes(const q::QModel& m,
 // Random codes for tensor t.
 std::vector<int32_t> random_codes(const q::QTensor& t, std::mt19937& rng);
 
+// Writes `batch` images of random codes of input `in` to `path` as a float .npy (N, C, H, W)
+// holding code * scale, which the simulator quantizes back to exactly those codes; returns
+// the codes per image.
+std::vector<std::vector<int32_t>> write_code_inputs(const q::QTensor& in, int batch, std::mt19937& rng,
+                                                    const std::string& path);
+
 // Places CHW codes of each input image into global memory at the TensorIO addresses (HWC),
 // and reads an output image back as CHW codes.
 void put_input(std::vector<uint8_t>& global, const TensorIO& io, int64_t n, const std::vector<int32_t>& chw);

@@ -43,14 +43,9 @@ TEST(BackendReloadSim, ChipRunsReloadedFcsBitExact) {
   const q::QTensor& in = b.m.tensors[static_cast<size_t>(b.m.inputs[0])];
   std::mt19937 rng(21);
   const int batch = 2;
-  NpyArray xin;
-  xin.shape = {batch, 8, 4, 4};
-  std::vector<std::vector<int32_t>> codes;
-  for (int n = 0; n < batch; ++n) {
-    codes.push_back(testing::random_codes(in, rng));
-    for (int32_t c : codes.back()) xin.data.push_back(static_cast<float>(c) * in.scale);
-  }
-  write_npy((dir / "x.npy").string(), xin);
+  ASSERT_EQ(in.shape, (std::vector<int64_t>{8, 4, 4}));
+  const std::vector<std::vector<int32_t>> codes =
+      testing::write_code_inputs(in, batch, rng, (dir / "x.npy").string());
   SimulateOptions o;
   o.program_dir = dir.string();
   o.input_path = (dir / "x.npy").string();

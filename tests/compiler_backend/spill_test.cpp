@@ -218,15 +218,8 @@ void expect_chip_matches(const q::QModel& m, const std::string& name, int batch)
   write_program_files(cm.program, dir.string());
   const q::QTensor& in = m.tensors[static_cast<size_t>(m.inputs[0])];
   std::mt19937 rng(3);
-  NpyArray xin;
-  xin.shape = {batch};
-  for (int64_t d : in.shape) xin.shape.push_back(d);
-  std::vector<std::vector<int32_t>> codes;
-  for (int n = 0; n < batch; ++n) {
-    codes.push_back(testing::random_codes(in, rng));
-    for (int32_t c : codes.back()) xin.data.push_back(static_cast<float>(c) * in.scale);
-  }
-  write_npy((dir / "x.npy").string(), xin);
+  const std::vector<std::vector<int32_t>> codes =
+      testing::write_code_inputs(in, batch, rng, (dir / "x.npy").string());
   SimulateOptions o;
   o.program_dir = dir.string();
   o.input_path = (dir / "x.npy").string();

@@ -124,11 +124,10 @@ struct CompiledModel {
 
 CompiledModel compile_qmodel(const q::QModel& m, const ArchSpec& arch, const BackendOptions& opt);
 
-// Reports of the program directory. compile_json_text has no wall time (deterministic);
-// the driver adds "wall_s".
+// Reports of the program directory: deterministic text (no wall time, no paths), so that a
+// program directory is byte-identical across runs and machines.
 std::string cim_ir_yaml(const q::QModel& m, const ArchSpec& arch, const CompiledModel& cm);
 std::string schedule_yaml(const q::QModel& m, const CompiledModel& cm);
-std::string compile_json_text(const q::QModel& m, const ArchSpec& arch, const CompiledModel& cm,
-                              double wall_s, bool with_wall);
+std::string compile_json_text(const q::QModel& m, const ArchSpec& arch, const CompiledModel& cm);
 
 }  // namespace cimsim::backend

@@ -73,9 +73,7 @@ void compile(const CompileOptions& opt, std::ostream& log) {
     write_text(tmp / "schedule.yaml", backend::schedule_yaml(qm, cm));
     fs::copy_file(opt.arch_path, tmp / "arch.yaml", fs::copy_options::overwrite_existing, ec);
     if (ec) throw InputError(fmt::format("{}: cannot copy to the program directory: {}", opt.arch_path, ec.message()));
-    const double wall_s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    write_text(tmp / "compile.json", backend::compile_json_text(qm, arch, cm, wall_s, true));
+    write_text(tmp / "compile.json", backend::compile_json_text(qm, arch, cm));
     remove_quietly(old);
     if (fs::exists(out)) {
       fs::rename(out, old, ec);
@@ -97,9 +95,12 @@ void compile(const CompileOptions& opt, std::ostream& log) {
     cores += c.code.empty() ? 0 : 1;
     instrs += static_cast<int64_t>(c.code.size());
   }
-  log << fmt::format("compiled {}: {} layers on {} of {} cores, {} of {} crossbars, {} instructions -> {}\n",
+  // The wall time goes to the log only: the program directory stays reproducible.
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  log << fmt::format("compiled {}: {} layers on {} of {} cores, {} of {} crossbars, {} instructions -> {} "
+                     "({:.2f} s)\n",
                      qm.name, cm.layers.size(), cores, arch.chip.cores, cm.crossbars_used,
-                     cm.crossbars_available, instrs, out.string());
+                     cm.crossbars_available, instrs, out.string(), wall_s);
 }
 
 }  // namespace cimsim

@@ -10,7 +10,9 @@
 //  - Files are written into a temporary sibling directory that is renamed to out_dir at the
 //    very end: on any error nothing is left behind and an existing out_dir is untouched; it is
 //    replaced only on success.
-//  - Deterministic: the same inputs give byte-identical files, except "wall_s" in compile.json.
+//  - Reproducible: the same model, arch file contents and options give byte-identical files
+//    wherever and whenever they are compiled (no times, no paths in any file); the compile's
+//    wall time is printed on `log` only.
 //  - Bad input throws cimsim::InputError (the CLI prints it and exits 1).
 #pragma once
 

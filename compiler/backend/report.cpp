@@ -1,5 +1,5 @@
 // Program-directory reports: cim-ir.yaml, schedule.yaml, compile.json (docs/mapping.md,
-// docs/schedule.md). Deterministic text: fixed order, no times except compile.json "wall_s".
+// docs/schedule.md). Deterministic text: fixed order, no times, no paths.
 #include <algorithm>
 #include <sstream>
 
@@ -189,8 +189,7 @@ std::string schedule_yaml(const q::QModel& m, const CompiledModel& cm) {
   return o.str();
 }
 
-std::string compile_json_text(const q::QModel& m, const ArchSpec& arch, const CompiledModel& cm,
-                              double wall_s, bool with_wall) {
+std::string compile_json_text(const q::QModel& m, const ArchSpec& arch, const CompiledModel& cm) {
   using nlohmann::ordered_json;
   const ArchDerived d = derive(arch);
   ordered_json j;
@@ -277,7 +276,6 @@ std::string compile_json_text(const q::QModel& m, const ArchSpec& arch, const Co
   j["estimated_latency_cycles"] = max_busy + fill;
   j["estimated_latency_ns"] = static_cast<double>(max_busy + fill) * d.cycle_ns;
   j["cores"] = cores;
-  if (with_wall) j["wall_s"] = wall_s;
   return j.dump(2) + "\n";
 }
 

@@ -11,9 +11,11 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "compiler/backend/driver.h"
 #include "compiler/reference/reference.h"
+#include "platform/cli/output_paths.h"
 #include "platform/spec/arch.h"
 #include "platform/vp/simulate.h"
 
@@ -93,11 +95,55 @@ cimsim::CompileOptions to_compile_options(const CompileArgs& a) {
   return o;
 }
 
+using cimsim::cli::PathUse;
+using Kind = PathUse::Kind;
+
+std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+std::vector<PathUse> compile_inputs(const CompileArgs& a) {
+  return {{"model", a.model, Kind::kInputFile},
+          {"--arch", a.arch, Kind::kInputFile},
+          {"--calibration", a.calibration, Kind::kInputFile}};
+}
+
+void check_compile_paths(const CompileArgs& a) {
+  std::vector<PathUse> uses = compile_inputs(a);
+  uses.push_back({"-o", a.out, Kind::kReplacedDir, cimsim::cli::program_file_names()});
+  cimsim::cli::check_paths(uses);
+}
+
+void check_simulate_paths(const SimulateArgs& a) {
+  cimsim::cli::check_paths({{"program directory", a.program_dir, Kind::kInputDir, cimsim::cli::program_file_names()},
+                            {"--arch", a.arch, Kind::kInputFile},
+                            {"--input", a.input, Kind::kInputFile},
+                            {"--output", a.output, Kind::kOutputFile},
+                            {"--report", a.report, Kind::kOutputFile},
+                            {"--trace-dir", a.trace_dir, Kind::kOutputDir, cimsim::cli::trace_file_names()}});
+}
+
+void check_run_paths(const CompileArgs& c, const SimulateArgs& s, const std::string& staging) {
+  std::vector<PathUse> uses = compile_inputs(c);
+  uses.push_back({"--input", s.input, Kind::kInputFile});
+  uses.push_back({"-o", c.out, Kind::kReplacedDir,
+                  concat(cimsim::cli::program_file_names(), {"output.npy", "report.json"})});
+  uses.push_back({"-o (its staging directory)", staging, Kind::kReplacedDir});
+  uses.push_back({"--trace-dir", s.trace_dir, Kind::kOutputDir, cimsim::cli::trace_file_names()});
+  cimsim::cli::check_paths(uses);
+  if (!s.trace_dir.empty() && (cimsim::cli::normal_path(s.trace_dir) == cimsim::cli::normal_path(staging) ||
+                               cimsim::cli::is_inside(s.trace_dir, staging)))
+    throw cimsim::InputError("--trace-dir " + s.trace_dir + ": inside " + staging +
+                             ", the directory `run` stages -o in; pick another trace directory");
+}
+
 void print_arch_if(bool wanted, const std::string& path) {
   if (wanted) std::cout << cimsim::describe(cimsim::load_arch_spec(path));
 }
 
 int run_simulation(const SimulateArgs& a) {
+  check_simulate_paths(a);
   cimsim::SimulateResult r = cimsim::simulate(to_sim_options(a), std::cout, std::cerr);
   return r.finished ? kExitOk : kExitBadInput;
 }
@@ -110,10 +156,19 @@ void replace_all(std::string& text, const std::string& from, const std::string& 
 // `run` stages everything (program, output.npy, report.json) in a sibling directory and
 // renames it over DIR only when the simulation succeeded, so a bad --input or a deadlock
 // leaves no half-made DIR behind (and an existing DIR untouched). Messages name DIR.
+// A --trace-dir inside (or equal to) DIR is written inside the staging directory, so that the
+// rename takes the traces to where they were asked for.
 int run_compile_and_simulate(CompileArgs compile_args, SimulateArgs sim_args) {
   namespace fs = std::filesystem;
-  const std::string out = compile_args.out;
+  std::string out = compile_args.out;
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
   const std::string staging = out + ".cimsim-run";
+  check_run_paths(compile_args, sim_args, staging);
+  if (!sim_args.trace_dir.empty()) {
+    const std::string t = cimsim::cli::normal_path(sim_args.trace_dir), o = cimsim::cli::normal_path(out);
+    if (t == o) sim_args.trace_dir = staging;
+    else if (cimsim::cli::is_inside(t, o)) sim_args.trace_dir = (fs::path(staging) / fs::path(t).lexically_relative(o)).string();
+  }
   std::error_code ec;
   fs::remove_all(staging, ec);
   compile_args.out = staging;
@@ -127,7 +182,8 @@ int run_compile_and_simulate(CompileArgs compile_args, SimulateArgs sim_args) {
     std::string text = log.str();
     replace_all(text, staging, out);
     std::cerr << text;
-    code = run_simulation(sim_args);
+    cimsim::SimulateResult r = cimsim::simulate(to_sim_options(sim_args), std::cout, std::cerr);
+    code = r.finished ? kExitOk : kExitBadInput;
   } catch (cimsim::InputError& e) {
     fs::remove_all(staging, ec);
     std::string message = e.what();
@@ -209,6 +265,7 @@ int main(int argc, char** argv) {
   try {
     if (*compile) {
       print_arch_if(compile_args.print_arch, compile_args.arch);
+      check_compile_paths(compile_args);
       cimsim::compile(to_compile_options(compile_args), std::cerr);
       return kExitOk;
     }

@@ -131,7 +131,7 @@ TEST(BackendMapping, DepthwisePacksGroupsBlockDiagonally) {
   }
   // 288 real weights x 4 cells over 3 crossbars of 128x128 cells.
   EXPECT_NEAR(double(cm.used_cells) / (3.0 * 128 * 128), 288.0 * 4 / (3 * 128 * 128), 1e-12);
-  const std::string json = backend::compile_json_text(b.m, a, compile_qmodel(b.m, a, {}), 0, false);
+  const std::string json = backend::compile_json_text(b.m, a, compile_qmodel(b.m, a, {}));
   EXPECT_THAT(json, HasSubstr("\"groups_per_block\": 14"));
   expect_equivalent(b.m, a);
 }
@@ -234,7 +234,7 @@ TEST(BackendReload, FcLayerReloadsWhenCoresRunOut) {
   for (const TileDesc& t : other.tiles) EXPECT_EQ(t.weight_global_addr, -1);
   EXPECT_TRUE(backend::check_program(cm.program, 3, a.core.buffer_bytes, a.memory.capacity_bytes).ok());
   expect_equivalent(b.m, a, 3);
-  const std::string json = backend::compile_json_text(b.m, a, cm, 0, false);
+  const std::string json = backend::compile_json_text(b.m, a, cm);
   EXPECT_THAT(json, HasSubstr("\"reload_passes\": 2"));
   EXPECT_THAT(json, HasSubstr("\"reload_bytes_per_image\": 21000"));
   EXPECT_THAT(backend::cim_ir_yaml(b.m, a, cm), HasSubstr("reloadable: true, weight_global_addr: "));
@@ -527,7 +527,7 @@ TEST(BackendThroughput, ReplicatesTheSlowestLayersWithinBudget) {
     worst_thr = std::max(worst_thr, px / double(thr.layers[i].replicas));
   }
   EXPECT_LT(worst_thr, worst_lat);
-  const std::string json = backend::compile_json_text(m, a, thr, 0, false);
+  const std::string json = backend::compile_json_text(m, a, thr);
   EXPECT_THAT(json, HasSubstr("\"mode\": \"throughput\""));
   backend::CheckResult r = backend::check_program(thr.program, 3, a.core.buffer_bytes, a.memory.capacity_bytes);
   EXPECT_TRUE(r.ok()) << (r.problems.empty() ? "" : r.problems.front());
@@ -676,7 +676,7 @@ TEST(BackendDeterminism, SameInputsSameBytes) {
     std::string all(p.begin(), p.end());
     all.append(w.begin(), w.end());
     all += backend::cim_ir_yaml(m, a, cm) + backend::schedule_yaml(m, cm) +
-           backend::compile_json_text(m, a, cm, 0, false);
+           backend::compile_json_text(m, a, cm);
     return all;
   };
   EXPECT_EQ(once(), once());

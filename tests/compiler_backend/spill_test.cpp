@@ -178,7 +178,7 @@ TEST(BackendSpill, PlansStripsAndPerPixelStores) {
               for (const backend::LayerPlan& lp : cm.layers) t += lp.spill_bytes_per_image;
               return t;
             }());
-  const std::string json = backend::compile_json_text(s.m, a, cm, 0, false);
+  const std::string json = backend::compile_json_text(s.m, a, cm);
   EXPECT_THAT(json, HasSubstr("\"spill_bytes_per_image\""));
   const std::string ir = backend::cim_ir_yaml(s.m, a, cm);
   EXPECT_THAT(ir, HasSubstr("spilled: {addr: "));

@@ -45,8 +45,9 @@ std::string quote(const std::string& s) {
 }
 }  // namespace
 
-RunResult run_cimsim(const std::vector<std::string>& args, const std::string& scratch) {
-  std::string cmd = quote(cimsim_binary());
+RunResult run_cimsim(const std::vector<std::string>& args, const std::string& scratch,
+                     const std::string& cwd) {
+  std::string cmd = (cwd.empty() ? "" : "cd " + quote(cwd) + " && ") + quote(cimsim_binary());
   for (const auto& a : args) cmd += " " + quote(a);
   const std::string out = scratch + "/.stdout", err = scratch + "/.stderr";
   cmd += " >" + quote(out) + " 2>" + quote(err) + " </dev/null";

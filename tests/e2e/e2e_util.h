@@ -38,8 +38,10 @@ struct RunResult {
   std::string out, err;
 };
 
-// Runs `cimsim ARGS...` (each argument shell-quoted); stdout/stderr go to files in `scratch`.
-RunResult run_cimsim(const std::vector<std::string>& args, const std::string& scratch);
+// Runs `cimsim ARGS...` (each argument shell-quoted) in working directory `cwd` (empty: this
+// process's); stdout/stderr go to files in `scratch` (an absolute path).
+RunResult run_cimsim(const std::vector<std::string>& args, const std::string& scratch,
+                     const std::string& cwd = "");
 
 struct Tensor {
   std::vector<int64_t> shape;

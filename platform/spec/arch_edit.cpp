@@ -1,0 +1,146 @@
+// arch_to_yaml / apply_arch_overrides: both walk the key registry (arch_keys.h), so a key added
+// there is written and overridable without further code.
+#include "platform/spec/arch_edit.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <regex>
+#include <sstream>
+
+#include "platform/spec/arch_keys.h"
+
+namespace cimsim {
+namespace {
+
+using arch_keys::KeyDef;
+
+// A YAML-safe scalar: quoted when the plain form would not read back as the same string.
+std::string yaml_string(const std::string& s) {
+  YAML::Emitter e;
+  e << YAML::DoubleQuoted << s;
+  return e.c_str();
+}
+
+std::string yaml_value(const KeyDef& def, const arch_keys::Value& v) {
+  if (def.type == arch_keys::KeyType::kString) return yaml_string(v.s);
+  return arch_keys::format_value(def, v);
+}
+
+// Drops the loader's "NAME:LINE:COL: " prefix: the line and column point into generated text
+// the user never saw.
+std::string without_location(const std::string& message) {
+  static const std::regex prefix(R"(^[^\n]*?:\d+:\d+: )");
+  return std::regex_replace(message, prefix, "", std::regex_constants::format_first_only);
+}
+
+YAML::Node scalar_node(const ArchOverride& o) {
+  YAML::Node v;
+  try {
+    v = YAML::Load(o.value_yaml);
+  } catch (const YAML::Exception& e) {
+    throw InputError(fmt::format("{}: {} = {}: not a YAML scalar ({})", o.origin, o.path,
+                                 o.value_yaml, e.msg));
+  }
+  if (!v.IsScalar())
+    throw InputError(fmt::format("{}: {} = {}: expected a single value, not a list or mapping",
+                                 o.origin, o.path, o.value_yaml));
+  return v;
+}
+
+void check_path(const ArchOverride& o) {
+  const auto& paths = arch_override_paths();
+  if (std::find(paths.begin(), paths.end(), o.path) != paths.end()) return;
+  const std::string hint = arch_keys::closest(o.path, paths);
+  throw InputError(fmt::format("{}: unknown architecture key '{}'{}; keys are section.key as in "
+                               "docs/config.md, or costs.COMPONENT.FIELD",
+                               o.origin, o.path,
+                               hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+}
+
+void set_in(YAML::Node& root, const ArchOverride& o) {
+  std::vector<std::string> parts;
+  std::stringstream ss(o.path);
+  for (std::string p; std::getline(ss, p, '.');) parts.push_back(p);
+  YAML::Node node = root;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) node.reset(node[parts[i]]);
+  node[parts.back()] = scalar_node(o);
+}
+
+std::string emit(const YAML::Node& root) {
+  YAML::Emitter e;
+  e << root;
+  return std::string(e.c_str()) + "\n";
+}
+
+}  // namespace
+
+std::string arch_to_yaml(const ArchSpec& spec, const std::string& header) {
+  std::string out;
+  std::stringstream hs(header);
+  for (std::string line; std::getline(hs, line);) out += "# " + line + "\n";
+  std::string section;
+  for (const auto& def : arch_keys::arch_keys()) {
+    if (def.section != section) {
+      section = def.section;
+      out += "\n" + section + ":\n";
+    }
+    out += fmt::format("  {}: {}", def.key, yaml_value(def, def.get(spec)));
+    if (!def.unit.empty()) out += "  # " + def.unit;
+    out += "\n";
+  }
+  out += "\ncosts:\n";
+  for (const auto& [name, c] : spec.costs.components) {
+    out += fmt::format("  {}:\n    energy_pj: {}\n    leakage_mw: {}\n    area_um2: {}\n    source: {}\n",
+                       name, c.energy_pj, c.leakage_mw, c.area_um2, yaml_string(c.source));
+  }
+  return out;
+}
+
+const std::vector<std::string>& arch_override_paths() {
+  static const std::vector<std::string> paths = [] {
+    std::vector<std::string> p;
+    for (const auto& def : arch_keys::arch_keys()) p.push_back(def.path());
+    for (const auto& c : arch_keys::cost_components())
+      for (const auto& f : arch_keys::cost_fields()) p.push_back("costs." + c.name + "." + f);
+    return p;
+  }();
+  return paths;
+}
+
+ArchSpec apply_arch_overrides(const ArchSpec& base, const std::vector<ArchOverride>& overrides,
+                              const std::string& name) {
+  const std::string base_text = arch_to_yaml(base);
+  for (const auto& o : overrides) check_path(o);
+  YAML::Node root = YAML::Load(base_text);
+  for (const auto& o : overrides) set_in(root, o);
+  try {
+    ArchSpec out = parse_arch_spec(emit(root), name);
+    out.source_path = name;
+    return out;
+  } catch (const InputError& e) {
+    const std::string why = without_location(e.what());
+    // Blame the override that alone gives the same error (a bad type or range); overrides are
+    // only valid together in general (chip.cores with chip.mesh_rows), so none may be alone.
+    for (const auto& o : overrides) {
+      YAML::Node one = YAML::Load(base_text);
+      set_in(one, o);
+      try {
+        parse_arch_spec(emit(one), name);
+      } catch (const InputError& alone) {
+        if (without_location(alone.what()) != why) continue;
+        // The loader's message starts with the key itself when it is about its value.
+        const std::string own = o.path + ": ";
+        throw InputError(fmt::format("{}: {} = {}: {}", o.origin, o.path, o.value_yaml,
+                                     why.rfind(own, 0) == 0 ? why.substr(own.size()) : why));
+      }
+    }
+    std::string list;
+    for (const auto& o : overrides) list += (list.empty() ? "" : ", ") + o.path + " = " + o.value_yaml;
+    throw InputError(fmt::format("{}: the overrides {} give an invalid architecture: {}", name,
+                                 list, why));
+  }
+}
+
+}  // namespace cimsim

@@ -53,7 +53,9 @@ void check_file_dir(const PathUse& file, const std::string& f, const PathUse& di
     refuse(file, dir, "the input is inside a directory this command replaces as a whole: it would be "
                       "deleted; move it out or pick another output directory");
   if (file.kind == Kind::kOutputFile && is_reserved_in(f, d, dir.reserved))
-    refuse(file, dir, fmt::format("{} writes a file of that name into {}", dir.flag, dir.path));
+    refuse(file, dir, dir.kind == Kind::kInputDir
+                          ? "the output would overwrite a file of the " + dir.flag + ", which this command reads"
+                          : fmt::format("{} writes a file of that name into {}", dir.flag, dir.path));
 }
 
 void check_pair(const PathUse& a, const PathUse& b) {

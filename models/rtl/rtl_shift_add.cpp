@@ -4,12 +4,14 @@
 // into the SystemC module Vshift_add, bound here to signals this wrapper owns, including its
 // clock. The chip has no clock: the wrapper toggles `clk_` only while run() has samples or
 // results outstanding, and each toggle costs delta cycles of the calling core's thread, not
-// simulated time. Per clock cycle:
-//   1. inputs for the cycle are written with clk low; two deltas let the model evaluate
-//      them and its combinational outputs (in_ready) settle;
-//   2. the handshakes of the cycle are decided from the settled signals;
-//   3. clk rises; two deltas let the model evaluate the edge and its registers' new values
-//      reach the output signals; clk falls (evaluated with the next cycle's inputs).
+// simulated time. Per clock cycle, three deltas:
+//   1. the cycle's inputs are written (clk is low); one delta lets the model evaluate them,
+//      a second makes its combinational outputs (in_ready, out_valid, ...) visible;
+//   2. the cycle's handshakes are decided from those settled signals;
+//   3. clk rises; in the next delta the model evaluates the edge, seeing this cycle's
+//      inputs (signal writes made in a delta only take effect after it), while the wrapper
+//      already writes clk low and the next cycle's inputs, which the model evaluates with
+//      its new register values in the delta after.
 #include <algorithm>
 #include <memory>
 
@@ -91,7 +93,7 @@ class RtlShiftAdd : public sc_core::sc_module, public ShiftAddUnit {
   }
   void rising_edge() {
     clk_.write(true);
-    settle();
+    sc_core::wait(sc_core::SC_ZERO_TIME);  // the model evaluates the edge in this delta
     clk_.write(false);
   }
   // Two cycles of synchronous reset at the first use (signals cannot be driven while the

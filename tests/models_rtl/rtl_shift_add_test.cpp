@@ -1,6 +1,7 @@
 // The Verilated shift-and-add RTL against kernels::shift_add_reference, bit for bit, and
-// its timing contract (docs/cosim.md): one sample per cycle, each result one cycle after
-// the last sample of its column, so run() reports a latency of 1 for every job.
+// its timing contract (docs/cosim.md): run() reports the same latency for every job,
+// CIMSIM_RTL_SHIFT_ADD_LATENCY (1 for the bundled RTL: one sample per cycle, each result
+// one cycle after the last sample of its column).
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -84,11 +85,11 @@ TEST(RtlShiftAdd, BitIdenticalToTheCppModelOnRandomJobs) {
     std::vector<int32_t> want(static_cast<size_t>(h.jobs[i].cols));
     kernels::shift_add_reference(h.jobs[i], want.data());
     EXPECT_EQ(h.outs[i], want) << "job " << i;
-    EXPECT_EQ(h.latency[i], 1u) << "job " << i;  // the bundled RTL's documented latency
+    EXPECT_EQ(h.latency[i], uint64_t{CIMSIM_RTL_SHIFT_ADD_LATENCY}) << "job " << i;
   }
-  // Every job took samples + 1 cycles, plus two reset cycles at the first use.
+  // Every job took samples + latency cycles, plus two reset cycles at the first use.
   uint64_t cycles = 2;
-  for (const auto& j : h.jobs) cycles += j.samples.size() + 1;
+  for (const auto& j : h.jobs) cycles += j.samples.size() + CIMSIM_RTL_SHIFT_ADD_LATENCY;
   EXPECT_EQ(h.unit->cycles_simulated(), cycles);
 }
 

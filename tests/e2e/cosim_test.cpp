@@ -64,6 +64,8 @@ TEST_P(E2ECosim, RtlShiftAddSameOutputsAndDocumentedCycles) {
   EXPECT_EQ(r["energy_pj"]["by_component"]["adc"], t["energy_pj"]["by_component"]["adc"]);
   EXPECT_EQ(r["energy_pj"]["by_component"]["shift_add"], t["energy_pj"]["by_component"]["shift_add"]);
   EXPECT_EQ(r["instructions_executed"], t["instructions_executed"]);
+  EXPECT_GT(r["sim"]["rtl_cycles"].get<uint64_t>(), 0u);
+  EXPECT_EQ(t["sim"]["rtl_cycles"].get<uint64_t>(), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, E2ECosim, ::testing::Values("residual_add", "chain4"));

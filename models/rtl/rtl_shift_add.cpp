@@ -80,6 +80,10 @@ class RtlShiftAdd : public sc_core::sc_module, public ShiftAddUnit {
       if (accepted) ++next;
     }
     in_valid_.write(false);
+    if (next < n)
+      throw SimError("rtl shift-add: all " + std::to_string(job.cols) + " results came after only " +
+                     std::to_string(next) + " of " + std::to_string(n) +
+                     " samples: the RTL does not follow the handshake of docs/cosim.md");
     cycles_ += cycles;
     return cycles - static_cast<uint64_t>(n);
   }

@@ -142,13 +142,15 @@ Core::Core(sc_core::sc_module_name name, int index, const ArchSpec& arch, const 
     tiles_.push_back(std::move(tr));
   }
   if (arch.pe.shift_add_model == ShiftAddModel::kRtl) {
+    const std::string key = (arch.source_path.empty() ? std::string("arch spec") : arch.source_path) +
+                            ": pe.shift_add_model";
     for (size_t i = 0; i < tiles_.size(); ++i)
       if (!tiles_[i].tile->integer_samples())
-        throw InputError(arch.source_path + ": pe.shift_add_model: rtl needs integer ADC codes "
+        throw InputError(key + ": rtl needs integer ADC codes "
                          "(adc.range lsb_aligned or adc.lossless without offset/gain error, and no "
                          "programming/read noise or conductance_levels); core " + std::to_string(index) +
                          ", tile " + std::to_string(i) + " has real-valued ones");
-    shift_add_ = make_rtl_shift_add("shift_add", arch.source_path + ": pe.shift_add_model");
+    shift_add_ = make_rtl_shift_add("shift_add", key);
   }
   // At start each crossbar holds its resident tile (at most one: validate() checks it).
   arch_ = &arch;

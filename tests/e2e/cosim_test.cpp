@@ -70,5 +70,30 @@ TEST_P(E2ECosim, RtlShiftAddSameOutputsAndDocumentedCycles) {
 
 INSTANTIATE_TEST_SUITE_P(Models, E2ECosim, ::testing::Values("residual_add", "chain4"));
 
+// A worst-case ADC range decodes to real values, which no digital unit takes: exit 1 with a
+// message naming the key, and no output file.
+TEST(E2ECosimInput, RealValuedAdcCodesRefused) {
+  TempDir tmp;
+  ModelFiles f = write_model(find_model("chain4"), tmp.path());
+  std::string yaml = read_file(source_path("configs/tiny.yaml"));
+  const size_t at = yaml.find("  range: lsb_aligned");
+  ASSERT_NE(at, std::string::npos);
+  yaml.replace(at, std::string("  range: lsb_aligned").size(), "  range: worst_case");
+  write_file(tmp / "worst.yaml", yaml);
+  ASSERT_EQ(run_cimsim({"compile", f.model, "--arch", tmp / "worst.yaml", "-o", tmp / "prog"}, tmp.path()).exit_code,
+            0);
+  const std::string rtl = tiny_with("  shift_add_model: rtl\n", tmp, "rtl.yaml");
+  yaml = read_file(rtl);
+  yaml.replace(yaml.find("  range: lsb_aligned"), std::string("  range: lsb_aligned").size(), "  range: worst_case");
+  write_file(rtl, yaml);
+  const RunResult r = run_cimsim(
+      {"simulate", tmp / "prog", "--arch", rtl, "--input", f.input, "--output", tmp / "y.npy", "-q"}, tmp.path());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  if (r.err.find("built without Verilator") == std::string::npos) {
+    EXPECT_NE(r.err.find("rtl.yaml: pe.shift_add_model: rtl needs integer ADC codes"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(exists(tmp / "y.npy"));
+}
+
 }  // namespace
 }  // namespace e2e

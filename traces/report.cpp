@@ -143,7 +143,8 @@ nlohmann::json build_report(const RunStats& stats, const ArchSpec& spec, const A
   r["sim"] = {{"wall_s", wall_s},
               {"instructions_per_s",
                wall_s > 0 ? static_cast<double>(stats.instructions_executed) / wall_s : 0.0},
-              {"peak_rss_mb", peak_rss_mb()}};
+              {"peak_rss_mb", peak_rss_mb()},
+              {"rtl_cycles", stats.rtl_cycles}};
 
   r["counts"] = {{"mvms", stats.mvms},
                  {"macs", stats.macs},
@@ -201,6 +202,8 @@ void print_summary(const nlohmann::json& r, std::ostream& out) {
   row("simulator speed", fmt::format("{:.4g} instructions/s in {:.3g} s wall",
                                      r.at("sim").at("instructions_per_s").get<double>(),
                                      r.at("sim").at("wall_s").get<double>()));
+  if (const uint64_t rtl = r.at("sim").value("rtl_cycles", uint64_t{0}); rtl > 0)
+    row("rtl co-simulation", fmt::format("{} RTL clock cycles (docs/cosim.md)", rtl));
   std::vector<std::pair<double, std::string>> consumers;
   for (const auto& [name, pj] : r.at("energy_pj").at("by_component").items())
     consumers.emplace_back(pj.get<double>(), name);

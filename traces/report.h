@@ -35,6 +35,7 @@ struct RunStats {
   // Back-pressure (docs/timing.md): summed waits of messages for receive-channel credits and
   // of memory requests for a controller queue entry; the fullest receive channel, bytes.
   uint64_t credit_wait_ps = 0, memory_queue_wait_ps = 0, rx_peak_channel_bytes = 0;
+  uint64_t rtl_cycles = 0;  // clock cycles the RTL co-simulation models ran (docs/cosim.md)
 };
 
 // Instances of each cost component on the chip, as derive() counts them: taken from

@@ -582,6 +582,68 @@ void ProgrammedTile::mvm(const uint8_t* in, int32_t* out, bool accumulate, MvmSt
   }
 }
 
+bool ProgrammedTile::integer_samples() const {
+  const Impl& t = *impl_;
+  return !t.analog_cells && t.adc.step == 1.0 &&
+         (!t.adc.lossless || (t.adc.gain == 1.0 && t.adc.offset_lsb == 0.0));
+}
+
+void ProgrammedTile::digitize(const uint8_t* in, const int32_t* accumulate_onto,
+                              kernels::ShiftAddJob* job, MvmStats* stats) {
+  Impl& t = *impl_;
+  if (!integer_samples())
+    throw std::logic_error("ProgrammedTile::digitize: this tile's ADC values are not integers");
+  t.load_inputs(in);
+  t.ensure_levels();
+  // Column sums per DAC step and physical column, from the stored integer levels.
+  const int chunk_mask = (1 << t.dac_bits) - 1;
+  std::vector<int64_t> sums(static_cast<size_t>(t.steps) * t.phys, 0);
+  int64_t u_sum = 0;
+  for (int r = 0; r < t.rows; ++r) {
+    u_sum += t.u[r];
+    const uint8_t* row = t.levels.data() + static_cast<size_t>(r) * t.phys;
+    for (int k = 0; k < t.steps; ++k) {
+      const int v = (t.u[r] >> (k * t.dac_bits)) & chunk_mask;
+      if (v == 0) continue;
+      int64_t* sum = sums.data() + static_cast<size_t>(k) * t.phys;
+      for (int p = 0; p < t.phys; ++p) sum[p] += int64_t{v} * row[p];
+    }
+  }
+  job->cols = t.cols;
+  job->samples_per_column = t.cells * t.steps;
+  job->samples.resize(static_cast<size_t>(t.cols) * job->samples_per_column);
+  job->bias.resize(static_cast<size_t>(t.cols));
+  int64_t saturations = 0;
+  kernels::ShiftAddSample* out = job->samples.data();
+  for (int c = 0; c < t.cols; ++c) {
+    job->bias[static_cast<size_t>(c)] = t.u_coef[c] * u_sum - t.input_offset * t.weight_sum[c] +
+                                        (accumulate_onto ? accumulate_onto[c] : 0);
+    for (int s = 0; s < t.cells; ++s) {
+      const int p = c * t.cells + s;
+      const int64_t w = t.signed_weight[p];  // +-2^m
+      const int m = __builtin_ctzll(static_cast<uint64_t>(w < 0 ? -w : w));
+      for (int k = 0; k < t.steps; ++k, ++out) {
+        // An integer in 0 .. 2^32 - 1: max_code < 2^32, and lossless sums stay below
+        // 2^16 rows x 255 x 255.
+        const double decoded =
+            t.adc.convert(static_cast<double>(sums[static_cast<size_t>(k) * t.phys + p]), &saturations);
+        out->code = static_cast<uint32_t>(decoded);
+        out->shift = static_cast<uint8_t>(m + k * t.dac_bits);
+        out->negate = w < 0;
+        out->first = s == 0 && k == 0;
+        out->last = s == t.cells - 1 && k == t.steps - 1;
+      }
+    }
+  }
+  if (stats) {
+    stats->input_steps += t.steps;
+    stats->row_drives += int64_t{t.rows} * t.steps;
+    stats->adc_conversions += int64_t{t.phys} * t.steps;
+    stats->adc_saturations += saturations;
+    stats->shift_adds += int64_t{t.phys} * t.steps;
+  }
+}
+
 int ProgrammedTile::rows() const { return impl_->rows; }
 int ProgrammedTile::cols() const { return impl_->cols; }
 int ProgrammedTile::physical_columns() const { return impl_->phys; }

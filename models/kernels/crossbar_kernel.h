@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "models/kernels/shift_add.h"
 #include "platform/spec/arch.h"
 #include "platform/spec/isa.h"
 
@@ -50,6 +51,20 @@ class ProgrammedTile {
   // Codes outside quantization.activation_bits throw std::out_of_range (a caller bug).
   // out: tile.cols int32 values, overwritten (accumulate=false) or added to (accumulate=true).
   void mvm(const uint8_t* in, int32_t* out, bool accumulate, MvmStats* stats);
+
+  // The same MVM up to the ADC outputs: fills `job` with the samples the shift-and-add unit
+  // combines (models/kernels/shift_add.h), so that shift_add_reference(job, out) gives what
+  // mvm(in, out, accumulate, stats) gives, with `accumulate_onto` = the previous out (or
+  // nullptr for accumulate=false); stats count the same actions. Computed directly from the
+  // cell levels, not on a fast path: it serves RTL co-simulation (docs/cosim.md).
+  // Needs integer_samples(); throws std::logic_error otherwise, std::out_of_range as mvm().
+  void digitize(const uint8_t* in, const int32_t* accumulate_onto, kernels::ShiftAddJob* job,
+                MvmStats* stats);
+  // True when every decoded ADC value is an integer count of cell-level units, so it fits a
+  // digital unit's code: cells hold integer levels (no programming/read noise, no
+  // conductance_levels) and the ADC step is one level (lsb_aligned, or lossless without
+  // offset/gain error).
+  bool integer_samples() const;
 
   int rows() const;
   int cols() const;               // weight columns

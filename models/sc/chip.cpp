@@ -146,6 +146,7 @@ ChipStats Chip::stats() const {
     for (uint64_t v : c.crossbar_busy_cycles()) xb.push_back(timing_.to_ps(v));
     s.crossbar_busy_ps.push_back(std::move(xb));
     if (c.halted()) end = std::max(end, c.finish_cycle());
+    s.rtl_cycles += c.rtl_cycles();
   }
   s.end_ps = timing_.to_ps(end);
   s.energy = context_.ledger;

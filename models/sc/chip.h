@@ -52,6 +52,8 @@ struct ChipStats {
   uint64_t credit_stall_ps = 0;
   uint64_t rx_peak_channel_bytes = 0;
   uint64_t memory_queue_stall_ps = 0;  // requests' waits for a memory queue entry, summed
+  // Clock cycles the cores' RTL models simulated (pe.shift_add_model: rtl; docs/cosim.md).
+  uint64_t rtl_cycles = 0;
 };
 
 struct BlockedCore {

@@ -141,6 +141,17 @@ Core::Core(sc_core::sc_module_name name, int index, const ArchSpec& arch, const 
     tr.adc_full_scale = td.adc_full_scale;
     tiles_.push_back(std::move(tr));
   }
+  if (arch.pe.shift_add_model == ShiftAddModel::kRtl) {
+    const std::string key = (arch.source_path.empty() ? std::string("arch spec") : arch.source_path) +
+                            ": pe.shift_add_model";
+    for (size_t i = 0; i < tiles_.size(); ++i)
+      if (!tiles_[i].tile->integer_samples())
+        throw InputError(key + ": rtl needs integer ADC codes "
+                         "(adc.range lsb_aligned or adc.lossless without offset/gain error, and no "
+                         "programming/read noise or conductance_levels); core " + std::to_string(index) +
+                         ", tile " + std::to_string(i) + " has real-valued ones");
+    shift_add_ = make_rtl_shift_add("shift_add", key);
+  }
   // At start each crossbar holds its resident tile (at most one: validate() checks it).
   arch_ = &arch;
   write_ns_per_row_ = arch.crossbar.write_ns_per_row;
@@ -668,7 +679,15 @@ void Core::exec_mvm(const Instruction& in, uint64_t d) {
 
   MvmStats st;
   if (acc) std::memcpy(tr.scratch.data(), buf_ + dst, static_cast<size_t>(out_bytes));
-  tr.tile->mvm(buf_ + s, tr.scratch.data(), acc, &st);
+  // Cycles from the last ADC conversion to the shift-and-add result: the tlm model's figure,
+  // or what the RTL took (docs/timing.md, docs/cosim.md).
+  uint64_t shift_add_latency = t_.shift_add_latency;
+  if (shift_add_) {
+    tr.tile->digitize(buf_ + s, acc ? tr.scratch.data() : nullptr, &shift_add_job_, &st);
+    shift_add_latency = shift_add_->run(shift_add_job_, tr.scratch.data());
+  } else {
+    tr.tile->mvm(buf_ + s, tr.scratch.data(), acc, &st);
+  }
   std::memcpy(buf_ + dst, tr.scratch.data(), static_cast<size_t>(out_bytes));
 
   start = reserve_port(start, tr.in_cycles, d);  // input register load
@@ -680,7 +699,8 @@ void Core::exec_mvm(const Instruction& in, uint64_t d) {
   }
   // Accumulator write (read-modify-write of D when acc=1).
   const uint64_t out_cycles = acc ? 2 * tr.out_cycles : tr.out_cycles;
-  const uint64_t end = reserve_port(analog + tr.analog_cycles, out_cycles, d) + out_cycles;
+  const uint64_t end =
+      reserve_port(analog + tr.analog_cycles + shift_add_latency, out_cycles, d) + out_cycles;
   mark_read(s, tr.rows, start);
   mark_write(dst, out_bytes, end);
   retire(tr.unit, start, end);

@@ -26,6 +26,7 @@
 #include "models/sc/buffer_port.h"
 #include "models/sc/mailbox.h"
 #include "models/sc/noc_protocol.h"
+#include "models/sc/shift_add_unit.h"
 #include "models/sc/timing_params.h"
 #include "platform/spec/isa.h"
 #include "traces/energy_ledger.h"
@@ -63,6 +64,8 @@ class Core : public sc_core::sc_module {
   uint64_t finish_cycle() const { return finish_cycle_; }
   uint64_t busy_cycles() const { return busy_cycles_; }
   const std::vector<uint64_t>& crossbar_busy_cycles() const { return xbar_busy_; }
+  // Clock cycles the core's RTL shift-and-add simulated (0 with the tlm model).
+  uint64_t rtl_cycles() const { return shift_add_ ? shift_add_->cycles_simulated() : 0; }
 
  private:
   struct UnitState {
@@ -158,6 +161,10 @@ class Core : public sc_core::sc_module {
   std::vector<uint8_t> wload_bytes_;
   std::vector<bool> requant_ok_;  // per qid: the table is well formed
   std::vector<uint64_t> adc_free_;
+  // pe.shift_add_model: rtl: the unit every MVM's ADC samples go through (one per core: the
+  // core computes its MVMs one at a time), and the job buffer reused between MVMs.
+  std::unique_ptr<ShiftAddUnit> shift_add_;
+  kernels::ShiftAddJob shift_add_job_;
   std::vector<BufferPort> ports_;  // every buffer transfer of every unit reserves one
   std::vector<uint64_t> block_written_;  // per 32-byte block: cycle the last write completes
   std::vector<uint64_t> block_read_;     // per block: latest start of an instruction reading it

@@ -34,6 +34,7 @@ TimingParams::TimingParams(const ArchSpec& arch) {
   adc_shared = adcs_per_pe < crossbars_per_pe;
   read_ns = arch.crossbar.read_ns;
   conversion_ns = arch.adc.conversion_ns;
+  shift_add_latency = static_cast<uint64_t>(std::max(0, arch.pe.shift_add_latency_cycles));
 }
 
 uint64_t TimingParams::ns_to_cycles(double ns) const {

@@ -40,6 +40,7 @@ struct TimingParams {
   int adcs_per_pe = 1;
   int crossbars_per_pe = 1;
   double read_ns = 100, conversion_ns = 1;
+  uint64_t shift_add_latency = 0;    // pe.shift_add_latency_cycles (the tlm shift-and-add)
 
   uint64_t ns_to_cycles(double ns) const;
   uint64_t buffer_cycles(int64_t bytes) const {

@@ -26,6 +26,9 @@ class InputError : public std::runtime_error {
 enum class WeightEncoding { kOffset, kDifferential };
 enum class AdcRangePolicy { kLsbAligned, kWorstCase, kCalibrated };
 enum class QuantGranularity { kPerTensor, kPerChannel };
+// Which model computes a PE's shift-and-add (docs/cosim.md): the built-in C++/TLM model, or
+// the Verilated RTL of models/rtl (only in a cimsim built with Verilator).
+enum class ShiftAddModel { kTlm, kRtl };
 
 struct ChipSpec {
   std::string name;
@@ -49,6 +52,10 @@ struct PeSpec {
   int crossbars = 8;       // crossbars per PE
   int adcs = 8;            // ADCs per PE, shared round-robin by its crossbars
   int shift_adds = 4;      // shift-and-add units per PE
+  ShiftAddModel shift_add_model = ShiftAddModel::kTlm;
+  // tlm model only: cycles from an MVM's last ADC conversion to its shift-and-add result
+  // (the rtl model reports its own, docs/cosim.md).
+  int shift_add_latency_cycles = 0;
 };
 
 struct CrossbarSpec {

@@ -112,6 +112,14 @@ std::vector<KeyDef> build_keys() {
       "ADCs per PE; crossbar k uses ADC k mod adcs", &ArchSpec::pe, &PeSpec::adcs));
   k.push_back(key("pe", "shift_adds", K::kInt, "", "4", 1, 4096,
       "shift-and-add units per PE", &ArchSpec::pe, &PeSpec::shift_adds));
+  k.push_back(no_fingerprint(with_choices(key("pe", "shift_add_model", K::kEnum, "", "tlm", 0, 0,
+      "what computes an MVM's shift-and-add: the C++ model (tlm) or the Verilated RTL of "
+      "models/rtl (rtl; needs a cimsim built with Verilator, docs/cosim.md); same values",
+      &ArchSpec::pe, &PeSpec::shift_add_model), {"tlm", "rtl"})));
+  k.push_back(no_fingerprint(key("pe", "shift_add_latency_cycles", K::kInt, "cycles", "0", 0, 1000000,
+      "tlm model: cycles from an MVM's last ADC conversion to its shift-and-add result (the "
+      "rtl model measures its own from its handshake; the bundled RTL takes 1)",
+      &ArchSpec::pe, &PeSpec::shift_add_latency_cycles)));
   // crossbar
   k.push_back(key("crossbar", "rows", K::kInt, "", kRequired, 1, 4096,
       "word lines (inputs) per crossbar", &ArchSpec::crossbar, &CrossbarSpec::rows));

@@ -142,6 +142,7 @@ RunStats to_run_stats(const ChipStats& s, int batch) {
   r.credit_wait_ps = s.credit_stall_ps;
   r.memory_queue_wait_ps = s.memory_queue_stall_ps;
   r.rx_peak_channel_bytes = s.rx_peak_channel_bytes;
+  r.rtl_cycles = s.rtl_cycles;
   return r;
 }
 

@@ -167,6 +167,14 @@ TEST(Timing, MvmWithAccumulateReadsAndWritesTheAccumulator) {
   EXPECT_EQ(run_core0({mvm(0, A(1024), A(0), 1), halt()}, {make_tile(0, 0, 32, 4, 1)}), 142u);
 }
 
+TEST(Timing, TlmShiftAddLatencyDelaysTheAccumulatorWrite) {
+  // pe.shift_add_latency_cycles = 5: the result is ready 5 cycles after the analog part,
+  // so the output write runs 145..146 instead of 140..141.
+  ArchSpec arch = small_arch();
+  arch.pe.shift_add_latency_cycles = 5;
+  EXPECT_EQ(run_core0({mvm(0, A(1024), A(0), 0), halt()}, {make_tile(0, 0, 32, 4, 1)}, arch), 146u);
+}
+
 TEST(Timing, TwoMvmsContendForInputLoads) {
   // Two crossbars with their own ADCs. mvm0: input 0..2, analog 2..140, output 140..141.
   // mvm1 (dispatch 1) wants the port at 1..3; it is busy until 2: input 2..4, analog

@@ -26,6 +26,8 @@ class InputError : public std::runtime_error {
 enum class WeightEncoding { kOffset, kDifferential };
 enum class AdcRangePolicy { kLsbAligned, kWorstCase, kCalibrated };
 enum class QuantGranularity { kPerTensor, kPerChannel };
+// What the crossbar is built from; an SRAM macro's costs come from sram_imc_macro.h.
+enum class CrossbarTechnology { kReram, kSramAnalog, kSramDigital };
 
 struct ChipSpec {
   std::string name;
@@ -52,6 +54,7 @@ struct PeSpec {
 };
 
 struct CrossbarSpec {
+  CrossbarTechnology technology = CrossbarTechnology::kReram;
   int rows = 128;
   int cols = 128;
   int cell_bits = 2;                                  // bits stored per cell (1..8)
@@ -61,6 +64,16 @@ struct CrossbarSpec {
   double g_max_us = 100.0;      // conductance of the top level, microsiemens
   double read_ns = 100.0;       // one input step: DAC drive + settle + sample-and-hold
   double write_ns_per_row = 1000.0;  // programming time per row (weight reloads)
+};
+
+// SRAM IMC macro parameters (crossbar.technology sram_aimc / sram_dimc; ignored for ReRAM).
+struct SramSpec {
+  double vdd_v = 0.9;                   // supply (ZigZag-IMC calibration: 0.9 V)
+  double tech_node_nm = 28.0;           // costs scale linearly from the 28 nm calibration
+  double cell_area_um2_per_bit = 0.254; // 6T cell array with periphery, at 28 nm
+  int group_depth = 1;                  // cells sharing one compute entry (area only)
+  double input_toggle_rate = 1.0;       // fraction of input bits that toggle (1: peak)
+  double weight_sparsity = 0.0;         // fraction of zero weight bits (0: peak)
 };
 
 struct DacSpec {
@@ -146,6 +159,7 @@ struct ArchSpec {
   CoreSpec core;
   PeSpec pe;
   CrossbarSpec crossbar;
+  SramSpec sram;
   DacSpec dac;
   AdcSpec adc;
   NocSpec noc;

@@ -113,6 +113,12 @@ struct QuantSpec {
   int activation_bits = 8;  // 2..8; unsigned when the producer proves non-negative (ReLU)
   QuantGranularity weight_granularity = QuantGranularity::kPerChannel;
   int requant_shift_max = 31;
+  // Block floating point (shared exponent), docs/functional-model.md "Block floating point":
+  // 0 = integer quantization; B > 0 = every B consecutive inputs along the dot product, and
+  // the B weights of each column facing them, share one exponent; the mantissas are signed
+  // weight_bits / activation_bits codes (sign included) that go through the crossbar.
+  int bfp_block = 0;
+  int bfp_exponent_bits = 8;  // shared exponent range [-2^(e-1), 2^(e-1)-1]
 };
 
 struct NonidealitySpec {

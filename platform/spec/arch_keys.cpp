@@ -225,6 +225,15 @@ std::vector<KeyDef> build_keys() {
   k.push_back(key("quantization", "requant_shift_max", K::kInt, "bits", "31", 0, 62,
       "largest right shift a requantization may use", &ArchSpec::quantization,
       &QuantSpec::requant_shift_max));
+  k.push_back(key("quantization", "bfp_block", K::kInt, "elements", "0", 0, 4096,
+      "block floating point: 0 = integer codes; B > 0 = each B inputs along the dot product "
+      "and the B weights of a column facing them share an exponent, mantissas are the signed "
+      "weight_bits / activation_bits codes; B <= crossbar.rows. Kernel level only (cimsim "
+      "bfp-error); compile rejects it", &ArchSpec::quantization, &QuantSpec::bfp_block));
+  k.push_back(key("quantization", "bfp_exponent_bits", K::kInt, "bits", "8", 2, 16,
+      "bits of a block's shared exponent: range [-2^(e-1), 2^(e-1)-1] (larger magnitudes "
+      "saturate the mantissas, smaller ones underflow)", &ArchSpec::quantization,
+      &QuantSpec::bfp_exponent_bits));
   // nonideality: changes results, not the compiled program
   auto ni = [](KeyDef d) { return no_fingerprint(std::move(d)); };
   k.push_back(ni(key("nonideality", "programming_noise_sigma", K::kFloat, "of g_max-g_min",

@@ -385,6 +385,11 @@ class Loader {
       fail(mark_of({"adc.lossless", "crossbar.technology", "adc"}),
            "crossbar.technology = sram_dimc sums each column with a digital adder tree, which "
            "is exact; expected adc.lossless: true");
+    if (s.quantization.bfp_block > s.crossbar.rows)
+      fail(mark_of({"quantization.bfp_block", "quantization"}),
+           fmt::format("quantization.bfp_block = {} exceeds crossbar.rows = {}; a block's "
+                       "partial sum is one crossbar activation, expected bfp_block <= rows",
+                       s.quantization.bfp_block, s.crossbar.rows));
     const auto& ni = s.nonideality;
     if (ni.stuck_on_fraction + ni.stuck_off_fraction > 1.0)
       fail(mark_of({"nonideality.stuck_off_fraction", "nonideality.stuck_on_fraction"}),

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 #include "tests/e2e/e2e_util.h"
 #include "tests/e2e/models.h"
@@ -65,6 +66,45 @@ TEST(BfpE2e, CompileRejectsBlockFloatingPoint) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("bfp_block = 16"), std::string::npos) << r.err;
   EXPECT_FALSE(exists(tmp / "p"));
+}
+
+// The relative error column of the network table's rows, in order.
+std::vector<double> network_errors(const std::string& out) {
+  std::vector<double> errs;
+  size_t at = out.find("| top-1 agrees");
+  while ((at = out.find("\n| ", at)) != std::string::npos) {
+    at += 3;
+    size_t c1 = out.find('|', at), c2 = out.find('|', c1 + 1), c3 = out.find('|', c2 + 1);
+    if (c3 == std::string::npos) break;
+    errs.push_back(std::stod(out.substr(c2 + 1, c3 - c2 - 1)));
+  }
+  return errs;
+}
+
+TEST(BfpE2e, NetworkErrorShrinksWithMantissaBits) {
+  TempDir tmp;
+  const ModelFiles f = write_model(find_model("chain4"), tmp.path());
+  RunResult r = run_cimsim({"bfp-error", "--arch", source_path("configs/tiny.yaml"),
+                            "--mantissa-bits", "4,8", "--blocks", "16", "--vectors", "2",
+                            "--model", f.model, "--input", f.input}, tmp.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<double> errs = network_errors(r.out);
+  ASSERT_EQ(errs.size(), 2u) << r.out;
+  EXPECT_LT(errs[1], 0.03) << r.out;  // 8-bit mantissas, blocks of 16
+  EXPECT_LT(errs[1], errs[0] / 4) << r.out;
+  EXPECT_GT(errs[0], 0.0) << r.out;
+}
+
+TEST(BfpE2e, BadArguments) {
+  TempDir tmp;
+  RunResult r = run_cimsim({"bfp-error", "--arch", source_path("configs/tiny.yaml"), "--blocks",
+                            "64"}, tmp.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("block 64 out of range"), std::string::npos) << r.err;
+  r = run_cimsim({"bfp-error", "--arch", source_path("configs/tiny.yaml"), "--model", "x.onnx"},
+                 tmp.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--model and --input go together"), std::string::npos) << r.err;
 }
 
 }  // namespace

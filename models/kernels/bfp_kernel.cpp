@@ -12,9 +12,12 @@ namespace cimsim::kernels {
 
 int bfp_quantize(const float* x, int64_t n, int64_t stride, int mantissa_bits, int exponent_bits,
                  int8_t* m) {
+  if (mantissa_bits < 2 || mantissa_bits > 8 || exponent_bits < 2 || exponent_bits > 16)
+    throw InputError(fmt::format("block floating point: {}-bit mantissas, {}-bit exponents; "
+                                 "expected 2..8 and 2..16", mantissa_bits, exponent_bits));
   const int e_min = -(1 << (exponent_bits - 1));
   const int e_max = (1 << (exponent_bits - 1)) - 1;
-  const long m_max = (1L << (mantissa_bits - 1)) - 1;
+  const double m_max = static_cast<double>((1 << (mantissa_bits - 1)) - 1);
   float max_abs = 0.0f;
   for (int64_t i = 0; i < n; ++i) {
     const float v = x[i * stride];
@@ -31,7 +34,8 @@ int bfp_quantize(const float* x, int64_t n, int64_t stride, int mantissa_bits, i
   // The largest magnitude lands in [2^(M-2), 2^(M-1)): the top mantissa bit below the sign.
   const int s = e - (mantissa_bits - 2);
   for (int64_t i = 0; i < n; ++i) {
-    const long q = std::lround(std::ldexp(static_cast<double>(x[i * stride]), -s));
+    // Clamp before the conversion: a saturating block can hold values far beyond int range.
+    const double q = std::round(std::ldexp(static_cast<double>(x[i * stride]), -s));
     m[i] = static_cast<int8_t>(std::clamp(q, -m_max, m_max));
   }
   return s;

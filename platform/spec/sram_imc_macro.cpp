@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "platform/spec/slicing.h"
@@ -158,7 +159,8 @@ MacroCost evaluate(const MacroParams& p) {
     // w-bit inputs per input bit and weight column; place-value adders combine the bpc trees;
     // an accumulator combines the cycles.
     const int depth = ceil_log2(p.rows);
-    const double tree = d2 * (w + 1.0) - (w + depth + 1.0);  // DIMC nb_of_1b_adder_in_single_adder_tree
+    // DIMC nb_of_1b_adder_in_single_adder_tree
+    const double tree = d2 * (w + 1.0) - (w + depth + 1.0);
     const int tree_out = w + depth;
     const double pv = pv_adders(bpc, tree_out);
     const double acc_bits = p.input_bits + w + depth;  // DIMC accumulator_output_pres
@@ -171,8 +173,10 @@ MacroCost evaluate(const MacroParams& p) {
 
     // DIMC get_delay: mults -> adders -> adders_pv -> accumulators.
     c.delay_ns["mults"] = Gates::mult_ns();
-    c.delay_ns["adders"] = (depth - 1) * Gates::in2sum_ns() + Gates::in2cout_ns() +
-                           (tree_out - 2) * Gates::cin2cout_ns();
+    // A one-row "tree" has no adder (the formula would go negative).
+    c.delay_ns["adders"] = p.rows == 1 ? 0.0
+                                       : (depth - 1) * Gates::in2sum_ns() + Gates::in2cout_ns() +
+                                             (tree_out - 2) * Gates::cin2cout_ns();
     int acc_in = tree_out;
     if (bpc > 1) {
       const int pv_out = bpc + tree_out;
@@ -278,8 +282,10 @@ void apply_macro_costs(ArchSpec& s, const std::set<std::string>& given_costs,
   // One input step is the macro's clock period; a converter (ADC or adder tree) finishes
   // within it, so with one per column the step takes tclk.
   if (!read_ns_given) s.crossbar.read_ns = m.tclk_ns;
+  // The key requires > 0; a DIMC tree of one or two rows has (almost) no delay of its own.
   if (!conversion_ns_given)
-    s.adc.conversion_ns = analog ? at(m.delay_ns, "adcs") : at(m.delay_ns, "adders");
+    s.adc.conversion_ns =
+        std::max(1e-3, analog ? at(m.delay_ns, "adcs") : at(m.delay_ns, "adders"));
 }
 
 }  // namespace cimsim::sram_imc

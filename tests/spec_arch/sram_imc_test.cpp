@@ -75,6 +75,20 @@ TEST(SramImcMacro, ScalesWithBanksAndVdd) {
               one.energy_pj_per_cycle_total / 4, 1e-12);
 }
 
+// Degenerate macros still give positive latencies (the arch keys require read_ns,
+// conversion_ns > 0).
+TEST(SramImcMacro, SmallestMacrosHavePositiveTimes) {
+  for (const char* tech : {"sram_aimc", "sram_dimc"}) {
+    const std::string text = std::string("chip: {cores: 1}\ncrossbar: {technology: ") + tech +
+                             ", rows: 1, cols: 8, cell_bits: 1}\nadc: {bits: 1, lossless: " +
+                             (std::string(tech) == "sram_dimc" ? "true" : "false") +
+                             "}\nquantization: {weight_bits: 8, activation_bits: 8}\n";
+    const ArchSpec s = parse_arch_spec(text, "one_row.yaml");
+    EXPECT_GT(s.crossbar.read_ns, 0.0) << tech;
+    EXPECT_GT(s.adc.conversion_ns, 0.0) << tech;
+  }
+}
+
 TEST(SramImcMacro, BadParametersAreInputErrors) {
   MacroParams p;
   p.input_bits_per_cycle = 9;  // more than the 8 input bits

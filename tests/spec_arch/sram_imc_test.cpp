@@ -6,7 +6,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 
 #include "platform/spec/arch.h"
@@ -158,6 +160,17 @@ TEST(SramImcValidation, FiguresArePinned) {
         << pins[i].label << "; now {\"" << pins[i].label << "\", " << f.area_mm2 << ", "
         << f.tclk_ns << ", " << f.energy_fj_per_mac << "}";
   }
+}
+
+// docs/validation.md shows `cimsim imc-validate`'s table; it must be the current output.
+TEST(SramImcValidation, DocsTableIsCurrent) {
+  std::ifstream in(arch_test::source_path("docs/validation.md"));
+  ASSERT_TRUE(in) << "docs/validation.md missing";
+  std::stringstream buf;
+  buf << in.rdbuf();
+  EXPECT_NE(buf.str().find(sram_imc::validation_table_markdown()), std::string::npos)
+      << "docs/validation.md's SRAM IMC table is stale; paste the output of "
+         "`build/bin/cimsim imc-validate`";
 }
 
 // The cost components cimsim charges (crossbar, dac, snh, adc, shift_add per action and per

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -165,6 +167,26 @@ TEST(BfpMatrix, LossyAdcIsOnThePath) {
   lossy.adc.bits = 4;
   const BfpError e = bfp_random_error(lossy, 32, 8, 32, 128, 4, 2);
   EXPECT_GT(e.relative_error, 2 * e.reference_relative_error);
+}
+
+// docs/validation.md's random-matrix tables are the current output of `cimsim bfp-error`.
+TEST(BfpMatrix, DocsTablesAreCurrent) {
+  std::ifstream in(std::string(CIMSIM_SOURCE_DIR) + "/docs/validation.md");
+  ASSERT_TRUE(in);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  ArchSpec tiny = load_arch_spec(std::string(CIMSIM_SOURCE_DIR) + "/configs/tiny.yaml");
+  tiny.source_path = "configs/tiny.yaml";  // as the documented command names it
+  EXPECT_NE(buf.str().find(bfp_error_table(tiny, {4, 6, 8}, {8, 16, 32}, 64, 256, 16, 1)),
+            std::string::npos)
+      << "stale: rerun `cimsim bfp-error --arch configs/tiny.yaml --mantissa-bits 4,6,8 "
+         "--blocks 8,16,32` (docs/validation.md)";
+  ArchSpec worst = load_arch_spec(std::string(CIMSIM_SOURCE_DIR) + "/configs/isaac.yaml");
+  worst.adc.range = AdcRangePolicy::kWorstCase;
+  worst.source_path = "/tmp/isaac_worst_case.yaml";
+  EXPECT_NE(buf.str().find(bfp_error_table(worst, {4, 6, 8}, {16, 64, 128}, 64, 256, 16, 1)),
+            std::string::npos)
+      << "stale: the worst-case ISAAC table of docs/validation.md";
 }
 
 TEST(BfpMatrix, BadInput) {

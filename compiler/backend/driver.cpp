@@ -50,6 +50,12 @@ void compile(const CompileOptions& opt, std::ostream& log) {
   const auto t0 = std::chrono::steady_clock::now();
   if (opt.out_dir.empty()) throw InputError("compile: no output directory given");
   const ArchSpec arch = load_arch_spec(opt.arch_path);
+  if (arch.quantization.bfp_block > 0)
+    throw InputError(fmt::format(
+        "{}: quantization.bfp_block = {}: block floating point runs at the kernel level only "
+        "(models/kernels/bfp_kernel.h, `cimsim bfp-error`); compile supports integer codes, "
+        "expected bfp_block: 0",
+        opt.arch_path, arch.quantization.bfp_block));
   ir::Graph g = frontend::load_onnx(opt.model_path);
   frontend::simplify(g);
   if (opt.dump_ir) log << frontend::dump_graph(g);

@@ -306,6 +306,19 @@ const FloatTensor* opt(const std::vector<const FloatTensor*>& in, size_t i) {
 void set_float_threads(int threads) { g_threads = std::max(1, threads); }
 int float_threads() { return g_threads.load(); }
 
+namespace {
+WeightProduct& weight_product_hook() {
+  static WeightProduct hook;
+  return hook;
+}
+}  // namespace
+
+WeightProduct set_weight_product(WeightProduct f) {
+  WeightProduct prev = std::move(weight_product_hook());
+  weight_product_hook() = std::move(f);
+  return prev;
+}
+
 void sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
            int64_t ldb, float* C, int64_t ldc, bool accumulate) {
   sgemm_strided(M, N, K, A, lda, 1, B, ldb, 1, C, ldc, accumulate);
@@ -401,7 +414,10 @@ void conv(const FloatTensor& x, const FloatTensor& w, const FloatTensor* bias,
           im2col(xg, Cg, H, W, p, OH, OW, col.data());
           b = col.data();
         }
-        sgemm(Mg, P, K, w.data.data() + g * Mg * K, K, b, P, yn + g * Mg * P, P, false);
+        if (weight_product_hook())
+          weight_product_hook()(Mg, P, K, w.data.data() + g * Mg * K, b, yn + g * Mg * P);
+        else
+          sgemm(Mg, P, K, w.data.data() + g * Mg * K, K, b, P, yn + g * Mg * P, P, false);
       }
     }
     if (bias)
@@ -489,7 +505,21 @@ void gemm(const FloatTensor& a, const FloatTensor& b, const FloatTensor* c, floa
   // A(i,k): row-major [M,K] or, transposed, [K,M]; likewise B(k,j).
   int64_t rsa = trans_a ? 1 : K, csa = trans_a ? M : 1;
   int64_t rsb = trans_b ? 1 : N, csb = trans_b ? K : 1;
-  sgemm_strided(M, N, K, a.data.data(), rsa, csa, b.data.data(), rsb, csb, y.data.data(), N, false);
+  if (weight_product_hook()) {
+    // Weights B as [N, K], activations A as [K, M]: Y^T[N, M] = B^T * A^T.
+    std::vector<float> wt(static_cast<size_t>(N * K)), xt(static_cast<size_t>(K * M)),
+        yt(static_cast<size_t>(N * M));
+    for (int64_t k = 0; k < K; ++k) {
+      for (int64_t j = 0; j < N; ++j) wt[j * K + k] = b.data[k * rsb + j * csb];
+      for (int64_t i = 0; i < M; ++i) xt[k * M + i] = a.data[i * rsa + k * csa];
+    }
+    weight_product_hook()(N, M, K, wt.data(), xt.data(), yt.data());
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) y.data[i * N + j] = yt[j * M + i];
+  } else {
+    sgemm_strided(M, N, K, a.data.data(), rsa, csa, b.data.data(), rsb, csb, y.data.data(), N,
+                  false);
+  }
   if (alpha != 1.0f)
     for (float& v : y.data) v *= alpha;
   if (c && beta != 0.0f) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "compiler/frontend/graph.h"
@@ -20,6 +21,15 @@ namespace cimsim::reference {
 // Threads used by sgemm/conv (default min(2, hardware threads)); 1 disables threading.
 void set_float_threads(int threads);
 int float_threads();
+
+// The weight products of conv (all but depthwise) and gemm: Y[M,P] = W[M,K] * X[K,P],
+// row-major and dense, W the layer's weights (Gemm's B operand, transposed to [N,K]). Empty
+// (the default): sgemm. A tool that models how hardware computes these products (block
+// floating point through the crossbar, platform/bfp) installs one around a run_float() call.
+using WeightProduct = std::function<void(int64_t M, int64_t P, int64_t K, const float* W,
+                                         const float* X, float* Y)>;
+// Installs `f` and returns the previous one. Not thread-safe: install before a run.
+WeightProduct set_weight_product(WeightProduct f);
 
 // C[M,N] = A[M,K] * B[K,N] (+ C when accumulate); row-major with leading dimensions.
 void sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,

@@ -61,6 +61,10 @@ void run_reference(const std::string& model_path, const std::string& input_npy, 
     out = reference::run_float(g, inputs);
   } else {
     const ArchSpec arch = load_arch_spec(arch_path);
+    if (arch.quantization.bfp_block > 0)
+      throw InputError(arch_path + ": quantization.bfp_block > 0: the integer reference runs "
+                       "integer codes; block floating point runs with `cimsim bfp-error "
+                       "--model` (float interpreter + BFP crossbar kernel)");
     const q::QModel m = quant::quantize(g, arch.quantization, load_calibration(calibration_npy));
     out = reference::run_integer(m, inputs);
     // Same shape as the float model's output (the QTensor drops ranks other than 1 and 3).

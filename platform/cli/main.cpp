@@ -16,7 +16,9 @@
 #include "compiler/backend/driver.h"
 #include "compiler/reference/reference.h"
 #include "platform/cli/output_paths.h"
+#include "platform/bfp/bfp_network.h"
 #include "platform/spec/arch.h"
+#include "platform/spec/sram_imc_validation.h"
 #include "platform/vp/simulate.h"
 
 #ifndef CIMSIM_VERSION
@@ -255,6 +257,26 @@ int main(int argc, char** argv) {
   CLI::App* arch = app.add_subcommand("arch", "check an architecture YAML and print its derived figures");
   arch->add_option("arch", arch_path, "architecture YAML")->required();
 
+  CLI::App* imc_validate = app.add_subcommand(
+      "imc-validate", "print the SRAM IMC macro model vs the 7 chips ZigZag-IMC validates against");
+
+  cimsim::bfp::ReportOptions bfp_opts;
+  CLI::App* bfp_error = app.add_subcommand(
+      "bfp-error", "block floating point through the crossbar: error vs float on random "
+                   "matrices and, with --model, on a network");
+  bfp_error->add_option("--arch", bfp_opts.arch_path, "architecture YAML (crossbar, DAC, ADC)")
+      ->required();
+  bfp_error->add_option("--mantissa-bits", bfp_opts.mantissa_bits, "mantissa widths, sign included")
+      ->delimiter(',');
+  bfp_error->add_option("--blocks", bfp_opts.blocks, "block sizes along the dot product")
+      ->delimiter(',');
+  bfp_error->add_option("--rows", bfp_opts.depth, "random matrix: dot-product length K");
+  bfp_error->add_option("--cols", bfp_opts.out_ch, "random matrix: output channels");
+  bfp_error->add_option("--vectors", bfp_opts.vectors, "random input vectors");
+  bfp_error->add_option("--seed", bfp_opts.seed, "random seed");
+  bfp_error->add_option("--model", bfp_opts.model_path, "ONNX model for the network error");
+  bfp_error->add_option("--input", bfp_opts.input_npy, "its input .npy");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -276,6 +298,14 @@ int main(int argc, char** argv) {
     }
     if (*reference) {
       cimsim::run_reference(ref_model, ref_input, ref_output, ref_arch, ref_calibration);
+      return kExitOk;
+    }
+    if (*bfp_error) {
+      std::cout << cimsim::bfp::error_report(bfp_opts);
+      return kExitOk;
+    }
+    if (*imc_validate) {
+      std::cout << cimsim::sram_imc::validation_table_markdown();
       return kExitOk;
     }
     if (*arch) {

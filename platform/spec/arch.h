@@ -29,6 +29,8 @@ enum class QuantGranularity { kPerTensor, kPerChannel };
 // Which model computes a PE's shift-and-add (docs/cosim.md): the built-in C++/TLM model, or
 // the Verilated RTL of models/rtl (only in a cimsim built with Verilator).
 enum class ShiftAddModel { kTlm, kRtl };
+// What the crossbar is built from; an SRAM macro's costs come from sram_imc_macro.h.
+enum class CrossbarTechnology { kReram, kSramAnalog, kSramDigital };
 
 struct ChipSpec {
   std::string name;
@@ -59,6 +61,7 @@ struct PeSpec {
 };
 
 struct CrossbarSpec {
+  CrossbarTechnology technology = CrossbarTechnology::kReram;
   int rows = 128;
   int cols = 128;
   int cell_bits = 2;                                  // bits stored per cell (1..8)
@@ -68,6 +71,16 @@ struct CrossbarSpec {
   double g_max_us = 100.0;      // conductance of the top level, microsiemens
   double read_ns = 100.0;       // one input step: DAC drive + settle + sample-and-hold
   double write_ns_per_row = 1000.0;  // programming time per row (weight reloads)
+};
+
+// SRAM IMC macro parameters (crossbar.technology sram_aimc / sram_dimc; ignored for ReRAM).
+struct SramSpec {
+  double vdd_v = 0.9;                   // supply (ZigZag-IMC calibration: 0.9 V)
+  double tech_node_nm = 28.0;           // costs scale linearly from the 28 nm calibration
+  double cell_area_um2_per_bit = 0.254; // 6T cell array with periphery, at 28 nm
+  int group_depth = 1;                  // cells sharing one compute entry (area only)
+  double input_toggle_rate = 1.0;       // fraction of input bits that toggle (1: peak)
+  double weight_sparsity = 0.0;         // fraction of zero weight bits (0: peak)
 };
 
 struct DacSpec {
@@ -107,6 +120,12 @@ struct QuantSpec {
   int activation_bits = 8;  // 2..8; unsigned when the producer proves non-negative (ReLU)
   QuantGranularity weight_granularity = QuantGranularity::kPerChannel;
   int requant_shift_max = 31;
+  // Block floating point (shared exponent), docs/functional-model.md "Block floating point":
+  // 0 = integer quantization; B > 0 = every B consecutive inputs along the dot product, and
+  // the B weights of each column facing them, share one exponent; the mantissas are signed
+  // weight_bits / activation_bits codes (sign included) that go through the crossbar.
+  int bfp_block = 0;
+  int bfp_exponent_bits = 8;  // shared exponent range [-2^(e-1), 2^(e-1)-1]
 };
 
 struct NonidealitySpec {
@@ -153,6 +172,7 @@ struct ArchSpec {
   CoreSpec core;
   PeSpec pe;
   CrossbarSpec crossbar;
+  SramSpec sram;
   DacSpec dac;
   AdcSpec adc;
   NocSpec noc;

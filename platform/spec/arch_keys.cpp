@@ -121,6 +121,12 @@ std::vector<KeyDef> build_keys() {
       "rtl model measures its own from its handshake; the bundled RTL takes 1)",
       &ArchSpec::pe, &PeSpec::shift_add_latency_cycles)));
   // crossbar
+  k.push_back(no_fingerprint(with_choices(key("crossbar", "technology", K::kEnum, "", "reram",
+      0, 0, "memristor crossbar (reram, costs from `costs`) or SRAM IMC macro, analog "
+      "(sram_aimc) or digital (sram_dimc), whose crossbar/dac/snh/adc/shift_add costs and "
+      "read_ns/conversion_ns not given explicitly come from the ZigZag-IMC model "
+      "(section sram); SRAM needs cell_bits 1, DIMC adc.lossless",
+      &ArchSpec::crossbar, &CrossbarSpec::technology), {"reram", "sram_aimc", "sram_dimc"})));
   k.push_back(key("crossbar", "rows", K::kInt, "", kRequired, 1, 4096,
       "word lines (inputs) per crossbar", &ArchSpec::crossbar, &CrossbarSpec::rows));
   k.push_back(key("crossbar", "cols", K::kInt, "", kRequired, 1, 4096,
@@ -145,6 +151,30 @@ std::vector<KeyDef> build_keys() {
   k.push_back(key("crossbar", "write_ns_per_row", K::kFloat, "ns", "1000", 0, 1e12,
       "programming time per row (weight reloads)", &ArchSpec::crossbar,
       &CrossbarSpec::write_ns_per_row));
+  // sram: only read when crossbar.technology is sram_aimc / sram_dimc; changes costs only
+  auto sr = [](KeyDef d) { return no_fingerprint(std::move(d)); };
+  k.push_back(sr(open_min(key("sram", "vdd_v", K::kFloat, "V", "0.9", 0, 2,
+      "macro supply; energies scale with VDD^2 (ZigZag-IMC gate delays stay at 0.9 V)",
+      &ArchSpec::sram, &SramSpec::vdd_v))));
+  k.push_back(sr(key("sram", "tech_node_nm", K::kFloat, "nm", "28", 5, 180,
+      "node; area and logic/bitline energy scale linearly from the 28 nm calibration, ADC/DAC "
+      "energy does not (ZigZag-IMC validation scripts)", &ArchSpec::sram,
+      &SramSpec::tech_node_nm)));
+  k.push_back(sr(open_min(key("sram", "cell_area_um2_per_bit", K::kFloat, "um2", "0.254", 0,
+      100, "6T cell array area per stored bit incl. periphery, at 28 nm; default: ZigZag-IMC's "
+      "CACTI figure for a 16 kbit 28 nm array (dimc_validation4.py: 0.00416728 mm2 / 16384 b)",
+      &ArchSpec::sram, &SramSpec::cell_area_um2_per_bit))));
+  k.push_back(sr(key("sram", "group_depth", K::kInt, "", "1", 1, 1024,
+      "SRAM cells sharing one multiplier (stored weight sets; adds cell area only, the mapper "
+      "uses one)", &ArchSpec::sram, &SramSpec::group_depth)));
+  k.push_back(sr(key("sram", "input_toggle_rate", K::kFloat, "fraction", "1", 0, 1,
+      "input bits that toggle per cycle; scales multiplier and DIMC adder-tree energy "
+      "(1 = ZigZag-IMC's peak model; its chip validation assumes 0.5)", &ArchSpec::sram,
+      &SramSpec::input_toggle_rate)));
+  k.push_back(sr(key("sram", "weight_sparsity", K::kFloat, "fraction", "0", 0, 0.99,
+      "zero weight bits; scales multiplier, DIMC adder-tree, AIMC bitline and ADC energy by "
+      "(1 - sparsity) (0 = peak; ZigZag-IMC's chip validation assumes 0.5)", &ArchSpec::sram,
+      &SramSpec::weight_sparsity)));
   // dac
   k.push_back(key("dac", "bits", K::kInt, "bits", "1", 1, 8,
       "input bits applied per step; at most quantization.activation_bits", &ArchSpec::dac,
@@ -203,6 +233,15 @@ std::vector<KeyDef> build_keys() {
   k.push_back(key("quantization", "requant_shift_max", K::kInt, "bits", "31", 0, 62,
       "largest right shift a requantization may use", &ArchSpec::quantization,
       &QuantSpec::requant_shift_max));
+  k.push_back(key("quantization", "bfp_block", K::kInt, "elements", "0", 0, 4096,
+      "block floating point: 0 = integer codes; B > 0 = each B inputs along the dot product "
+      "and the B weights of a column facing them share an exponent, mantissas are the signed "
+      "weight_bits / activation_bits codes; B <= crossbar.rows. Kernel level only (cimsim "
+      "bfp-error); compile rejects it", &ArchSpec::quantization, &QuantSpec::bfp_block));
+  k.push_back(key("quantization", "bfp_exponent_bits", K::kInt, "bits", "8", 2, 16,
+      "bits of a block's shared exponent: range [-2^(e-1), 2^(e-1)-1] (larger magnitudes "
+      "saturate the mantissas, smaller ones underflow)", &ArchSpec::quantization,
+      &QuantSpec::bfp_exponent_bits));
   // nonideality: changes results, not the compiled program
   auto ni = [](KeyDef d) { return no_fingerprint(std::move(d)); };
   k.push_back(ni(key("nonideality", "programming_noise_sigma", K::kFloat, "of g_max-g_min",

@@ -14,6 +14,7 @@
 #include "platform/spec/arch.h"
 #include "platform/spec/arch_keys.h"
 #include "platform/spec/slicing.h"
+#include "platform/spec/sram_imc_macro.h"
 
 namespace cimsim {
 namespace {
@@ -79,6 +80,12 @@ class Loader {
     }
     check_required();
     check_cross_fields(spec);
+    try {
+      sram_imc::apply_macro_costs(spec, costs_given_, marks_.count("crossbar.read_ns") > 0,
+                                  marks_.count("adc.conversion_ns") > 0);
+    } catch (const InputError& e) {
+      fail(mark_of({"crossbar.technology", "crossbar"}), e.what());
+    }
     spec.source_path = name_;
     return spec;
   }
@@ -271,6 +278,7 @@ class Loader {
       }
       if (!seen.insert(comp).second)
         fail(it->first.Mark(), "duplicate cost component '" + comp + "'");
+      costs_given_.insert(comp);
       load_cost_entry(comp, it->second, it->first.Mark(), spec.costs.components[comp]);
     }
   }
@@ -368,6 +376,20 @@ class Loader {
       fail(mark_of({"crossbar.g_max_us", "crossbar.g_min_us", "crossbar"}),
            fmt::format("crossbar.g_max_us = {} uS must exceed crossbar.g_min_us = {} uS",
                        s.crossbar.g_max_us, s.crossbar.g_min_us));
+    if (s.crossbar.technology != CrossbarTechnology::kReram && s.crossbar.cell_bits != 1)
+      fail(mark_of({"crossbar.cell_bits", "crossbar.technology", "crossbar"}),
+           fmt::format("crossbar.cell_bits = {} with an SRAM technology; a 6T SRAM cell stores "
+                       "one bit, expected cell_bits: 1",
+                       s.crossbar.cell_bits));
+    if (s.crossbar.technology == CrossbarTechnology::kSramDigital && !s.adc.lossless)
+      fail(mark_of({"adc.lossless", "crossbar.technology", "adc"}),
+           "crossbar.technology = sram_dimc sums each column with a digital adder tree, which "
+           "is exact; expected adc.lossless: true");
+    if (s.quantization.bfp_block > s.crossbar.rows)
+      fail(mark_of({"quantization.bfp_block", "quantization"}),
+           fmt::format("quantization.bfp_block = {} exceeds crossbar.rows = {}; a block's "
+                       "partial sum is one crossbar activation, expected bfp_block <= rows",
+                       s.quantization.bfp_block, s.crossbar.rows));
     const auto& ni = s.nonideality;
     if (ni.stuck_on_fraction + ni.stuck_off_fraction > 1.0)
       fail(mark_of({"nonideality.stuck_off_fraction", "nonideality.stuck_on_fraction"}),
@@ -380,6 +402,7 @@ class Loader {
 
   std::string name_;
   std::map<std::string, YAML::Mark> marks_;  // "section" and "section.key" -> where given
+  std::set<std::string> costs_given_;        // cost components the file sets explicitly
 };
 
 }  // namespace

@@ -25,7 +25,8 @@
 namespace cimsim::sram_imc {
 namespace {
 
-// ZigZag tech_param_28nm (AIMC/DIMC __main__ examples), 0.9 V gate figures.
+// ZigZag tech_param for 28 nm (zigzag/inputs/examples/hardware/Aimc.py and the AIMC/DIMC
+// __main__ examples, identical), 0.9 V gate figures.
 constexpr double kNd2CapFf = 0.7;            // NAND2 input cap, fF (IMC "nd2_cap": 0.7/1e3 pF)
 constexpr double kXor2CapFf = 0.7 * 1.5;     // IMC "xor2_cap"
 constexpr double kDffCapFf = 0.7 * 3;        // IMC "dff_cap"

@@ -14,6 +14,7 @@
 //      its new register values in the delta after.
 #include <algorithm>
 #include <memory>
+#include <string>
 
 #include "Vshift_add.h"
 #include "models/sc/shift_add_unit.h"

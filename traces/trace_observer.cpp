@@ -44,7 +44,7 @@ TraceObserver::TraceObserver(std::string dir, TraceOptions options)
     }
     const std::string spill = temporary_path_for(in_dir(dir_, "waves.vcd")) + ".runs";
     temporaries_.push_back(spill);  // VcdWriter removes it itself; listed for failed runs
-    vcd_ = std::make_unique<VcdWriter>(options_.num_cores, spill);
+    vcd_ = std::make_unique<VcdWriter>(options_.num_cores, spill, VcdWriter::kRunChanges, options_.selection.cores);
   } catch (...) {
     cleanup();
     throw;

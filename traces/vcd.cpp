@@ -70,9 +70,10 @@ struct RunReader {
 
 }  // namespace
 
-VcdWriter::VcdWriter(int num_cores, std::string spill_path, size_t run_changes)
+VcdWriter::VcdWriter(int num_cores, std::string spill_path, size_t run_changes, const std::vector<bool>& cores)
     : spill_path_(std::move(spill_path)), run_changes_(std::max<size_t>(run_changes, 1)) {
-  for (int c = 0; c < num_cores; ++c) signal_of(c, -1, 0);  // every core's instruction counter
+  for (int c = 0; c < num_cores; ++c)  // the instruction counters, also of idle cores
+    if (cores.empty() || (static_cast<size_t>(c) < cores.size() && cores[static_cast<size_t>(c)])) signal_of(c, -1, 0);
   buffer_.reserve(spill_path_.empty() ? 0 : run_changes_);
 }
 

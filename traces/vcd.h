@@ -34,7 +34,10 @@ class VcdWriter {
   static constexpr size_t kMergeBuffer = 256;
 
   // spill_path: where sorted runs go; "" keeps every change in memory (tests, small runs).
-  VcdWriter(int num_cores, std::string spill_path, size_t run_changes = kRunChanges);
+  // Every core gets an instruction counter, or with a non-empty `cores` mask (a --trace-cores
+  // selection) only the cores it marks.
+  VcdWriter(int num_cores, std::string spill_path, size_t run_changes = kRunChanges,
+            const std::vector<bool>& cores = {});
   ~VcdWriter();
   VcdWriter(const VcdWriter&) = delete;
   VcdWriter& operator=(const VcdWriter&) = delete;

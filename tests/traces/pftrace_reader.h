@@ -1,4 +1,5 @@
-// Test-side decoder of timeline.pftrace: an independent reading of the Perfetto wire format
+// Test-side decoder of timeline.pftrace (header-only, needs only zlib, so the end-to-end tests
+// can use it without cimsim's libraries): an independent reading of the Perfetto wire format
 // (field numbers from perfetto/protos/perfetto/trace/*.proto, written out again here rather
 // than taken from the writer) that rebuilds tracks and slices the way trace_processor does:
 // BEGIN pushes a slice on its track, END closes the innermost open one. Every violation of
@@ -10,6 +11,7 @@
 #include <zlib.h>
 
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -17,9 +19,87 @@
 #include <string>
 #include <vector>
 
-#include "traces/proto_wire.h"
 
 namespace cimsim::pftest {
+
+// Protocol-buffer wire format, read side (https://protobuf.dev/programming-guides/encoding/).
+namespace proto {
+enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
+// One field as read: varint/fixed values in `value`, length-delimited payloads in data/size.
+struct ProtoField {
+  uint32_t number = 0;
+  WireType type = kVarint;
+  uint64_t value = 0;
+  const char* data = nullptr;
+  size_t size = 0;
+  double as_double() const {
+    double d;
+    std::memcpy(&d, &value, sizeof d);
+    return d;
+  }
+  std::string as_string() const { return std::string(data, size); }
+};
+
+class ProtoReader {
+ public:
+  ProtoReader(const char* data, size_t size) : p_(data), end_(data + size) {}
+  explicit ProtoReader(const std::string& s) : ProtoReader(s.data(), s.size()) {}
+  explicit ProtoReader(const ProtoField& f) : ProtoReader(f.data, f.size) {}
+
+  // Reads the next field; false at the end of the message or on malformed input.
+  bool next(ProtoField& f) {
+    if (p_ == end_ || error_) return false;
+    uint64_t key;
+    if (!read_varint(key)) return fail();
+    f.number = static_cast<uint32_t>(key >> 3);
+    f.type = static_cast<WireType>(key & 7);
+    switch (f.type) {
+      case kVarint:
+        return read_varint(f.value) || fail();
+      case kFixed64:
+        return read_fixed(f.value, 8) || fail();
+      case kFixed32:
+        return read_fixed(f.value, 4) || fail();
+      case kLengthDelimited: {
+        uint64_t n;
+        if (!read_varint(n) || n > static_cast<uint64_t>(end_ - p_)) return fail();
+        f.data = p_;
+        f.size = static_cast<size_t>(n);
+        p_ += n;
+        return true;
+      }
+    }
+    return fail();
+  }
+  bool error() const { return error_; }
+
+ private:
+  bool fail() {
+    error_ = true;
+    return false;
+  }
+  bool read_varint(uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
+      uint8_t b = static_cast<uint8_t>(*p_++);
+      v |= uint64_t{b & 0x7fu} << shift;
+      if (!(b & 0x80)) return true;
+    }
+    return false;
+  }
+  bool read_fixed(uint64_t& v, int n) {
+    if (end_ - p_ < n) return false;
+    v = 0;
+    for (int i = 0; i < n; ++i) v |= uint64_t{static_cast<uint8_t>(p_[i])} << (8 * i);
+    p_ += n;
+    return true;
+  }
+  const char* p_;
+  const char* end_;
+  bool error_ = false;
+};
+
+}  // namespace proto
 
 struct Track {
   bool process = false;

@@ -95,6 +95,7 @@ uint32_t VcdWriter::signal_of(int core, int unit, int index) {
 }
 
 void VcdWriter::add(const SimEvent& e) {
+  if (!error_.empty()) return;
   int index = (e.unit == Unit::kScalar || e.unit == Unit::kVector || e.unit == Unit::kNic ||
                e.unit == Unit::kMemory) ? 0 : e.unit_index;
   const uint32_t busy = signal_of(e.core, static_cast<int>(e.unit), index);
@@ -104,7 +105,14 @@ void VcdWriter::add(const SimEvent& e) {
   }
   if (is_instruction(e.unit) && e.core >= 0)
     buffer_.push_back({e.start_ps + e.duration_ps, signal_of(e.core, -1, 0), +1});
-  if (!spill_path_.empty() && buffer_.size() >= run_changes_) spill();
+  if (!spill_path_.empty() && buffer_.size() >= run_changes_) {
+    try {
+      spill();
+    } catch (const InputError& err) {
+      error_ = err.what();
+      buffer_.clear();
+    }
+  }
 }
 
 void VcdWriter::spill() {
@@ -128,6 +136,7 @@ size_t VcdWriter::bytes_held() const {
 }
 
 void VcdWriter::write(std::ostream& out, uint64_t end_ps) {
+  if (!error_.empty()) throw InputError(error_);
   // Identifiers in (core, unit, index) order, the order of the $var lines.
   std::vector<std::string> ids(widths_.size());
   {

@@ -42,9 +42,11 @@ class VcdWriter {
   VcdWriter(const VcdWriter&) = delete;
   VcdWriter& operator=(const VcdWriter&) = delete;
 
+  // Never throws for a spill failure (it is called from inside the simulation): the failure is
+  // kept, further events are dropped, and write() reports it.
   void add(const SimEvent& e);
   // Writes the whole file to `out`; end_ps extends the dump to the end of the run. Throws
-  // InputError when the spill file cannot be written or read back.
+  // InputError when the spill file could not be written or read back.
   void write(std::ostream& out, uint64_t end_ps);
   size_t bytes_held() const;
   size_t runs() const { return runs_.size(); }
@@ -67,6 +69,7 @@ class VcdWriter {
   std::vector<Change> buffer_;
   std::vector<std::pair<uint64_t, uint64_t>> runs_;  // (first change, count) in the spill file
   uint64_t spilled_ = 0;
+  std::string error_;  // a spill failure, reported by write()
 };
 
 std::string build_vcd(const std::vector<SimEvent>& events, uint64_t end_ps, int num_cores);

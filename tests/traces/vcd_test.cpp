@@ -2,12 +2,14 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
-#include <random>
-#include <filesystem>
 
+#include <filesystem>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
+
+#include "platform/spec/arch.h"
 
 namespace cimsim {
 namespace {
@@ -153,6 +155,18 @@ TEST(Vcd, SpilledSortedRunsGiveTheSameFileAsInMemory) {
   }
   EXPECT_FALSE(std::filesystem::exists(spill));  // removed with the writer
   EXPECT_EQ(out.str(), in_memory);
+}
+
+TEST(Vcd, ASpillFailureIsReportedByWriteNotInsideTheRun) {
+  VcdWriter w(1, "/nonexistent-cimsim-dir/waves.runs", 4);
+  for (int i = 0; i < 10; ++i) EXPECT_NO_THROW(w.add(ev(0, Unit::kVector, 0, i * 100, 50)));
+  std::ostringstream out;
+  try {
+    w.write(out, 2000);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent-cimsim-dir/waves.runs: cannot write"), std::string::npos);
+  }
 }
 
 }  // namespace

@@ -66,9 +66,11 @@ void add_simulate_options(CLI::App* cmd, SimulateArgs& a) {
                   "timeline format: perfetto (timeline.pftrace, default) or json (timeline.json)");
   cmd->add_option("--trace-cores", a.trace_cores, "trace only these cores, e.g. 0,2-3");
   cmd->add_option("--trace-units", a.trace_units,
-                  "trace only these units: scalar,vector,xbar,adc,nic,link,wait,memory");
+                  "trace only these units: scalar,vector,xbar,adc,nic,link,wait,memory")
+      ->allow_extra_args(false);  // one value per occurrence: a following positional stays one
   cmd->add_option("--trace-window", a.trace_window, "trace only events overlapping START_NS:END_NS");
-  cmd->add_option("--trace-layer", a.trace_layers, "trace only these layers (repeatable or a comma list)");
+  cmd->add_option("--trace-layer", a.trace_layers, "trace only these layers (repeatable or a comma list)")
+      ->allow_extra_args(false);
   cmd->add_option("--seed", a.seed, "seed for device non-idealities (default: the arch's)")
       ->each([&a](const std::string&) { a.seed_given = true; });
   cmd->add_option("--max-time", a.max_time_ns,

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -150,6 +151,16 @@ TEST_F(E2ETrace, SelectionFlagsRestrictEveryFile) {
     if (s.args.count("layer")) EXPECT_EQ(s.args.at("layer"), layer);
     else EXPECT_EQ(s.name, layer);  // its layer stretches
   }
+  // Repeated, and placed before the positional program directory (which it must not swallow).
+  const std::string second = *std::next(layers.begin());
+  RunResult two = run_cimsim({"simulate", "--trace-layer", layer, "--trace-layer", second, tmp_ / "prog", "--input",
+                              files_.input, "--trace-dir", tmp_ / "layers2", "-q"},
+                             tmp_.path());
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  std::set<std::string> seen;
+  for (const auto& s : pftrace(tmp_ / "layers2").slices)
+    if (s.args.count("layer")) seen.insert(s.args.at("layer"));
+  EXPECT_EQ(seen, (std::set<std::string>{layer, second}));
 }
 
 TEST_F(E2ETrace, BadSelectionsExit1BeforeSimulating) {

@@ -13,7 +13,7 @@
 namespace cimsim {
 namespace {
 
-constexpr int kLayersTrack = -1;  // a pseudo unit kind sorting before every real unit
+constexpr int kLayersTrack = kLayersTrackKind;  // a pseudo unit kind sorting before every real unit
 
 uint64_t ps_to_ns(uint64_t ps) { return (ps + 500) / 1000; }
 
@@ -26,7 +26,9 @@ const char* link_direction(int index) {
   return index >= 0 && index < 5 ? kNames[index] : "?";
 }
 
-std::string track_name(int kind, int index) {
+}  // namespace
+
+std::string timeline_track_name(int kind, int index) {
   if (kind == kLayersTrack) return "layers";
   switch (static_cast<Unit>(kind)) {
     case Unit::kCrossbar: return fmt::format("xbar {}", index);
@@ -37,6 +39,15 @@ std::string track_name(int kind, int index) {
     default: return unit_name(static_cast<Unit>(kind));
   }
 }
+
+int timeline_track_index(const SimEvent& e) {
+  return (e.unit == Unit::kScalar || e.unit == Unit::kVector || e.unit == Unit::kNic ||
+          e.unit == Unit::kMemory)
+             ? 0
+             : e.unit_index;
+}
+
+namespace {
 
 // A slice ready to print: times in ns, lane chosen later. Text is produced only when printing.
 struct Slice {
@@ -101,10 +112,7 @@ std::string build_timeline_json(const std::vector<SimEvent>& events,
     Slice s;
     s.pid = e.core < 0 ? memory_pid : e.core;
     s.kind = static_cast<int>(e.unit);
-    s.index = (e.unit == Unit::kScalar || e.unit == Unit::kVector || e.unit == Unit::kNic ||
-               e.unit == Unit::kMemory)
-                  ? 0
-                  : e.unit_index;
+    s.index = timeline_track_index(e);
     s.start_ns = ps_to_ns(e.start_ps);
     s.end_ns = ps_to_ns(e.start_ps + e.duration_ps);
     s.event = &e;
@@ -189,7 +197,7 @@ std::string build_timeline_json(const std::vector<SimEvent>& events,
   }
   for (const auto& [key, tid] : tids) {
     auto [pid, kind, index, lane] = key;
-    std::string name = track_name(kind, index);
+    std::string name = timeline_track_name(kind, index);
     if (lane > 0) name += fmt::format(" ({})", lane + 1);
     emit(fmt::format("{{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":{},\"tid\":{},\"args\":{{\"name\":{}}}}}",
                      pid, tid, json_string(name)));

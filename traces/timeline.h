@@ -21,6 +21,13 @@ namespace cimsim {
 std::string build_timeline_json(const std::vector<SimEvent>& events,
                                 const std::vector<std::string>& layer_names, int num_cores);
 
+// Track layout shared with timeline.pftrace: kind is a Unit value or kLayersTrackKind; the
+// name is "layers", "scalar", "xbar K", "link E", "memory port", "nic wait: credits", ...
+constexpr int kLayersTrackKind = -1;
+std::string timeline_track_name(int kind, int index);
+// The unit index a track is keyed by (0 for units that have one instance per core).
+int timeline_track_index(const SimEvent& e);
+
 // Interval partitioning shared with the tests: given [start, end) spans, returns a lane per
 // span such that spans in one lane are disjoint or nested.
 std::vector<int> assign_nesting_lanes(const std::vector<std::pair<uint64_t, uint64_t>>& spans);

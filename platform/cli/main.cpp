@@ -39,6 +39,8 @@ struct CompileArgs {
 
 struct SimulateArgs {
   std::string program_dir, arch, input, output, report, trace_dir;
+  std::string trace_format, trace_cores, trace_window;
+  std::vector<std::string> trace_units, trace_layers;
   uint64_t seed = 0;
   bool seed_given = false;
   double max_time_ns = 0, energy_window_ns = 0;
@@ -62,7 +64,16 @@ void add_compile_options(CLI::App* cmd, CompileArgs& a, bool with_output) {
 void add_simulate_options(CLI::App* cmd, SimulateArgs& a) {
   cmd->add_option("--input", a.input, "input tensor .npy (float32, N,C,H,W)")->required();
   cmd->add_option("--trace-dir", a.trace_dir,
-                  "write timeline.json, energy.csv and waves.vcd into this directory");
+                  "write timeline.pftrace (or .json), energy.csv and waves.vcd into this directory");
+  cmd->add_option("--trace-format", a.trace_format,
+                  "timeline format: perfetto (timeline.pftrace, default) or json (timeline.json)");
+  cmd->add_option("--trace-cores", a.trace_cores, "trace only these cores, e.g. 0,2-3");
+  cmd->add_option("--trace-units", a.trace_units,
+                  "trace only these units: scalar,vector,xbar,adc,nic,link,wait,memory")
+      ->allow_extra_args(false);  // one value per occurrence: a following positional stays one
+  cmd->add_option("--trace-window", a.trace_window, "trace only events overlapping START_NS:END_NS");
+  cmd->add_option("--trace-layer", a.trace_layers, "trace only these layers (repeatable or a comma list)")
+      ->allow_extra_args(false);
   cmd->add_option("--seed", a.seed, "seed for device non-idealities (default: the arch's)")
       ->each([&a](const std::string&) { a.seed_given = true; });
   cmd->add_option("--max-time", a.max_time_ns,
@@ -79,6 +90,8 @@ cimsim::SimulateOptions to_sim_options(const SimulateArgs& a) {
   o.output_path = a.output;
   o.report_path = a.report;
   o.trace_dir = a.trace_dir;
+  o.trace_format = a.trace_format;
+  o.trace_selection = {a.trace_cores, a.trace_units, a.trace_window, a.trace_layers};
   if (a.seed_given) o.seed = a.seed;
   o.max_time_ns = a.max_time_ns;
   o.quiet = a.quiet;

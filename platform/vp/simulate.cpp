@@ -173,10 +173,23 @@ SimulateResult simulate(const SimulateOptions& opt, std::ostream& out, std::ostr
   if (opt.max_time_ns < 0)
     throw InputError(fmt::format("--max-time: expected a time >= 0 ns, got {}", opt.max_time_ns));
 
+  if (opt.trace_dir.empty() && (!opt.trace_format.empty() || opt.trace_selection.any()))
+    throw InputError("--trace-format, --trace-cores, --trace-units, --trace-window and --trace-layer "
+                     "need --trace-dir");
+  std::unique_ptr<TraceObserver> tracer;
+  if (!opt.trace_dir.empty()) {
+    TraceOptions topt;
+    topt.layer_names = program.layers;
+    topt.num_cores = arch.chip.cores;
+    topt.num_nodes = arch.chip.mesh_rows * arch.chip.mesh_cols;
+    topt.energy_window_ns = opt.energy_window_ns;
+    topt.format = parse_trace_format(opt.trace_format.empty() ? "perfetto" : opt.trace_format);
+    topt.selection = parse_trace_selection(opt.trace_selection, arch.chip.cores, program.layers);
+    tracer = std::make_unique<TraceObserver>(opt.trace_dir, std::move(topt));
+  }
+
   // Each simulate() gets a fresh SystemC kernel, so one process can run several.
   reset_systemc_context();
-  std::unique_ptr<TraceObserver> tracer;
-  if (!opt.trace_dir.empty()) tracer = std::make_unique<TraceObserver>();
   const uint64_t seed = opt.seed ? *opt.seed : arch.nonideality.seed;
   auto chip = std::make_unique<Chip>("chip", arch, program, seed, tracer.get());
   const int batch = load_inputs(opt, program, chip->memory());
@@ -206,10 +219,7 @@ SimulateResult simulate(const SimulateOptions& opt, std::ostream& out, std::ostr
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   result.report = build_report(to_run_stats(stats, batch), arch, derive(arch), program, wall_s);
 
-  if (tracer) {
-    TraceOptions topt{program.layers, arch.chip.cores, opt.energy_window_ns};
-    write_traces(opt.trace_dir, tracer->events(), tracer->finished() ? tracer->end_ps() : stats.end_ps, topt);
-  }
+  if (tracer) tracer->write(tracer->finished() ? tracer->end_ps() : stats.end_ps);
   if (stopped_by_limit) {
     result.report["incomplete"] = true;
     err << fmt::format("stopped at --max-time {} ns; results incomplete (no output or report written)\n",

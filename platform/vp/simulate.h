@@ -14,6 +14,8 @@
 //    time went), result.finished = false and result.report marked "incomplete": true.
 //    Deadlock -> DeadlockError listing every blocked core. A program fault at run time
 //    (chip.error()) -> ProgramFault; an error the models mark "internal" -> std::runtime_error.
+//  - Traces: --trace-format and the --trace-* selection are checked against the arch and the
+//    program (InputError, exit 1) before anything is simulated; they need trace_dir.
 //  - Bad input of any kind throws InputError (or a subclass) whose message starts with the
 //    offending file; nothing half-written is left behind.
 #pragma once
@@ -28,6 +30,7 @@
 
 #include "platform/spec/arch.h"
 #include "platform/spec/npy.h"
+#include "traces/trace_selection.h"
 
 namespace cimsim {
 
@@ -38,6 +41,8 @@ struct SimulateOptions {
   std::string output_path;  // empty: outputs are only returned
   std::string report_path;  // empty: report is only returned
   std::string trace_dir;    // empty: no observer attached, no traces
+  std::string trace_format;  // "perfetto" (default when empty) or "json"
+  TraceSelectionText trace_selection;  // what the traces record; empty: everything
   std::optional<uint64_t> seed;  // empty: arch nonideality.seed
   double max_time_ns = 0;        // 0: run until every core halts
   bool quiet = false;            // no progress bar

@@ -112,6 +112,7 @@ class E2EBadInput : public ::testing::Test {
     expect_bad(args, prefix, mentions);
     EXPECT_FALSE(exists(tmp_ / "y.npy"));
     EXPECT_FALSE(exists(tmp_ / "r.json"));
+    EXPECT_FALSE(exists(tmp_ / "trace/timeline.pftrace"));
     EXPECT_FALSE(exists(tmp_ / "trace/timeline.json"));
   }
 
@@ -315,7 +316,7 @@ TEST_F(E2EBadInput, MaxTimeStopsWithoutOutput) {
   EXPECT_THAT(r.err, HasSubstr("max-time"));
   EXPECT_FALSE(exists(tmp_ / "y.npy"));
   EXPECT_FALSE(exists(tmp_ / "r.json"));
-  EXPECT_TRUE(exists(tmp_ / "trace/timeline.json"));
+  EXPECT_TRUE(exists(tmp_ / "trace/timeline.pftrace"));
 }
 
 TEST_F(E2EBadInput, UsageErrorsExit2) {

@@ -1,4 +1,4 @@
-// report.json consistency and --trace-dir timeline.json, from a real `cimsim run`.
+// report.json consistency and --trace-dir timeline.pftrace, from a real `cimsim run`.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +10,7 @@
 
 #include "tests/e2e/e2e_util.h"
 #include "tests/e2e/models.h"
+#include "tests/traces/pftrace_reader.h"
 
 namespace e2e {
 namespace {
@@ -95,15 +96,15 @@ TEST_P(E2EReport, ConsistentAndComplete) {
     EXPECT_LE(u.get<double>(), 1.0 + 1e-12);
   }
 
-  // timeline.json: parses, and every core that has code (cores/core_NNN.s) has a slice.
-  json tl = json::parse(read_file(tmp / "trace/timeline.json"));
-  ASSERT_TRUE(tl.contains("traceEvents"));
+  // timeline.pftrace: decodes cleanly, and every core that has code (cores/core_NNN.s) has a
+  // slice.
+  cimsim::pftest::Trace tl = cimsim::pftest::decode(read_file(tmp / "trace/timeline.pftrace"));
+  for (const auto& err : tl.errors) ADD_FAILURE() << err;
   std::map<int64_t, int> slices;
-  for (const auto& ev : tl["traceEvents"])
-    if (ev.value("ph", "") == "X") {
-      ++slices[ev["pid"].get<int64_t>()];
-      EXPECT_GE(ev["dur"].get<double>(), 0);
-    }
+  for (const auto& s : tl.slices) {
+    ++slices[tl.track_of(s).pid];
+    EXPECT_GE(s.end_ns, s.start_ns);
+  }
   int cores_with_code = 0;
   for (const auto& [rel, content] : dir_contents(tmp / "out/cores")) {
     int64_t core = std::stoll(rel.substr(5, 3));  // core_NNN.s

@@ -14,6 +14,7 @@
 
 #include "platform/spec/npy.h"
 #include "platform/spec/program_io.h"
+#include "tests/traces/pftrace_reader.h"
 
 namespace cimsim {
 namespace {
@@ -207,12 +208,15 @@ TEST_F(Simulate, LutProgramMatchesHandComputedOutput) {
   EXPECT_GT(report["energy_pj"]["by_layer"]["second"].get<double>(), 0.0);  // the LUT's layer
   EXPECT_NE(out.str().find("latency"), std::string::npos);
 
-  // Traces: timeline parses; energy.csv adds up to the ledger's dynamic energy.
-  std::ifstream tf(dir_ / "traces" / "timeline.json");
-  nlohmann::json timeline = nlohmann::json::parse(tf);
-  size_t slices = 0;
-  for (const auto& e : timeline["traceEvents"]) slices += e["ph"] == "X";
-  EXPECT_GT(slices, 0u);
+  // Traces: timeline.pftrace (the default) decodes cleanly; energy.csv adds up to the ledger's
+  // dynamic energy.
+  EXPECT_FALSE(fs::exists(dir_ / "traces" / "timeline.json"));
+  pftest::Trace timeline = pftest::decode(pftest::read_file_bytes((dir_ / "traces" / "timeline.pftrace").string()));
+  for (const auto& e : timeline.errors) ADD_FAILURE() << e;
+  EXPECT_GT(timeline.slices.size(), 0u);
+  bool saw_lut_layer = false;
+  for (const auto& s : timeline.slices) saw_lut_layer |= s.name == "lut" && s.args.count("layer") && s.args.at("layer") == "second";
+  EXPECT_TRUE(saw_lut_layer);
   std::ifstream cf(dir_ / "traces" / "energy.csv");
   std::string line;
   std::getline(cf, line);
@@ -437,6 +441,7 @@ TEST_F(Simulate, TimelineOfAnMvmRunNestsAndNamesCrossbars) {
   x.data = {3, 5, 2, 1};
   SimulateOptions o = options(put_input(x));
   o.trace_dir = (dir_ / "t").string();
+  o.trace_format = "json";
   std::ostringstream out, err;
   ASSERT_TRUE(simulate(o, out, err).finished);
   std::ifstream f(dir_ / "t" / "timeline.json");
@@ -464,6 +469,52 @@ TEST_F(Simulate, TimelineOfAnMvmRunNestsAndNamesCrossbars) {
                   (a.first <= b.first + eps && b.second <= a.second + eps);
         EXPECT_TRUE(ok) << names[key];
       }
+}
+
+TEST_F(Simulate, PerfettoTimelineOfAnMvmRunNestsAndNamesCrossbars) {
+  write(mvm_program(empty_program(), 1.0f));
+  NpyArray x;
+  x.shape = {1, 4};
+  x.data = {3, 5, 2, 1};
+  SimulateOptions o = options(put_input(x));
+  o.trace_dir = (dir_ / "t").string();
+  std::ostringstream out, err;
+  ASSERT_TRUE(simulate(o, out, err).finished);
+  // The decoder checks per-track time order, BEGIN/END pairing (nesting) and interning.
+  pftest::Trace t = pftest::decode(pftest::read_file_bytes((dir_ / "t" / "timeline.pftrace").string()));
+  for (const auto& e : t.errors) ADD_FAILURE() << e;
+  bool saw_mvm_on_xbar = false;
+  for (const auto& s : t.slices)
+    if (s.name == "mvm") saw_mvm_on_xbar = t.track_of(s).name == "xbar 0";
+  EXPECT_TRUE(saw_mvm_on_xbar);
+}
+
+TEST_F(Simulate, TraceOptionsAreCheckedBeforeSimulating) {
+  write(lut_program(empty_program()));
+  const std::string input = put_input(lut_input());
+  auto message = [&](SimulateOptions o) {
+    std::ostringstream out, err;
+    try {
+      simulate(o, out, err);
+    } catch (const InputError& e) {
+      EXPECT_TRUE(out.str().empty());  // no summary: nothing ran
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  SimulateOptions o = options(input);
+  o.trace_selection.cores = "0";
+  EXPECT_NE(message(o).find("need --trace-dir"), std::string::npos);
+  o.trace_dir = (dir_ / "t").string();
+  o.trace_selection.cores = "9";
+  EXPECT_NE(message(o).find("--trace-cores '9': core 9 is out of range"), std::string::npos);
+  o.trace_selection = {};
+  o.trace_selection.layers = {"secnd"};
+  EXPECT_NE(message(o).find("no layer 'secnd' (did you mean 'second'?)"), std::string::npos);
+  o.trace_selection = {};
+  o.trace_format = "xml";
+  EXPECT_NE(message(o).find("--trace-format: unknown format 'xml'"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir_ / "t"));
 }
 
 }  // namespace

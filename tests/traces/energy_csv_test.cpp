@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <random>
 #include <sstream>
@@ -95,6 +97,39 @@ TEST(EnergyCsv, AutoWindowIsRoundAndAbout200) {
   EXPECT_DOUBLE_EQ(auto_energy_window_ns(1'000'000), 5.0);     // 1000 ns / 200
   EXPECT_DOUBLE_EQ(auto_energy_window_ns(300'000'000), 2000.0);  // 1.5 us -> 2 us
   EXPECT_DOUBLE_EQ(auto_energy_window_ns(0), 1.0);
+}
+
+TEST(EnergyCsv, AutoWindowOfALongRunRegroupsTheStreamedSumsExactly) {
+  // 2 ms: the streamed sums are coarsened several times (1 ns -> 100 ns resolution) before
+  // the automatic window (10 or 20 us) is known; each row must equal the direct overlap share.
+  std::mt19937_64 rng(4);
+  std::vector<SimEvent> events;
+  for (int i = 0; i < 3000; ++i)
+    events.push_back(ev(static_cast<Unit>(rng() % 3), rng() % 2'000'000'000, rng() % 30'000'000, 1.0 + rng() % 5));
+  const uint64_t end_ps = 2'000'000'000;
+  auto rows = parse(build_energy_csv(events, end_ps, 0));
+  uint64_t last = end_ps;
+  for (const auto& e : events) last = std::max(last, e.start_ps + e.duration_ps);
+  const double window_ns = auto_energy_window_ns(last);
+  EXPECT_GE(window_ns, 10'000.0);  // 100x the last resolution step (100 ns)
+  ASSERT_EQ(rows.size(), 3u * static_cast<size_t>(std::ceil(last / 1000.0 / window_ns)));
+  for (const auto& r : rows) {
+    double want = 0;
+    for (const auto& e : events) {
+      if (unit_name(e.unit) != r.component) continue;
+      double s = e.start_ps / 1000.0, t = (e.start_ps + e.duration_ps) / 1000.0;
+      double lo = std::max(s, r.t0), hi = std::min(t, r.t0 + window_ns);
+      if (t == s) want += (s >= r.t0 && s < r.t0 + window_ns) ? e.energy_pj : 0;
+      else if (hi > lo) want += e.energy_pj * (hi - lo) / (t - s);
+    }
+    EXPECT_NEAR(r.pj, want, 1e-9 * (1 + want)) << r.t0 << " " << r.component;
+  }
+}
+
+TEST(EnergyCsv, StreamedStateIsBoundedByTheWindowCount) {
+  EnergyCsvAccumulator acc(0);
+  for (uint64_t i = 0; i < 200'000; ++i) acc.add(ev(Unit::kVector, i * 50'000, 40'000, 1.0));  // 10 ms
+  EXPECT_LE(acc.bytes_held(), 2 * EnergyCsvAccumulator::kMaxFineWindows * 7 * sizeof(double));
 }
 
 TEST(EnergyCsv, TooManyWindowsIsAnError) {

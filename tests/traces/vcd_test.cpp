@@ -1,10 +1,15 @@
 #include "traces/vcd.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
+
+#include "platform/spec/arch.h"
 
 namespace cimsim {
 namespace {
@@ -124,6 +129,44 @@ TEST(Vcd, HeaderAndBusyWaveform) {
 TEST(Vcd, EmptyRunStillWellFormed) {
   Parsed p = parse(build_vcd({}, 0, 3));
   EXPECT_EQ(p.name_of.size(), 3u);  // one instruction counter per core
+}
+
+TEST(Vcd, SpilledSortedRunsGiveTheSameFileAsInMemory) {
+  // Out-of-order events through runs of 7 changes (many runs, ties across runs) must produce
+  // byte for byte the file of the in-memory sort.
+  std::mt19937_64 rng(9);
+  std::vector<SimEvent> events;
+  for (int i = 0; i < 3000; ++i)
+    events.push_back(ev(static_cast<int>(rng() % 3), static_cast<Unit>(rng() % 8), static_cast<int>(rng() % 2),
+                        (rng() % 500) * 100, (rng() % 4) * 100));
+  for (auto& e : events)
+    if (e.unit == Unit::kMemory) e.core = -1;
+  const std::string in_memory = build_vcd(events, 60'000, 3);
+  const std::string spill = (std::filesystem::temp_directory_path() /
+                             ("cimsim_vcd_spill_" + std::to_string(::getpid()))).string();
+  std::ostringstream out;
+  {
+    VcdWriter w(3, spill, 7);
+    for (const auto& e : events) w.add(e);
+    EXPECT_GT(w.runs(), 100u);
+    EXPECT_TRUE(std::filesystem::exists(spill));
+    EXPECT_LE(w.bytes_held(), 64u * 1024u);
+    w.write(out, 60'000);
+  }
+  EXPECT_FALSE(std::filesystem::exists(spill));  // removed with the writer
+  EXPECT_EQ(out.str(), in_memory);
+}
+
+TEST(Vcd, ASpillFailureIsReportedByWriteNotInsideTheRun) {
+  VcdWriter w(1, "/nonexistent-cimsim-dir/waves.runs", 4);
+  for (int i = 0; i < 10; ++i) EXPECT_NO_THROW(w.add(ev(0, Unit::kVector, 0, i * 100, 50)));
+  std::ostringstream out;
+  try {
+    w.write(out, 2000);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent-cimsim-dir/waves.runs: cannot write"), std::string::npos);
+  }
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "compiler/reference/reference.h"
 #include "platform/cli/output_paths.h"
 #include "platform/spec/arch.h"
+#include "platform/sweep/sweep_cli.h"
 #include "platform/vp/simulate.h"
 
 #ifndef CIMSIM_VERSION
@@ -255,6 +256,10 @@ int main(int argc, char** argv) {
   CLI::App* arch = app.add_subcommand("arch", "check an architecture YAML and print its derived figures");
   arch->add_option("arch", arch_path, "architecture YAML")->required();
 
+  cimsim::sweep::SweepArgs sweep_args;
+  CLI::App* sweep = app.add_subcommand("sweep", "run a parameter sweep locally (-j N) or as a Slurm job array");
+  cimsim::sweep::add_sweep_options(sweep, sweep_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -278,6 +283,7 @@ int main(int argc, char** argv) {
       cimsim::run_reference(ref_model, ref_input, ref_output, ref_arch, ref_calibration);
       return kExitOk;
     }
+    if (*sweep) return cimsim::sweep::run_sweep_command(sweep_args, std::cout, std::cerr);
     if (*arch) {
       std::cout << cimsim::describe(cimsim::load_arch_spec(arch_path));
       return kExitOk;

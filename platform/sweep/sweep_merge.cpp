@@ -44,7 +44,16 @@ MergeSummary merge_sweep(const SweepSpec& spec, const std::vector<SweepPoint>& p
   summary.total = points.size();
   std::vector<std::string> header = {"index"};
   for (const auto& axis : spec.axes) header.push_back(axis.name);
-  for (const char* c : {"model", "mode", "status"}) header.push_back(c);
+  // model and mode get their own column unless they are axes (then they already have one).
+  auto is_axis = [&spec](const std::string& n) {
+    for (const auto& a : spec.axes)
+      if (a.name == n) return true;
+    return false;
+  };
+  const bool model_column = !is_axis("model"), mode_column = !is_axis("mode");
+  if (model_column) header.push_back("model");
+  if (mode_column) header.push_back("mode");
+  header.push_back("status");
   for (const auto& c : metric_columns()) header.push_back(c);
   header.push_back("error");
 
@@ -74,8 +83,8 @@ MergeSummary merge_sweep(const SweepSpec& spec, const std::vector<SweepPoint>& p
     }
     std::vector<std::string> fields = {std::to_string(p.index)};
     for (const auto& [k, v] : p.values) fields.push_back(v);
-    fields.push_back(p.model_label);
-    fields.push_back(p.mode);
+    if (model_column) fields.push_back(p.model_label);
+    if (mode_column) fields.push_back(p.mode);
     fields.push_back(row.value("status", ""));
     const nlohmann::json m = row.value("metrics", nlohmann::json::object());
     for (const auto& c : metric_columns()) fields.push_back(m.contains(c) ? csv_value(m[c]) : "");

@@ -4,7 +4,7 @@
 //  - merge_sweep() reads every point's stored row (sweep_point.h) and writes both files
 //    atomically. Points are in index order; a point without a current row (never run, still
 //    running, or stale: its key differs) has status "pending". Columns (docs/sweep.md):
-//    index, one column per axis (spec order), model, mode, status, then the metrics
+//    index, one column per axis (spec order), model and mode (unless they are axes), status, then the metrics
 //    latency_ns, cycles, batch, throughput_inferences_per_s, energy_pj, area_um2,
 //    peak_power_mw, average_power_mw, instructions_executed, and error.
 //  - The files depend only on the rows, never on wall time, host or executor: a sweep run

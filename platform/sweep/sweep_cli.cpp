@@ -167,9 +167,10 @@ int run_sweep_command(const SweepArgs& a, std::ostream& out, std::ostream& err) 
                          script, todo.size(), script, a.spec, spec.output_dir);
       return kExitOk;
     }
+    if (so.wait) err << fmt::format("sweep: submitting {} array tasks and waiting for them (sbatch --wait)\n", todo.size());
     const std::string job = submit_slurm(script, so);
+    out << job << "\n";
     if (!so.wait) {
-      out << job << "\n";
       err << fmt::format("sweep: submitted job array {} ({} tasks); merge with `cimsim sweep {} -o {} --merge`\n",
                          job, todo.size(), a.spec, spec.output_dir);
       return kExitOk;

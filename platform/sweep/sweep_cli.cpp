@@ -118,6 +118,20 @@ int run_sweep_command(const SweepArgs& a, std::ostream& out, std::ostream& err) 
   if (a.no_wait && a.slurm != "submit") throw InputError("sweep: --no-wait needs --slurm submit");
 
   const SweepSpec spec = load_sweep_spec(a.spec, a.output_dir);
+  if (a.point >= 0) {
+    // A point process expands its own point only: the sweep that started it checked them all.
+    const SweepPoint point = expand_point(spec, static_cast<size_t>(a.point));
+    check_output_dir(spec, {point});
+    const PointOutcome o = run_point(spec, point);
+    if (o == PointOutcome::kOk) {
+      out << fmt::format("point {} ({}): ok\n", point.index, values_text(point));
+      return kExitOk;
+    }
+    const auto row = read_point_row(spec, point);
+    err << fmt::format("point {} ({}): failed: {}\n", point.index, values_text(point),
+                       row ? row->value("error", "") : std::string("(no row)"));
+    return o == PointOutcome::kFailed ? kExitFailed : kExitInternal;
+  }
   const std::vector<SweepPoint> points = expand_sweep(spec);
   check_output_dir(spec, points);
 
@@ -126,20 +140,6 @@ int run_sweep_command(const SweepArgs& a, std::ostream& out, std::ostream& err) 
       out << fmt::format("{} {} mode={} model={} key={}\n", point_name(p.index), values_text(p), p.mode,
                          p.model_label, p.key);
     return kExitOk;
-  }
-  if (a.point >= 0) {
-    const size_t i = static_cast<size_t>(a.point);
-    if (i >= points.size())
-      throw InputError(fmt::format("--point {}: the sweep {} has points 0..{}", i, a.spec, points.size() - 1));
-    const PointOutcome o = run_point(spec, points[i]);
-    const auto row = read_point_row(spec, points[i]);
-    if (o == PointOutcome::kOk) {
-      out << fmt::format("point {} ({}): ok\n", i, values_text(points[i]));
-      return kExitOk;
-    }
-    err << fmt::format("point {} ({}): failed: {}\n", i, values_text(points[i]),
-                       row ? row->value("error", "") : std::string("(no row)"));
-    return o == PointOutcome::kFailed ? kExitFailed : kExitInternal;
   }
   if (a.merge) return finish(spec, points, err, false);
 

@@ -73,6 +73,10 @@ const std::vector<std::string>& sweep_knob_names();
 
 SweepSpec load_sweep_spec(const std::string& path, const std::string& output_override = "");
 std::vector<SweepPoint> expand_sweep(const SweepSpec& spec);
+size_t sweep_size(const SweepSpec& spec);
+// Point `index` alone, exactly as expand_sweep(spec)[index] (what a point process needs);
+// InputError when index is out of range.
+SweepPoint expand_point(const SweepSpec& spec, size_t index);
 
 // The input batch of every point: read from input_path, or generated (uniform in [-1, 1),
 // splitmix64 from input_seed: the same bytes on every machine).

@@ -63,7 +63,10 @@ std::string slurm_script(const SweepSpec& spec, const std::vector<size_t>& todo,
   s += fmt::format("#SBATCH --array={}{}\n", array_ranges(todo),
                    opt.array_limit ? fmt::format("%{}", opt.array_limit) : "");
   s += "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n";
-  check_word("OUT", spec.output_dir);
+  if (spec.output_dir.find_first_of(" \t\n\r'\"") != std::string::npos)
+    throw InputError(fmt::format("{}: a Slurm sweep's output directory must have no blanks or quotes in its path "
+                                 "(#SBATCH --output takes one word)",
+                                 spec.output_dir));
   s += fmt::format("#SBATCH --output={}/logs/slurm-%A_%a.log\n", spec.output_dir);
   if (!opt.partition.empty()) s += fmt::format("#SBATCH --partition={}\n", opt.partition);
   if (!opt.time.empty()) s += fmt::format("#SBATCH --time={}\n", opt.time);

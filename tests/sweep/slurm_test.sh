@@ -122,6 +122,14 @@ ls "$work/slurm/logs/" | grep -q '^slurm-[0-9]*_3.log$' || fail "no array task l
 cmp "$work/slurm/results.csv" "$work/local/results.csv" || fail "results.csv differs between Slurm and local"
 cmp "$work/slurm/results.json" "$work/local/results.json" || fail "results.json differs between Slurm and local"
 
+# A submission Slurm refuses is an error with sbatch's message.
+set +e
+"$cimsim" sweep "$work/spec.yaml" -o "$work/refused" --slurm submit --partition nosuch >/dev/null 2>"$work/refused.err"
+refused_rc=$?
+set -e
+[ "$refused_rc" -eq 1 ] || fail "refused submission: exit code $refused_rc, expected 1"
+grep -q "submission refused.*invalid partition" "$work/refused.err" || fail "refused submission: $(cat "$work/refused.err")"
+
 # Resubmitting runs only the failed points again (the complete ones are skipped).
 set +e
 "$cimsim" sweep "$work/spec.yaml" -o "$work/slurm" --slurm emit >/dev/null 2>"$work/emit.err"

@@ -115,6 +115,11 @@ TEST(SweepSpec, ExpansionIsTheCartesianProductWithZipGroupsLastFastest) {
   // Keys differ between points and are reproducible.
   EXPECT_NE(points[0].key, points[1].key);
   EXPECT_EQ(cimsim::sweep::expand_sweep(s)[3].key, points[3].key);
+  // A point process expands its point alone, to the same point.
+  const auto alone = cimsim::sweep::expand_point(s, 5);
+  EXPECT_EQ(alone.key, points[5].key);
+  EXPECT_EQ(alone.arch_yaml, points[5].arch_yaml);
+  EXPECT_THROW(cimsim::sweep::expand_point(s, 8), cimsim::InputError);
 }
 
 TEST(SweepSlurm, ArrayRangesCompressRuns) {

@@ -159,6 +159,8 @@ int run_sweep_command(const SweepArgs& a, std::ostream& out, std::ostream& err) 
     so.mem = a.mem;
     so.array_limit = a.array_limit;
     so.wait = !a.no_wait;
+    std::error_code ec;
+    const bool out_existed = fs::exists(spec.output_dir, ec);
     ensure_sweep_input(spec);
     const std::string script = emit_slurm(spec, todo, so);
     if (a.slurm == "emit") {
@@ -168,7 +170,13 @@ int run_sweep_command(const SweepArgs& a, std::ostream& out, std::ostream& err) 
       return kExitOk;
     }
     if (so.wait) err << fmt::format("sweep: submitting {} array tasks and waiting for them (sbatch --wait)\n", todo.size());
-    const std::string job = submit_slurm(script, so);
+    std::string job;
+    try {
+      job = submit_slurm(script, so);
+    } catch (const InputError&) {
+      if (!out_existed) fs::remove_all(spec.output_dir, ec);  // a refused submission leaves nothing behind
+      throw;
+    }
     out << job << "\n";
     if (!so.wait) {
       err << fmt::format("sweep: submitted job array {} ({} tasks); merge with `cimsim sweep {} -o {} --merge`\n",

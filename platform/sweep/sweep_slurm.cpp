@@ -137,7 +137,8 @@ std::string submit_slurm(const std::string& script_path, const SlurmOptions& opt
     return ss.str();
   };
   std::string job = slurp(out_path);
-  const std::string err = slurp(err_path);
+  std::string err = slurp(err_path);
+  while (!err.empty() && (err.back() == '\n' || err.back() == '\r')) err.pop_back();
   while (!job.empty() && (job.back() == '\n' || job.back() == '\r')) job.pop_back();
   if (const size_t semi = job.find(';'); semi != std::string::npos) job.resize(semi);  // "id;cluster"
   if (job.empty())

@@ -129,6 +129,7 @@ refused_rc=$?
 set -e
 [ "$refused_rc" -eq 1 ] || fail "refused submission: exit code $refused_rc, expected 1"
 grep -q "submission refused.*invalid partition" "$work/refused.err" || fail "refused submission: $(cat "$work/refused.err")"
+[ ! -e "$work/refused" ] || fail "a refused submission left $work/refused behind"
 
 # Resubmitting runs only the failed points again (the complete ones are skipped).
 set +e

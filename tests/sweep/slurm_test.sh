@@ -2,7 +2,8 @@
 # A real Slurm job array: starts slurmctld + slurmd on localhost with a throw-away
 # configuration (auth/none: no munge key needed; Debian 12's slurm-wlm 22.05 has the plugin),
 # submits a 4-point sweep with `cimsim sweep --slurm submit`, waits, merges, and checks that
-# the merged table is byte-identical to the local executor's. The daemons are stopped in all
+# the merged table is byte-identical to the local executor's; then resubmits the failed points
+# with --no-wait, polls squeue and merges with --merge. The daemons are stopped in all
 # cases (trap). Exit 77 (CTest SKIP_RETURN_CODE) when Slurm's binaries are missing.
 #
 # Usage: tests/sweep/slurm_test.sh CIMSIM_BINARY SOURCE_DIR   (ctest -L slurm runs it)
@@ -131,9 +132,22 @@ set -e
 grep -q "submission refused.*invalid partition" "$work/refused.err" || fail "refused submission: $(cat "$work/refused.err")"
 [ ! -e "$work/refused" ] || fail "a refused submission left $work/refused behind"
 
-# Resubmitting runs only the failed points again (the complete ones are skipped).
+# Resubmitting runs only the failed points again (the complete ones are skipped); with
+# --no-wait the command returns at once and --merge collects the results later.
+"$cimsim" sweep "$work/spec.yaml" -o "$work/slurm" --slurm submit --no-wait >"$work/resubmit.out" 2>"$work/resubmit.err" ||
+  fail "--no-wait submission: $(cat "$work/resubmit.err")"
+grep -q '^#SBATCH --array=0-1$' "$work/slurm/sweep.sbatch" || fail "resubmitted array is not 0-1: $(grep array "$work/slurm/sweep.sbatch")"
+job="$(cat "$work/resubmit.out")"
+for _ in $(seq 300); do
+  [ -z "$(squeue -h -j "$job" 2>/dev/null)" ] && break
+  sleep 0.2
+done
+[ -z "$(squeue -h -j "$job" 2>/dev/null)" ] || fail "job $job still queued after 60 s"
 set +e
-"$cimsim" sweep "$work/spec.yaml" -o "$work/slurm" --slurm emit >/dev/null 2>"$work/emit.err"
+"$cimsim" sweep "$work/spec.yaml" -o "$work/slurm" --merge 2>"$work/merge.err"
+merge_rc=$?
 set -e
-grep -q '^#SBATCH --array=0-1$' "$work/slurm/sweep.sbatch" || fail "re-emitted array is not 0-1: $(grep array "$work/slurm/sweep.sbatch")"
+[ "$merge_rc" -eq 1 ] || fail "--merge exit code $merge_rc, expected 1 (two points fail)"
+grep -q "4 points: 2 ok, 2 failed, 0 pending" "$work/merge.err" || fail "unexpected merge summary: $(cat "$work/merge.err")"
+cmp "$work/slurm/results.csv" "$work/local/results.csv" || fail "results.csv differs after the resubmission"
 echo "PASS: Slurm job array of 4 points merged; table identical to the local executor's"

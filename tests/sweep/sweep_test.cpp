@@ -187,6 +187,23 @@ TEST(SweepLocal, RunsAllPointsMergesAndResumes) {
   EXPECT_NE(fs::last_write_time(out + "/points/0002/report.json"), report_time);
 }
 
+TEST(SweepLocal, InputFileAndPathsRelativeToTheSpecWorkFromAnyDirectory) {
+  TempDir d;
+  fs::create_directories(d / "specs/data");
+  fs::copy_file(model(), d / "specs/data/m.onnx");
+  e2e::write_npy(d / "specs/data/x.npy", {{2, 3, 8, 8}, e2e::random_data(2 * 3 * 8 * 8, 7)});
+  e2e::write_file(d / "specs/s.yaml", "model: data/m.onnx\narch: " + tiny() +
+                                          "\ninput: data/x.npy\noutput: ../out\naxes:\n  seed: [1, 2]\n");
+  fs::create_directories(d / "elsewhere");
+  auto r = e2e::run_cimsim({"sweep", "../specs/s.yaml", "-q"}, d.path(), d / "elsewhere");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string csv = e2e::read_file(d / "out/results.csv");
+  EXPECT_NE(csv.find("\n0,1,m.onnx,latency,ok,"), std::string::npos) << csv;
+  const auto row = nlohmann::json::parse(e2e::read_file(d / "out/points/0001/row.json"));
+  EXPECT_EQ(row["metrics"]["batch"], 2);  // the .npy's batch
+  EXPECT_FALSE(fs::exists(d / "out/input.npy"));  // only a generated input is written
+}
+
 TEST(SweepLocal, ChangedSpecMakesStoredPointsStale) {
   TempDir d;
   const std::string out = d / "out";

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -36,8 +37,9 @@ nlohmann::json typed_value(const std::string& text) {
   if (text == "false") return false;
   if (!text.empty()) {
     char* end = nullptr;
+    errno = 0;
     const long long i = std::strtoll(text.c_str(), &end, 10);
-    if (*end == '\0') return i;
+    if (*end == '\0' && errno != ERANGE) return i;
     const double d = std::strtod(text.c_str(), &end);
     if (*end == '\0' && std::isfinite(d)) return d;
   }

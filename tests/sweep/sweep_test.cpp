@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "platform/sweep/sweep_local.h"
+#include "platform/sweep/sweep_point.h"
 #include "platform/sweep/sweep_slurm.h"
 #include "platform/sweep/sweep_spec.h"
 #include "tests/e2e/e2e_util.h"
@@ -244,6 +246,27 @@ TEST(SweepLocal, FailedPointsAreRecordedTheRestKeptAndTheExitCodeSaysSo) {
   r = e2e::run_cimsim({"sweep", spec, "-o", out}, d.path());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("1 of 2 points already complete"), std::string::npos) << r.err;
+}
+
+// A point process that ends without recording a result (here: one that is not cimsim at all)
+// gets a failed row naming its exit status; the pool goes on with the other points.
+TEST(SweepLocal, PointProcessDyingWithoutAResultIsRecordedAsFailed) {
+  TempDir d;
+  const std::string spec_path = write_spec(d, kThreePoints);
+  const auto spec = cimsim::sweep::load_sweep_spec(spec_path, d / "out");
+  const auto points = cimsim::sweep::expand_sweep(spec);
+  cimsim::sweep::LocalOptions opt;
+  opt.exe = "/bin/false";
+  opt.jobs = 2;
+  std::ostringstream progress;
+  EXPECT_EQ(cimsim::sweep::run_local(spec, points, {0, 2}, opt, progress), 2u);
+  EXPECT_NE(progress.str().find("sweep: 2/2 points done, 2 failed"), std::string::npos) << progress.str();
+  const auto row = cimsim::sweep::read_point_row(spec, points[2]);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ((*row)["status"], "failed");
+  EXPECT_EQ((*row)["error"], "the point process exited with code 1 without recording a result (see "
+                             "logs/point-0002.log)");
+  EXPECT_FALSE(cimsim::sweep::read_point_row(spec, points[1]).has_value());
 }
 
 TEST(SweepPoint, PointRunsOnePointAndMergeShowsTheRestPending) {

@@ -116,6 +116,7 @@ int run_sweep_command(const SweepArgs& a, std::ostream& out, std::ostream& err) 
   if (a.slurm.empty() && (!a.partition.empty() || !a.time.empty() || !a.mem.empty() || a.array_limit || a.no_wait))
     throw InputError("sweep: --partition, --time, --mem, --array-limit and --no-wait need --slurm");
   if (a.no_wait && a.slurm != "submit") throw InputError("sweep: --no-wait needs --slurm submit");
+  if (a.jobs && modes > 0) throw InputError("sweep: -j applies to the local executor, not to --point, --merge, --list or --slurm");
 
   const SweepSpec spec = load_sweep_spec(a.spec, a.output_dir);
   if (a.point >= 0) {

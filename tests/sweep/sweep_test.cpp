@@ -355,9 +355,15 @@ TEST(SweepCli, ConflictingModesAreErrors) {
   r = e2e::run_cimsim({"sweep", spec, "-o", d / "out", "--partition", "x"}, d.path());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("need --slurm"), std::string::npos) << r.err;
+  r = e2e::run_cimsim({"sweep", spec, "-o", d / "out", "--slurm", "emit", "-j", "2"}, d.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("-j applies to the local executor"), std::string::npos) << r.err;
+  r = e2e::run_cimsim({"sweep", spec, "-o", d / "out", "--slurm", "queue"}, d.path());
+  EXPECT_EQ(r.exit_code, 2) << r.err;  // a CLI11 usage error
   r = e2e::run_cimsim({"sweep", spec}, d.path());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("missing key 'output'"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(d / "out"));
   r = e2e::run_cimsim({"sweep", spec, "-o", spec}, d.path());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("exists and is not a directory"), std::string::npos) << r.err;

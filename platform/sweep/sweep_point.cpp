@@ -173,6 +173,7 @@ PointOutcome run_point(const SweepSpec& spec, const SweepPoint& point) {
     row = row_base(point);
     row["status"] = "ok";
     row["metrics"] = metrics(r.report, point);
+    if (!spec.keep_programs) fs::remove_all(staging + "/program", ec);
   } catch (const InputError& e) {
     outcome = PointOutcome::kFailed;
     row = failed_row(point, relative(e.what()));

@@ -5,7 +5,8 @@
 //  - run_point(spec, point) writes OUT/points/NNNN/ (NNNN = index, 4+ digits) atomically: it
 //    builds OUT/points/.NNNN.tmp-PID and renames it over NNNN at the end, so NNNN is always
 //    either absent, a previous complete result, or the new one. It holds arch.yaml (the
-//    derived architecture, arch_to_yaml), program/ (the compile output), output.npy,
+//    derived architecture, arch_to_yaml), program/ (the compile output; removed after the
+//    simulation when the spec says keep_programs: false), output.npy,
 //    report.json (docs/report.md), log.txt (compile and simulation messages) and row.json
 //    (the point's row: index, key, values, status, metrics, error; PointRow below).
 //  - A point that fails (bad combination for the model, mapping does not fit, ...) still

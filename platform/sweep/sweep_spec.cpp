@@ -22,7 +22,8 @@ namespace {
 
 const std::vector<std::string>& top_level_keys() {
   static const std::vector<std::string> keys = {"model", "arch",  "input", "input_shape", "input_seed",
-                                                "calibration", "mode", "seed", "output", "axes", "zip"};
+                                                "calibration", "mode", "seed", "output", "axes", "zip",
+                                                "keep_programs"};
   return keys;
 }
 
@@ -165,7 +166,7 @@ SweepSpec load_sweep_spec(const std::string& path, const std::string& output_ove
     if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
       const std::string hint = arch_keys::closest(k, allowed);
       r.fail(it->first.Mark(), fmt::format("unknown sweep key '{}'{}; keys are model, arch, input, input_shape, "
-                                           "input_seed, calibration, mode, seed, output, axes, zip",
+                                           "input_seed, calibration, mode, seed, output, axes, zip, keep_programs",
                                            k, hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
     }
     if (keys.count(k)) r.fail(it->first.Mark(), "duplicate key '" + k + "'");
@@ -269,6 +270,11 @@ SweepSpec load_sweep_spec(const std::string& path, const std::string& output_ove
   }
   if (const YAML::Node* m = get("mode")) spec.mode = r.mode_value(r.scalar(*m, "mode"), m->Mark(), "mode");
   if (const YAML::Node* s = get("seed")) spec.seed = r.unsigned_value(*s, "seed");
+  if (const YAML::Node* k = get("keep_programs")) {
+    const std::string v = r.scalar(*k, "keep_programs");
+    if (v != "true" && v != "false") r.fail(k->Mark(), "keep_programs: expected true or false, got '" + v + "'");
+    spec.keep_programs = v == "true";
+  }
 
   if (!output_override.empty()) {
     spec.output_dir = fs::absolute(output_override).lexically_normal().string();

@@ -50,6 +50,7 @@ struct SweepSpec {
   std::string mode = "latency";
   std::optional<uint64_t> seed;  // empty: the arch's nonideality.seed
   std::string output_dir;        // resolved
+  bool keep_programs = true;     // false: a point's program/ is removed once it has been simulated
   std::vector<SweepAxis> axes;   // every axis, dimension by dimension
   // Dimensions of the product: each is a list of indexes into `axes` of equal length.
   std::vector<std::vector<size_t>> dims;

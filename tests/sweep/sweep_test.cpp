@@ -67,6 +67,7 @@ TEST(SweepSpec, BadKnobValuesAndShapesAreErrorsWithTheirPosition) {
       {"mode: latency\naxes:\n  mode: [latency]\n", ":6:3: 'mode' is both a top-level key and an axis"},
       {"input: x.npy\n", "give either input (a .npy) or input_shape, not both"},
       {"axes: [1]\n", ":4:7: axes: expected a mapping of axis names to value lists"},
+      {"keep_programs: no\n", ":4:16: keep_programs: expected true or false, got 'no'"},
   };
   for (const auto& c : cases) {
     const std::string spec = write_spec(d, c.body);
@@ -204,6 +205,18 @@ TEST(SweepLocal, InputFileAndPathsRelativeToTheSpecWorkFromAnyDirectory) {
   const auto row = nlohmann::json::parse(e2e::read_file(d / "out/points/0001/row.json"));
   EXPECT_EQ(row["metrics"]["batch"], 2);  // the .npy's batch
   EXPECT_FALSE(fs::exists(d / "out/input.npy"));  // only a generated input is written
+  EXPECT_TRUE(fs::exists(d / "out/points/0000/program/program.bin"));
+}
+
+TEST(SweepLocal, KeepProgramsFalseDropsTheProgramButKeepsTheResult) {
+  TempDir d;
+  const std::string spec = write_spec(d, "keep_programs: false\naxes:\n  pe.adcs: [1, 4]\n");
+  auto r = e2e::run_cimsim({"sweep", spec, "-o", d / "out", "-q"}, d.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(d / "out/points/0001/program"));
+  EXPECT_TRUE(fs::exists(d / "out/points/0001/report.json"));
+  r = e2e::run_cimsim({"sweep", spec, "-o", d / "out"}, d.path());
+  EXPECT_NE(r.err.find("2 of 2 points already complete"), std::string::npos) << r.err;
 }
 
 TEST(SweepLocal, ChangedSpecMakesStoredPointsStale) {

@@ -383,3 +383,20 @@ TEST(SweepCli, ConflictingModesAreErrors) {
 }
 
 }  // namespace
+
+namespace {
+
+// The shipped example (docs/sweep.md) runs and every point is ok.
+TEST(SweepExample, ConfigsSweepsTinyRuns) {
+  TempDir d;
+  auto r = e2e::run_cimsim({"sweep", e2e::source_path("configs/sweeps/tiny.yaml"), "-o", d / "out", "-j", "2", "-q"},
+                           d.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("sweep: 6 points: 6 ok, 0 failed, 0 pending"), std::string::npos) << r.err;
+  const std::string csv = e2e::read_file(d / "out/results.csv");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "index,pe.adcs,crossbar.rows,crossbar.cols,model,mode,status,latency_ns,cycles,batch,"
+            "throughput_inferences_per_s,energy_pj,area_um2,peak_power_mw,average_power_mw,instructions_executed,error");
+}
+
+}  // namespace

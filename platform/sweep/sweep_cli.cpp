@@ -22,12 +22,6 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;
 constexpr int kExitInternal = 3;
 
-std::string values_text(const SweepPoint& p) {
-  std::string s;
-  for (const auto& [k, v] : p.values) s += (s.empty() ? "" : ", ") + k + " = " + v;
-  return s.empty() ? "no axes" : s;
-}
-
 // OUT holds only what the sweep writes; it must not be (or be above) one of the sweep's inputs,
 // because points/NNNN directories are replaced.
 void check_output_dir(const SweepSpec& spec, const std::vector<SweepPoint>& points) {
@@ -125,11 +119,11 @@ int run_sweep_command(const SweepArgs& a, std::ostream& out, std::ostream& err) 
     check_output_dir(spec, {point});
     const PointOutcome o = run_point(spec, point);
     if (o == PointOutcome::kOk) {
-      out << fmt::format("point {} ({}): ok\n", point.index, values_text(point));
+      out << fmt::format("point {} ({}): ok\n", point.index, point_values_text(point));
       return kExitOk;
     }
     const auto row = read_point_row(spec, point);
-    err << fmt::format("point {} ({}): failed: {}\n", point.index, values_text(point),
+    err << fmt::format("point {} ({}): failed: {}\n", point.index, point_values_text(point),
                        row ? row->value("error", "") : std::string("(no row)"));
     return o == PointOutcome::kFailed ? kExitFailed : kExitInternal;
   }
@@ -138,7 +132,7 @@ int run_sweep_command(const SweepArgs& a, std::ostream& out, std::ostream& err) 
 
   if (a.list) {
     for (const auto& p : points)
-      out << fmt::format("{} {} mode={} model={} key={}\n", point_name(p.index), values_text(p), p.mode,
+      out << fmt::format("{} {} mode={} model={} key={}\n", point_name(p.index), point_values_text(p), p.mode,
                          p.model_label, p.key);
     return kExitOk;
   }

@@ -24,12 +24,6 @@ std::string csv_value(const nlohmann::json& v) {
   return v.dump();
 }
 
-std::string values_text(const SweepPoint& p) {
-  std::string s;
-  for (const auto& [k, v] : p.values) s += (s.empty() ? "" : ", ") + k + " = " + v;
-  return s;
-}
-
 }  // namespace
 
 const std::vector<std::string>& metric_columns() {
@@ -73,7 +67,7 @@ MergeSummary merge_sweep(const SweepSpec& spec, const std::vector<SweepPoint>& p
     } else if (auto stored = read_point_row(spec, p); stored && stored->value("status", "") == "failed") {
       row = *stored;
       ++summary.failed;
-      summary.failures.push_back(fmt::format("point {} ({}): {}", p.index, values_text(p),
+      summary.failures.push_back(fmt::format("point {} ({}): {}", p.index, point_values_text(p),
                                              row.value("error", "")));
     } else {
       row = failed_row(p, "");

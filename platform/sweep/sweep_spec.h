@@ -69,6 +69,9 @@ struct SweepPoint {
   std::string key;
 };
 
+// "a = 1, b = 32" (axes order), or "no axes": how messages and tables name a point.
+std::string point_values_text(const SweepPoint& p);
+
 // The knobs that are not arch overrides.
 const std::vector<std::string>& sweep_knob_names();
 

@@ -19,6 +19,7 @@
 #include "platform/bfp/bfp_network.h"
 #include "platform/spec/arch.h"
 #include "platform/spec/sram_imc_validation.h"
+#include "platform/sweep/sweep_cli.h"
 #include "platform/vp/simulate.h"
 
 #ifndef CIMSIM_VERSION
@@ -289,6 +290,9 @@ int main(int argc, char** argv) {
   bfp_error->add_option("--seed", bfp_opts.seed, "random seed");
   bfp_error->add_option("--model", bfp_opts.model_path, "ONNX model for the network error");
   bfp_error->add_option("--input", bfp_opts.input_npy, "its input .npy");
+  cimsim::sweep::SweepArgs sweep_args;
+  CLI::App* sweep = app.add_subcommand("sweep", "run a parameter sweep locally (-j N) or as a Slurm job array");
+  cimsim::sweep::add_sweep_options(sweep, sweep_args);
 
   try {
     app.parse(argc, argv);
@@ -321,6 +325,7 @@ int main(int argc, char** argv) {
       std::cout << cimsim::sram_imc::validation_table_markdown();
       return kExitOk;
     }
+    if (*sweep) return cimsim::sweep::run_sweep_command(sweep_args, std::cout, std::cerr);
     if (*arch) {
       std::cout << cimsim::describe(cimsim::load_arch_spec(arch_path));
       return kExitOk;

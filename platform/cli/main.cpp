@@ -17,6 +17,7 @@
 #include "compiler/reference/reference.h"
 #include "platform/cli/output_paths.h"
 #include "platform/spec/arch.h"
+#include "platform/synth/synthesize.h"
 #include "platform/vp/simulate.h"
 
 #ifndef CIMSIM_VERSION
@@ -255,6 +256,24 @@ int main(int argc, char** argv) {
   CLI::App* arch = app.add_subcommand("arch", "check an architecture YAML and print its derived figures");
   arch->add_option("arch", arch_path, "architecture YAML")->required();
 
+  cimsim::synth::SynthesizeOptions synth_args;
+  CLI::App* synthesize = app.add_subcommand(
+      "synthesize", "search a design space under a peak-power budget; simulate the best designs (docs/synthesis.md)");
+  synthesize->add_option("model", synth_args.model_path, "ONNX model file")->required();
+  synthesize->add_option("--power-w", synth_args.power_w_text, "peak power budget in W")->required();
+  synthesize->add_option("--base", synth_args.base_arch_path, "base architecture YAML (configs/*.yaml)")->required();
+  synthesize->add_option("-o,--output-dir", synth_args.out_dir, "directory to write")->required();
+  synthesize->add_option("--space", synth_args.space_path, "search space YAML (default: the built-in space)");
+  synthesize->add_option("--seed", synth_args.seed, "optimizer seed");
+  synthesize->add_option("--population", synth_args.population, "mu: designs kept per generation");
+  synthesize->add_option("--children", synth_args.children, "lambda: children evaluated per generation");
+  synthesize->add_option("--generations", synth_args.generations, "generations");
+  synthesize->add_option("--top", synth_args.top, "designs to compile and simulate");
+  synthesize->add_option("--rank", synth_args.rank, "rank the simulated designs by simulated or estimated figures")
+      ->check(CLI::IsMember({"simulated", "estimated"}));
+  synthesize->add_option("--input", synth_args.input_path, "validation input .npy (default: seeded random)");
+  synthesize->add_option("--calibration", synth_args.calibration_path, ".npy with calibration inputs");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -276,6 +295,10 @@ int main(int argc, char** argv) {
     }
     if (*reference) {
       cimsim::run_reference(ref_model, ref_input, ref_output, ref_arch, ref_calibration);
+      return kExitOk;
+    }
+    if (*synthesize) {
+      cimsim::synth::synthesize(synth_args, std::cerr);
       return kExitOk;
     }
     if (*arch) {

@@ -1,0 +1,403 @@
+// estimate(): the compiler's tiling + the simulator's cycle formulas, composed into a
+// row-level pipeline (docs/synthesis.md, "Estimator"). Why rows: the schedule moves
+// tensors row by row (docs/schedule.md), so a layer starts as soon as the input rows of its
+// first output row have arrived; a per-layer sum would miss the overlap, a per-layer max the
+// fill of a deep pipeline.
+#include "platform/synth/estimator.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "models/sc/timing_params.h"
+#include "platform/spec/slicing.h"
+#include "traces/report.h"
+
+namespace cimsim::synth {
+namespace {
+
+using backend::ConvMap;
+using backend::PhysShape;
+using backend::Window;
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Per-action energies, pJ (the arch's `costs`, as the models charge them).
+struct Costs {
+  double crossbar, dac, snh, adc, shift_add, in_reg, out_reg, buffer, bus, router, vector, core_out,
+      memory;
+  explicit Costs(const ArchSpec& a) {
+    auto e = [&](const char* n) { return a.costs.at(n).energy_pj; };
+    crossbar = e("crossbar");
+    dac = e("dac");
+    snh = e("snh");
+    adc = e("adc");
+    shift_add = e("shift_add");
+    in_reg = e("pe_input_reg");
+    out_reg = e("pe_output_reg");
+    buffer = e("buffer");
+    bus = e("bus");
+    router = e("router");
+    vector = e("vector_unit");
+    core_out = e("core_output_reg");
+    memory = e("memory");
+  }
+};
+
+// Everything estimate() needs about the architecture, computed once per candidate.
+struct Ctx {
+  const ArchSpec& a;
+  ArchDerived d;
+  TimingParams t;
+  Costs c;
+  explicit Ctx(const ArchSpec& arch) : a(arch), d(derive(arch)), t(arch), c(arch) {}
+
+  // Energy of a vector op over `elements` moving `bytes` through the buffer port.
+  double vector_pj(int64_t elements, int64_t bytes) const {
+    return c.vector * double(elements) + c.buffer * double(t.buffer_cycles(bytes)) + c.bus * double(bytes);
+  }
+  // A row message of `bytes` over `hops` links: sender read-out, flits, receiver write-in.
+  double message_pj(int64_t bytes, int hops) const {
+    const double rw = double(t.buffer_cycles(bytes));
+    return c.core_out * rw + c.router * double(t.flits(bytes) * uint64_t(hops + 1)) +
+           2.0 * (c.buffer * rw + c.bus * double(bytes));
+  }
+  uint64_t message_cycles(int64_t bytes, int hops) const {
+    return t.buffer_cycles(bytes) + uint64_t(hops) * uint64_t(t.hop_latency) +
+           t.link_busy_cycles(t.flits(bytes)) + t.buffer_cycles(bytes);
+  }
+  // One mvm of a tile: cycles on its crossbar unit and energy.
+  uint64_t mvm_cycles(int64_t rows, int64_t cols, bool acc) const {
+    return t.buffer_cycles(rows) + t.mvm_analog_cycles(int(cols)) +
+           t.buffer_cycles(4 * cols) * (acc ? 2 : 1);
+  }
+  double mvm_pj(int64_t rows, int64_t cols, bool acc) const {
+    const double T = t.input_steps;
+    const double phys = double(cols) * t.cells_per_weight;
+    const int64_t out_bytes = 4 * cols;
+    const double accesses =
+        double(t.buffer_cycles(rows) + t.buffer_cycles(out_bytes) * (acc ? 2 : 1));
+    return c.crossbar * T + c.dac * double(rows) * T + (c.snh + c.adc + c.shift_add) * phys * T +
+           c.in_reg * double(rows) + c.out_reg * double(out_bytes) + c.buffer * accesses +
+           c.bus * double(rows + out_bytes * (acc ? 2 : 1));
+  }
+};
+
+// Timing of one row of a layer on its busiest core.
+struct RowModel {
+  uint64_t period = 0;   // cycles between consecutive output pixels (steady state)
+  uint64_t first = 0;    // cycles from input ready to the first pixel's accumulators
+  uint64_t tail = 0;     // after the last pixel: requant, K-split partial sums
+  uint64_t send = 0;     // out-row message to a consumer
+  int64_t pixels = 1;    // output pixels per row
+};
+
+// The last input row (unpadded, clamped to the input) output row oy needs.
+int64_t last_needed_row(const Window& w, int64_t oy) {
+  return std::clamp<int64_t>(oy * w.sh + (w.kh - 1) * w.dh - w.pt, 0, w.H - 1);
+}
+
+struct ConvPlan {
+  ConvMap map;
+  int64_t slices = 1, cores = 1;
+};
+
+// Matrix layer: the busiest core holds ceil(col_tiles / slices) column tiles of part 0's
+// rows_per_part row tiles. Per pixel: the im2col copy (unless the kernel is one row over
+// all channels), then per column tile a chain of row-tile mvms that serialize on the shared
+// int32 accumulators (acc=1 reads and writes D: WAW). The next pixel's copy overwrites the
+// staging vector the last mvm of the chain still reads (WAR), so the period is the chain
+// up to its last start plus the copy; without a copy the crossbars pipeline the pixels.
+RowModel conv_row(const Ctx& x, const LayerShape& L, const ConvPlan& p, double* pj_per_pixel,
+                  double* pj_per_row) {
+  const ConvMap& m = p.map;
+  const Window& w = m.win;
+  const int64_t R = x.a.crossbar.rows;
+  const int64_t ct_core = ceil_div(int64_t(m.col_tiles.size()), p.slices);
+  const int64_t ms = std::min<int64_t>(m.M, ct_core * x.d.weight_cols_per_crossbar);
+  const bool direct = w.kh == 1 && m.blocks.size() == 1 && (w.kw == 1 || w.dw == 1);
+  RowModel r;
+  r.pixels = w.OW;
+  // Chain of the first (widest) column tile of part 0.
+  const backend::ConvBlock& b = m.blocks[0];
+  const int64_t cols = m.col_tiles[0].cols;
+  uint64_t chain = 0, last = 0;
+  for (int64_t rt = 0; rt < m.rows_per_part && rt < b.row_tiles; ++rt) {
+    const int64_t rows = std::min(R, b.K - rt * R);
+    last = x.mvm_cycles(rows, cols, rt > 0);
+    chain += last;
+  }
+  const int64_t tiles_core = ct_core * std::min(m.rows_per_part, b.row_tiles);
+  // Copies: one per block the core touches (kh segments; counted as one op per block).
+  const int64_t blocks_core = std::max<int64_t>(1, std::min<int64_t>(int64_t(m.blocks.size()), ct_core));
+  const uint64_t copy = direct ? 0 : uint64_t(blocks_core) * x.t.vector_cycles(b.K, 2 * b.K);
+  // Shared ADCs serialize the analog parts of the crossbars they serve.
+  uint64_t adc_bound = 0;
+  if (x.t.adc_shared) {
+    const int64_t used = std::min<int64_t>(tiles_core, x.a.pe.crossbars);
+    adc_bound = uint64_t(ceil_div(used, x.a.pe.adcs)) * x.t.mvm_analog_cycles(int(cols));
+  }
+  // The buffer port moves every mvm's input and accumulators and the copies.
+  const uint64_t port = uint64_t(tiles_core) * (x.t.buffer_cycles(R) + 2 * x.t.buffer_cycles(4 * cols)) +
+                        (direct ? 0 : uint64_t(blocks_core) * x.t.buffer_cycles(2 * b.K));
+  const uint64_t dispatch = uint64_t(tiles_core + blocks_core + 3);
+  r.period = std::max({direct ? last : chain - last + copy, adc_bound, port, dispatch});
+  r.first = copy + chain;
+  r.tail = x.t.vector_cycles(w.OW * ms, 5 * w.OW * ms);
+  if (m.kparts > 1) {
+    const int64_t psum = 4 * w.OW * ms;
+    r.tail += x.message_cycles(psum, 1) + uint64_t(m.kparts - 1) * x.t.vector_cycles(w.OW * ms, 12 * w.OW * ms);
+  }
+  r.send = x.message_cycles(w.OW * ms, 1);
+
+  // Energy: every tile does one mvm per output pixel.
+  double e = 0;
+  for (const backend::ConvBlock& bl : m.blocks) {
+    for (int64_t j = 0; j < bl.col_tiles; ++j) {
+      const int64_t c = std::min<int64_t>(x.d.weight_cols_per_crossbar, bl.mout - j * x.d.weight_cols_per_crossbar);
+      for (int64_t rt = 0; rt < bl.row_tiles; ++rt) {
+        const int64_t rows = std::min(R, bl.K - rt * R);
+        // Part boundaries restart accumulation (acc=0 on each part's first row tile).
+        e += x.mvm_pj(rows, c, rt % m.rows_per_part != 0);
+      }
+    }
+    if (!direct) e += x.vector_pj(bl.K, 2 * bl.K);  // K-parts copy their slices of it
+  }
+  *pj_per_pixel = e;
+  double row = x.vector_pj(w.OW * m.M, 5 * w.OW * m.M);
+  if (m.kparts > 1) {
+    const int64_t psum = 4 * w.OW * m.M * (m.kparts - 1);
+    row += x.message_pj(psum, 1) + x.vector_pj(w.OW * m.M * (m.kparts - 1), 12 * w.OW * m.M * (m.kparts - 1));
+  }
+  *pj_per_row = row;
+  (void)L;
+  return r;
+}
+
+// Vector layer row: cycles on its core and energy (docs/schedule.md "Vector layers").
+uint64_t vector_row(const Ctx& x, const LayerShape& L, double* pj) {
+  const PhysShape& o = L.out;
+  const int64_t len = o.row_bytes();
+  switch (L.kind) {
+    case q::LayerKind::kMaxPool: {
+      const int64_t taps = L.win.kh * L.win.kw;
+      *pj = double(taps) * x.vector_pj(len, 3 * len);
+      return uint64_t(taps) * x.t.vector_cycles(len, 3 * len);
+    }
+    case q::LayerKind::kAvgPool: {
+      if (L.out.H == 1 && L.out.W == 1 && L.win.kh == L.win.H) {
+        // Global pool: sum32 per input pixel of the row (C channels); requant at the end.
+        const int64_t C = L.in.C;
+        *pj = double(L.in.W) * x.vector_pj(C, 9 * C);
+        return uint64_t(L.in.W) * x.t.vector_cycles(C, 9 * C);
+      }
+      const int64_t taps = L.win.kh * L.win.kw;
+      *pj = double(taps) * x.vector_pj(len, 9 * len) + x.vector_pj(len, 5 * len);
+      return uint64_t(taps) * x.t.vector_cycles(len, 9 * len) + x.t.vector_cycles(len, 5 * len);
+    }
+    case q::LayerKind::kAdd:
+      *pj = x.vector_pj(len, 3 * len);
+      return x.t.vector_cycles(len, 3 * len);
+    case q::LayerKind::kConcat:
+    case q::LayerKind::kLut:
+      *pj = 2.0 * x.vector_pj(len, 2 * len);
+      return 2 * x.t.vector_cycles(len, 2 * len);
+    default:
+      *pj = 0;
+      return 1;
+  }
+}
+
+}  // namespace
+
+NetShape net_shape(const q::QModel& m) {
+  NetShape net;
+  net.model_name = m.name;
+  const backend::TensorMap tm = backend::resolve_tensors(m);
+  std::vector<int> shape_of_layer(m.layers.size(), -1);
+  for (size_t li = 0; li < m.layers.size(); ++li) {
+    const q::Layer& l = m.layers[li];
+    if (l.kind == q::LayerKind::kReshape) continue;
+    LayerShape s;
+    s.name = l.name;
+    s.kind = l.kind;
+    for (int in : l.inputs) {
+      const int phys = tm.phys[static_cast<size_t>(in)];
+      const int producer = tm.producer[static_cast<size_t>(phys)];
+      s.inputs.push_back(producer < 0 ? -1 : shape_of_layer[static_cast<size_t>(producer)]);
+    }
+    if (!l.inputs.empty()) s.in = tm.shape[static_cast<size_t>(tm.phys[static_cast<size_t>(l.inputs[0])])];
+    s.out = tm.shape[static_cast<size_t>(l.output)];
+    if (l.kind == q::LayerKind::kConv) {
+      s.geometry = backend::conv_geometry(m, static_cast<int>(li), tm);
+      s.win = s.geometry.win;
+    } else if (l.kind == q::LayerKind::kMaxPool || l.kind == q::LayerKind::kAvgPool) {
+      s.win = backend::pool_window(m, static_cast<int>(li), tm);
+    } else {
+      // Row-aligned vector layers: output row y needs input row y.
+      s.win.H = s.in.H;
+      s.win.OH = s.out.H;
+    }
+    shape_of_layer[li] = static_cast<int>(net.layers.size());
+    net.layers.push_back(std::move(s));
+  }
+  for (int out : m.outputs) {
+    const int producer = tm.producer[static_cast<size_t>(tm.phys[static_cast<size_t>(out)])];
+    if (producer >= 0) net.layers[static_cast<size_t>(shape_of_layer[static_cast<size_t>(producer)])].model_output = true;
+  }
+  for (const LayerShape& s : net.layers)
+    for (int i : s.inputs)
+      if (i >= 0) net.layers[static_cast<size_t>(i)].consumers += 1;
+  for (int in : m.inputs) net.input_bytes += tm.shape[static_cast<size_t>(in)].bytes();
+  return net;
+}
+
+Estimate estimate(const NetShape& net, const ArchSpec& arch) {
+  const Ctx x(arch);
+  Estimate est;
+  est.peak_power_w = x.d.peak_power_mw * 1e-3;
+  est.area_mm2 = x.d.area_um2 * 1e-6;
+  est.peak_tops = 2.0 * x.d.peak_macs_per_s * 1e-12;
+
+  // An ADC that clips a column count makes a design inexact: the estimator scores only
+  // designs whose lsb-aligned ADC counts the largest column sum (weight flip halves it).
+  if (arch.adc.range == AdcRangePolicy::kLsbAligned && !arch.adc.lossless) {
+    const double levels = double((1 << arch.crossbar.cell_bits) - 1) * double((1 << arch.dac.bits) - 1);
+    const double count = double(arch.crossbar.rows) * levels / (arch.crossbar.weight_flip ? 2.0 : 1.0);
+    if (count > std::ldexp(1.0, arch.adc.bits) - 1) {
+      est.why = fmt::format("adc.bits = {} cannot count a column of {} rows x {}-bit cells x {}-bit DAC "
+                            "steps (max count {:.0f}{}): outputs would clip",
+                            arch.adc.bits, arch.crossbar.rows, arch.crossbar.cell_bits, arch.dac.bits,
+                            count, arch.crossbar.weight_flip ? " with weight flip" : "");
+      return est;
+    }
+  }
+
+  // Mapping: tiles and cores per layer, as plan_layers() does.
+  std::vector<ConvPlan> plans(net.layers.size());
+  for (size_t i = 0; i < net.layers.size(); ++i) {
+    const LayerShape& L = net.layers[i];
+    if (L.kind != q::LayerKind::kConv) {
+      est.cores_used += 1;
+      continue;
+    }
+    ConvPlan& p = plans[i];
+    p.map = L.geometry;
+    try {
+      backend::tile_conv(&p.map, arch, x.d, net.model_name + ": layer " + L.name);
+    } catch (const InputError& e) {
+      est.why = e.what();
+      return est;
+    }
+    p.slices = ceil_div(int64_t(p.map.col_tiles.size()), p.map.col_tiles_per_core);
+    p.cores = p.slices * p.map.kparts;
+    est.cores_used += p.cores;
+    est.crossbars_used += p.map.crossbars;
+  }
+  if (est.cores_used > arch.chip.cores || est.crossbars_used > x.d.crossbars_per_chip) {
+    est.why = fmt::format("needs {} cores and {} crossbars, the chip has {} and {} (the compiler would "
+                          "time-multiplex FC weights; the estimator does not model that)",
+                          est.cores_used, est.crossbars_used, arch.chip.cores, x.d.crossbars_per_chip);
+    return est;
+  }
+
+  // Row pipeline: ready[i][y] = cycle row y of layer i's output has arrived at its consumers.
+  std::vector<std::vector<uint64_t>> ready(net.layers.size());
+  double dynamic_pj = 0;
+  uint64_t end_cycle = 0;
+  for (size_t i = 0; i < net.layers.size(); ++i) {
+    const LayerShape& L = net.layers[i];
+    LayerEstimate le;
+    le.name = L.name;
+    const int64_t OH = L.out.H;
+    ready[i].assign(static_cast<size_t>(OH), 0);
+    // Input row y's arrival: a producer's ready row, or a load from global memory.
+    const int64_t in_row_bytes = L.in.row_bytes();
+    auto input_ready = [&](int64_t y) -> uint64_t {
+      uint64_t t = 0;
+      for (int src : L.inputs) {
+        if (src < 0) {
+          t = std::max<uint64_t>(t, x.t.memory_latency + uint64_t(y + 1) * x.t.memory_transfer_cycles(in_row_bytes));
+        } else {
+          const auto& rr = ready[static_cast<size_t>(src)];
+          t = std::max(t, rr[static_cast<size_t>(std::min<int64_t>(y, int64_t(rr.size()) - 1))]);
+        }
+      }
+      return t;
+    };
+    double pj = 0;
+    uint64_t free = 0;
+    uint64_t first_start = UINT64_MAX;
+    if (L.kind == q::LayerKind::kConv) {
+      const ConvPlan& p = plans[i];
+      double pj_pixel = 0, pj_row = 0;
+      const RowModel rm = conv_row(x, L, p, &pj_pixel, &pj_row);
+      for (int64_t oy = 0; oy < OH; ++oy) {
+        const uint64_t start = std::max(free, input_ready(last_needed_row(L.win, oy)));
+        first_start = std::min(first_start, start);
+        free = start + uint64_t(rm.pixels) * rm.period;
+        const uint64_t done = start + rm.first + uint64_t(rm.pixels - 1) * rm.period + rm.tail;
+        ready[i][static_cast<size_t>(oy)] = done + rm.send;
+      }
+      pj = pj_pixel * double(L.win.OH * L.win.OW) + pj_row * double(OH);
+      for (const backend::ConvBlock& bl : p.map.blocks)
+        for (int64_t j = 0; j < bl.col_tiles; ++j) {
+          const int64_t c = std::min<int64_t>(x.d.weight_cols_per_crossbar, bl.mout - j * x.d.weight_cols_per_crossbar);
+          est.macs += double(bl.K) * double(c) * double(L.win.OH * L.win.OW);
+        }
+      le.cores = p.cores;
+      le.crossbars = p.map.crossbars;
+    } else {
+      double pj_row = 0;
+      const uint64_t row = vector_row(x, L, &pj_row);
+      const uint64_t send = x.message_cycles(L.out.row_bytes(), 1);
+      const bool global = L.out.H == 1 && L.in.H > 1;
+      for (int64_t oy = 0; oy < OH; ++oy) {
+        uint64_t in_t = 0;
+        if (global) {
+          // Consumes every input row as it arrives; finishes after the last.
+          uint64_t t = 0;
+          for (int64_t y = 0; y < L.in.H; ++y) t = std::max(t, input_ready(y)) + row;
+          in_t = t;
+          free = 0;
+        } else {
+          in_t = input_ready(L.kind == q::LayerKind::kMaxPool || L.kind == q::LayerKind::kAvgPool
+                                 ? last_needed_row(L.win, oy)
+                                 : oy);
+        }
+        const uint64_t start = std::max(free, in_t);
+        first_start = std::min(first_start, start);
+        free = start + (global ? 0 : row);
+        ready[i][static_cast<size_t>(oy)] = free + send;
+      }
+      pj = pj_row * double(global ? L.in.H : OH);
+      le.cores = 1;
+    }
+    // Rows sent to each consumer (a producer sends every row to every consumer core), model
+    // inputs loaded, model outputs stored.
+    pj += double(OH) * double(std::max<int64_t>(1, L.consumers)) * x.message_pj(L.out.row_bytes(), 1);
+    for (int src : L.inputs)
+      if (src < 0) pj += x.c.memory * double(L.in.bytes()) + x.message_pj(in_row_bytes, 1) * double(L.in.H);
+    if (L.model_output) {
+      pj += x.c.memory * double(L.out.bytes());
+      const uint64_t stored = ready[i].back() + x.t.memory_latency + x.t.memory_transfer_cycles(L.out.row_bytes());
+      end_cycle = std::max(end_cycle, stored);
+    }
+    end_cycle = std::max(end_cycle, ready[i].back());
+    le.start_ns = double(first_start == UINT64_MAX ? 0 : first_start) * x.t.cycle_ns;
+    le.end_ns = double(ready[i].back()) * x.t.cycle_ns;
+    le.energy_pj = pj;
+    dynamic_pj += pj;
+    est.layers.push_back(std::move(le));
+  }
+  est.latency_ns = double(end_cycle) * x.t.cycle_ns;
+  double leakage_pj = 0;
+  for (const auto& [name, instances] : component_instances(arch, x.d))
+    leakage_pj += instances * arch.costs.components.at(name).leakage_mw * est.latency_ns;
+  est.energy_pj = dynamic_pj + leakage_pj;
+  est.feasible = true;
+  return est;
+}
+
+}  // namespace cimsim::synth

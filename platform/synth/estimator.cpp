@@ -104,11 +104,14 @@ struct ConvPlan {
 };
 
 // Matrix layer: the busiest core holds ceil(col_tiles / slices) column tiles of part 0's
-// rows_per_part row tiles. Per pixel: the im2col copy (unless the kernel is one row over
-// all channels), then per column tile a chain of row-tile mvms that serialize on the shared
-// int32 accumulators (acc=1 reads and writes D: WAW). The next pixel's copy overwrites the
-// staging vector the last mvm of the chain still reads (WAR), so the period is the chain
-// up to its last start plus the copy; without a copy the crossbars pipeline the pixels.
+// rows_per_part row tiles, tile i in PE i / pe.crossbars, crossbar i % pe.crossbars (ADC
+// crossbar % pe.adcs), as streams.cpp places them. Its pixel loop is replayed for a few
+// pixels with the timing.md rules that bind there: the im2col copy waits (WAR) for the
+// last start of the previous pixel's mvms reading the staging vector; an mvm starts when
+// its crossbar is free, its input is ready and (acc=1, WAW) the previous row tile of its
+// column tile has written the accumulators; shared ADCs are reserved in program order.
+// The buffer port and dispatch bound the period from below. Without a copy (one-row
+// kernels read the ring in place) the crossbars pipeline consecutive pixels.
 RowModel conv_row(const Ctx& x, const LayerShape& L, const ConvPlan& p, double* pj_per_pixel,
                   double* pj_per_row) {
   const ConvMap& m = p.map;
@@ -119,31 +122,66 @@ RowModel conv_row(const Ctx& x, const LayerShape& L, const ConvPlan& p, double* 
   const bool direct = w.kh == 1 && m.blocks.size() == 1 && (w.kw == 1 || w.dw == 1);
   RowModel r;
   r.pixels = w.OW;
-  // Chain of the first (widest) column tile of part 0.
-  const backend::ConvBlock& b = m.blocks[0];
-  const int64_t cols = m.col_tiles[0].cols;
-  uint64_t chain = 0, last = 0;
-  for (int64_t rt = 0; rt < m.rows_per_part && rt < b.row_tiles; ++rt) {
-    const int64_t rows = std::min(R, b.K - rt * R);
-    last = x.mvm_cycles(rows, cols, rt > 0);
-    chain += last;
+  struct Tile {
+    int64_t ct, rt, rows, cols;
+    int adc;
+    uint64_t analog;
+  };
+  std::vector<Tile> tiles;
+  int64_t blocks_core = 0, copy_rows = 0;
+  int last_block = -1;
+  for (int64_t j = 0; j < ct_core; ++j) {
+    const backend::ColTile& ct = m.col_tiles[static_cast<size_t>(j)];
+    const backend::ConvBlock& b = m.blocks[static_cast<size_t>(ct.block)];
+    if (ct.block != last_block) {
+      last_block = ct.block;
+      ++blocks_core;
+      copy_rows += b.K;
+    }
+    for (int64_t rt = 0; rt < std::min(m.rows_per_part, b.row_tiles); ++rt) {
+      const int64_t slot = int64_t(tiles.size()) % x.d.crossbars_per_core;
+      const int64_t pe = slot / x.a.pe.crossbars, xb = slot % x.a.pe.crossbars;
+      tiles.push_back({j, rt, std::min(R, b.K - rt * R), ct.cols, int(pe * x.a.pe.adcs + xb % x.a.pe.adcs),
+                       x.t.mvm_analog_cycles(int(ct.cols))});
+    }
   }
-  const int64_t tiles_core = ct_core * std::min(m.rows_per_part, b.row_tiles);
-  // Copies: one per block the core touches (kh segments; counted as one op per block).
-  const int64_t blocks_core = std::max<int64_t>(1, std::min<int64_t>(int64_t(m.blocks.size()), ct_core));
-  const uint64_t copy = direct ? 0 : uint64_t(blocks_core) * x.t.vector_cycles(b.K, 2 * b.K);
-  // Shared ADCs serialize the analog parts of the crossbars they serve.
-  uint64_t adc_bound = 0;
-  if (x.t.adc_shared) {
-    const int64_t used = std::min<int64_t>(tiles_core, x.a.pe.crossbars);
-    adc_bound = uint64_t(ceil_div(used, x.a.pe.adcs)) * x.t.mvm_analog_cycles(int(cols));
+  const uint64_t copy = direct ? 0 : uint64_t(blocks_core) * x.t.vector_cycles(copy_rows / std::max<int64_t>(1, blocks_core),
+                                                                           2 * copy_rows / std::max<int64_t>(1, blocks_core));
+  const int64_t n = std::min<int64_t>(w.OW, 8);
+  std::vector<uint64_t> xb_free(tiles.size(), 0), chain(static_cast<size_t>(ct_core), 0), ends;
+  std::vector<uint64_t> adc_free(static_cast<size_t>(x.d.crossbars_per_core / x.a.pe.crossbars * x.a.pe.adcs + 1), 0);
+  uint64_t vec_free = 0, prev_reads = 0;
+  for (int64_t px = 0; px < n; ++px) {
+    uint64_t staged = 0;
+    if (!direct) {
+      const uint64_t cs = std::max(vec_free, prev_reads);
+      staged = vec_free = cs + copy;
+    }
+    uint64_t reads = 0, end = 0;
+    for (size_t i = 0; i < tiles.size(); ++i) {
+      const Tile& t = tiles[i];
+      uint64_t st = std::max(xb_free[i], staged);
+      if (t.rt > 0) st = std::max(st, chain[static_cast<size_t>(t.ct)]);
+      uint64_t analog = st + x.t.buffer_cycles(t.rows);
+      if (x.t.adc_shared) {
+        uint64_t& a = adc_free[static_cast<size_t>(t.adc)];
+        analog = std::max(analog, a);
+        a = analog + t.analog;
+      }
+      const uint64_t e = analog + t.analog + x.t.buffer_cycles(4 * t.cols) * (t.rt > 0 ? 2 : 1);
+      xb_free[i] = chain[static_cast<size_t>(t.ct)] = e;
+      reads = std::max(reads, st);
+      end = std::max(end, e);
+    }
+    prev_reads = reads;
+    ends.push_back(end);
   }
-  // The buffer port moves every mvm's input and accumulators and the copies.
-  const uint64_t port = uint64_t(tiles_core) * (x.t.buffer_cycles(R) + 2 * x.t.buffer_cycles(4 * cols)) +
-                        (direct ? 0 : uint64_t(blocks_core) * x.t.buffer_cycles(2 * b.K));
-  const uint64_t dispatch = uint64_t(tiles_core + blocks_core + 3);
-  r.period = std::max({direct ? last : chain - last + copy, adc_bound, port, dispatch});
-  r.first = copy + chain;
+  const uint64_t port = uint64_t(tiles.size()) * (x.t.buffer_cycles(R) + 2 * x.t.buffer_cycles(4 * m.col_tiles[0].cols)) +
+                        (direct ? 0 : x.t.buffer_cycles(2 * copy_rows));
+  const uint64_t dispatch = uint64_t(tiles.size()) + uint64_t(blocks_core) + 3;
+  const uint64_t sim_period = n > 1 ? (ends.back() - ends.front()) / uint64_t(n - 1) : ends.front();
+  r.period = std::max({sim_period, port, dispatch});
+  r.first = ends.front();
   r.tail = x.t.vector_cycles(w.OW * ms, 5 * w.OW * ms);
   if (m.kparts > 1) {
     const int64_t psum = 4 * w.OW * ms;
@@ -333,11 +371,14 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch) {
       const ConvPlan& p = plans[i];
       double pj_pixel = 0, pj_row = 0;
       const RowModel rm = conv_row(x, L, p, &pj_pixel, &pj_row);
+      // A row's first pixel ends `first` after its input is ready, or one period after the
+      // previous row's requant (the next copies queue behind it on the vector unit).
       for (int64_t oy = 0; oy < OH; ++oy) {
-        const uint64_t start = std::max(free, input_ready(last_needed_row(L.win, oy)));
-        first_start = std::min(first_start, start);
-        free = start + uint64_t(rm.pixels) * rm.period;
-        const uint64_t done = start + rm.first + uint64_t(rm.pixels - 1) * rm.period + rm.tail;
+        const uint64_t in = input_ready(last_needed_row(L.win, oy));
+        first_start = std::min(first_start, in);
+        const uint64_t first_end = std::max(in + rm.first, oy > 0 ? free + rm.period : 0);
+        const uint64_t done = first_end + uint64_t(rm.pixels - 1) * rm.period + rm.tail;
+        free = done;
         ready[i][static_cast<size_t>(oy)] = done + rm.send;
       }
       pj = pj_pixel * double(L.win.OH * L.win.OW) + pj_row * double(OH);

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
+#include <cmath>
 #include <map>
 #include <random>
 
@@ -18,10 +20,15 @@ bool coin(std::mt19937_64& rng, uint64_t one_in) { return rng() % one_in == 0; }
 
 }  // namespace
 
+int64_t efficiency_step(double tops_per_w) {
+  return tops_per_w > 0 ? static_cast<int64_t>(std::floor(std::log(tops_per_w) / std::log1p(kEfficiencyStep)))
+                        : INT64_MIN;
+}
+
 bool better(const Point& a, const Point& b) {
   if (a.feasible() != b.feasible()) return a.feasible();
   if (a.feasible()) {
-    const double ta = a.est.tops_per_w(), tb = b.est.tops_per_w();
+    const int64_t ta = efficiency_step(a.est.tops_per_w()), tb = efficiency_step(b.est.tops_per_w());
     if (ta != tb) return ta > tb;
     if (a.est.latency_ns != b.est.latency_ns) return a.est.latency_ns < b.est.latency_ns;
   } else if (a.violation != b.violation) {

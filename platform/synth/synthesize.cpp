@@ -251,7 +251,8 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
     log << fmt::format("synthesize: compiled and simulated {} designs in {:.2f} s\n", val.size(), val_s);
     if (opt.rank == "simulated") {
       std::stable_sort(val.begin(), val.end(), [](const Validated& a, const Validated& b) {
-        if (a.sim_tops_per_w() != b.sim_tops_per_w()) return a.sim_tops_per_w() > b.sim_tops_per_w();
+        const int64_t sa = efficiency_step(a.sim_tops_per_w()), sb = efficiency_step(b.sim_tops_per_w());
+        if (sa != sb) return sa > sb;
         return a.sim_latency_ns < b.sim_latency_ns;
       });
     }

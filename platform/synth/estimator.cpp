@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -88,6 +90,9 @@ struct Ctx {
 struct RowModel {
   uint64_t period = 0;   // cycles between consecutive output pixels (steady state)
   uint64_t first = 0;    // cycles from input ready to the first pixel's accumulators
+  // Conv rows whose kernel rows wrap around the input ring copy in two parts, which
+  // pipeline differently: (first, period) per output row oy, when they differ by row.
+  std::vector<std::pair<uint64_t, uint64_t>> per_row;
   uint64_t tail = 0;     // after the last pixel: requant, K-split partial sums
   uint64_t send = 0;     // out-row message to a consumer
   int64_t pixels = 1;    // output pixels per row
@@ -106,12 +111,13 @@ struct ConvPlan {
 // Matrix layer: the busiest core holds ceil(col_tiles / slices) column tiles of part 0's
 // rows_per_part row tiles, tile i in PE i / pe.crossbars, crossbar i % pe.crossbars (ADC
 // crossbar % pe.adcs), as streams.cpp places them. Its pixel loop is replayed for a few
-// pixels with the timing.md rules that bind there: the im2col copy waits (WAR) for the
-// last start of the previous pixel's mvms reading the staging vector; an mvm starts when
-// its crossbar is free, its input is ready and (acc=1, WAW) the previous row tile of its
-// column tile has written the accumulators; shared ADCs are reserved in program order.
-// The buffer port and dispatch bound the period from below. Without a copy (one-row
-// kernels read the ring in place) the crossbars pipeline consecutive pixels.
+// pixels with the timing.md rules that bind there, on 32-byte staging blocks: an im2col
+// copy (one per contiguous run of kernel rows in the ring: two when they wrap) waits (WAR)
+// for the last start of the previous pixel's mvms reading the blocks it writes; an mvm
+// starts when its crossbar is free, its staging blocks are written (RAW) and (acc=1, WAW)
+// the previous row tile of its column tile has written the accumulators; shared ADCs are
+// reserved in program order. The buffer port and dispatch bound the period from below.
+// One-row kernels read the ring in place (no copy) and the crossbars pipeline the pixels.
 RowModel conv_row(const Ctx& x, const LayerShape& L, const ConvPlan& p, double* pj_per_pixel,
                   double* pj_per_row) {
   const ConvMap& m = p.map;
@@ -123,65 +129,102 @@ RowModel conv_row(const Ctx& x, const LayerShape& L, const ConvPlan& p, double* 
   RowModel r;
   r.pixels = w.OW;
   struct Tile {
-    int64_t ct, rt, rows, cols;
+    int64_t ct, rt, rows, cols, stage0;  // stage0: first staging byte it reads
     int adc;
     uint64_t analog;
   };
+  struct Block {
+    int64_t stage0, K, cin;
+  };
   std::vector<Tile> tiles;
-  int64_t blocks_core = 0, copy_rows = 0;
+  std::vector<Block> blocks;
   int last_block = -1;
   for (int64_t j = 0; j < ct_core; ++j) {
     const backend::ColTile& ct = m.col_tiles[static_cast<size_t>(j)];
     const backend::ConvBlock& b = m.blocks[static_cast<size_t>(ct.block)];
     if (ct.block != last_block) {
       last_block = ct.block;
-      ++blocks_core;
-      copy_rows += b.K;
+      blocks.push_back({blocks.empty() ? 0 : blocks.back().stage0 + blocks.back().K, b.K, b.cin});
     }
     for (int64_t rt = 0; rt < std::min(m.rows_per_part, b.row_tiles); ++rt) {
       const int64_t slot = int64_t(tiles.size()) % x.d.crossbars_per_core;
       const int64_t pe = slot / x.a.pe.crossbars, xb = slot % x.a.pe.crossbars;
-      tiles.push_back({j, rt, std::min(R, b.K - rt * R), ct.cols, int(pe * x.a.pe.adcs + xb % x.a.pe.adcs),
-                       x.t.mvm_analog_cycles(int(ct.cols))});
+      tiles.push_back({j, rt, std::min(R, b.K - rt * R), ct.cols, blocks.back().stage0 + rt * R,
+                       int(pe * x.a.pe.adcs + xb % x.a.pe.adcs), x.t.mvm_analog_cycles(int(ct.cols))});
     }
   }
-  const uint64_t copy = direct ? 0 : uint64_t(blocks_core) * x.t.vector_cycles(copy_rows / std::max<int64_t>(1, blocks_core),
-                                                                           2 * copy_rows / std::max<int64_t>(1, blocks_core));
-  const int64_t n = std::min<int64_t>(w.OW, 8);
-  std::vector<uint64_t> xb_free(tiles.size(), 0), chain(static_cast<size_t>(ct_core), 0), ends;
-  std::vector<uint64_t> adc_free(static_cast<size_t>(x.d.crossbars_per_core / x.a.pe.crossbars * x.a.pe.adcs + 1), 0);
-  uint64_t vec_free = 0, prev_reads = 0;
-  for (int64_t px = 0; px < n; ++px) {
-    uint64_t staged = 0;
-    if (!direct) {
-      const uint64_t cs = std::max(vec_free, prev_reads);
-      staged = vec_free = cs + copy;
-    }
-    uint64_t reads = 0, end = 0;
-    for (size_t i = 0; i < tiles.size(); ++i) {
-      const Tile& t = tiles[i];
-      uint64_t st = std::max(xb_free[i], staged);
-      if (t.rt > 0) st = std::max(st, chain[static_cast<size_t>(t.ct)]);
-      uint64_t analog = st + x.t.buffer_cycles(t.rows);
-      if (x.t.adc_shared) {
-        uint64_t& a = adc_free[static_cast<size_t>(t.adc)];
-        analog = std::max(analog, a);
-        a = analog + t.analog;
+  constexpr int64_t kBlock = 32;  // the scoreboard's ready-time granularity (timing.md)
+  const int64_t stage_bytes = blocks.back().stage0 + blocks.back().K;
+  const int64_t nblocks = ceil_div(stage_bytes, kBlock);
+  const int64_t S = w.ring_slots();
+  // Kernel rows of output row oy in one contiguous run of ring slots (1..kh).
+  auto split_of = [&](int64_t oy) {
+    const int64_t s0 = (oy * w.sh) % S;
+    for (int64_t ky = 1; ky < w.kh; ++ky)
+      if (s0 + ky * w.dh >= S) return ky;
+    return w.kh;
+  };
+  // Replays n pixels whose copies split after `split` kernel rows; returns (first, period).
+  auto replay = [&](int64_t split) -> std::pair<uint64_t, uint64_t> {
+    const int64_t n = std::min<int64_t>(w.OW, 8);
+    std::vector<uint64_t> xb_free(tiles.size(), 0), chain(static_cast<size_t>(ct_core), 0), ends;
+    std::vector<uint64_t> adc_free(static_cast<size_t>(x.d.crossbars_per_core / x.a.pe.crossbars * x.a.pe.adcs + 1), 0);
+    std::vector<uint64_t> ready(static_cast<size_t>(nblocks), 0), read_start(static_cast<size_t>(nblocks), 0);
+    uint64_t vec_free = 0;
+    auto span = [&](int64_t b0, int64_t b1, auto&& f) {
+      for (int64_t k = b0 / kBlock; k < ceil_div(b1, kBlock) && k < nblocks; ++k) f(static_cast<size_t>(k));
+    };
+    for (int64_t px = 0; px < n; ++px) {
+      if (!direct) {
+        for (const Block& bl : blocks) {
+          const int64_t seg = bl.K / std::max<int64_t>(1, w.kh);  // bytes per kernel row
+          const std::pair<int64_t, int64_t> parts[2] = {{0, split * seg}, {split * seg, bl.K}};
+          for (const auto& [c0, c1] : parts) {
+            if (c1 <= c0) continue;
+            uint64_t st = vec_free;
+            span(bl.stage0 + c0, bl.stage0 + c1, [&](size_t k) { st = std::max(st, read_start[k]); });
+            vec_free = st + x.t.vector_cycles(c1 - c0, 2 * (c1 - c0));
+            span(bl.stage0 + c0, bl.stage0 + c1, [&](size_t k) { ready[k] = vec_free; });
+          }
+        }
       }
-      const uint64_t e = analog + t.analog + x.t.buffer_cycles(4 * t.cols) * (t.rt > 0 ? 2 : 1);
-      xb_free[i] = chain[static_cast<size_t>(t.ct)] = e;
-      reads = std::max(reads, st);
-      end = std::max(end, e);
+      uint64_t end = 0;
+      for (size_t i = 0; i < tiles.size(); ++i) {
+        const Tile& t = tiles[i];
+        uint64_t st = xb_free[i];
+        if (!direct) span(t.stage0, t.stage0 + t.rows, [&](size_t k) { st = std::max(st, ready[k]); });
+        if (t.rt > 0) st = std::max(st, chain[static_cast<size_t>(t.ct)]);
+        if (!direct) span(t.stage0, t.stage0 + t.rows, [&](size_t k) { read_start[k] = std::max(read_start[k], st); });
+        uint64_t analog = st + x.t.buffer_cycles(t.rows);
+        if (x.t.adc_shared) {
+          uint64_t& a = adc_free[static_cast<size_t>(t.adc)];
+          analog = std::max(analog, a);
+          a = analog + t.analog;
+        }
+        const uint64_t e = analog + t.analog + x.t.buffer_cycles(4 * t.cols) * (t.rt > 0 ? 2 : 1);
+        xb_free[i] = chain[static_cast<size_t>(t.ct)] = e;
+        end = std::max(end, e);
+      }
+      ends.push_back(end);
     }
-    prev_reads = reads;
-    ends.push_back(end);
-  }
+    return {ends.front(), n > 1 ? (ends.back() - ends.front()) / uint64_t(n - 1) : ends.front()};
+  };
   const uint64_t port = uint64_t(tiles.size()) * (x.t.buffer_cycles(R) + 2 * x.t.buffer_cycles(4 * m.col_tiles[0].cols)) +
-                        (direct ? 0 : x.t.buffer_cycles(2 * copy_rows));
-  const uint64_t dispatch = uint64_t(tiles.size()) + uint64_t(blocks_core) + 3;
-  const uint64_t sim_period = n > 1 ? (ends.back() - ends.front()) / uint64_t(n - 1) : ends.front();
-  r.period = std::max({sim_period, port, dispatch});
-  r.first = ends.front();
+                        (direct ? 0 : x.t.buffer_cycles(2 * stage_bytes));
+  const uint64_t dispatch = uint64_t(tiles.size()) + 2 * uint64_t(blocks.size()) + 3;
+  std::map<int64_t, std::pair<uint64_t, uint64_t>> by_split;
+  for (int64_t oy = 0; oy < w.OH; ++oy) {
+    const int64_t sp = direct ? w.kh : split_of(oy);
+    auto it = by_split.find(sp);
+    if (it == by_split.end()) {
+      auto fp = replay(sp);
+      fp.second = std::max({fp.second, port, dispatch});
+      it = by_split.emplace(sp, fp).first;
+    }
+    r.per_row.push_back(it->second);
+  }
+  r.first = r.per_row.front().first;
+  r.period = r.per_row.front().second;
   r.tail = x.t.vector_cycles(w.OW * ms, 5 * w.OW * ms);
   if (m.kparts > 1) {
     const int64_t psum = 4 * w.OW * ms;
@@ -376,8 +419,9 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch) {
       for (int64_t oy = 0; oy < OH; ++oy) {
         const uint64_t in = input_ready(last_needed_row(L.win, oy));
         first_start = std::min(first_start, in);
-        const uint64_t first_end = std::max(in + rm.first, oy > 0 ? free + rm.period : 0);
-        const uint64_t done = first_end + uint64_t(rm.pixels - 1) * rm.period + rm.tail;
+        const auto [first, period] = rm.per_row[static_cast<size_t>(oy)];
+        const uint64_t first_end = std::max(in + first, oy > 0 ? free + period : 0);
+        const uint64_t done = first_end + uint64_t(rm.pixels - 1) * period + rm.tail;
         free = done;
         ready[i][static_cast<size_t>(oy)] = done + rm.send;
       }

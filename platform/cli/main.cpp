@@ -33,6 +33,7 @@ constexpr int kExitInternal = 3;
 
 struct CompileArgs {
   std::string model, arch, out, calibration, mode = "latency";
+  double replication = 1.0;
   bool dump_ir = false, print_arch = false;
 };
 
@@ -54,6 +55,9 @@ void add_compile_options(CLI::App* cmd, CompileArgs& a, bool with_output) {
                   ".npy with calibration inputs (N,C,H,W) for activation scales");
   cmd->add_option("--mode", a.mode, "schedule: latency (one input) or throughput (a stream)")
       ->check(CLI::IsMember({"latency", "throughput"}));
+  cmd->add_option("--replication", a.replication,
+                  "throughput mode: share 0..1 of the free cores and crossbars replicas may take (default 1)")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_flag("--dump-ir", a.dump_ir, "print the simplified graph IR");
   cmd->add_flag("--print-arch", a.print_arch, "print the architecture and its derived figures");
 }
@@ -92,6 +96,7 @@ cimsim::CompileOptions to_compile_options(const CompileArgs& a) {
   o.out_dir = a.out;
   o.calibration_path = a.calibration;
   o.mode = a.mode;
+  o.replication = a.replication;
   o.dump_ir = a.dump_ir;
   return o;
 }

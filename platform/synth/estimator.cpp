@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/backend/backend.h"
 #include "models/sc/timing_params.h"
 #include "platform/spec/slicing.h"
 #include "traces/report.h"
@@ -105,7 +106,8 @@ int64_t last_needed_row(const Window& w, int64_t oy) {
 
 struct ConvPlan {
   ConvMap map;
-  int64_t slices = 1, cores = 1;
+  int64_t slices = 1, cores = 1;  // cores of one replica
+  int64_t replicas = 1;
 };
 
 // Matrix layer: the busiest core holds ceil(col_tiles / slices) column tiles of part 0's
@@ -327,14 +329,14 @@ NetShape net_shape(const q::QModel& m) {
     const int producer = tm.producer[static_cast<size_t>(tm.phys[static_cast<size_t>(out)])];
     if (producer >= 0) net.layers[static_cast<size_t>(shape_of_layer[static_cast<size_t>(producer)])].model_output = true;
   }
-  for (const LayerShape& s : net.layers)
-    for (int i : s.inputs)
-      if (i >= 0) net.layers[static_cast<size_t>(i)].consumers += 1;
+  for (size_t c = 0; c < net.layers.size(); ++c)
+    for (int i : net.layers[c].inputs)
+      if (i >= 0) net.layers[static_cast<size_t>(i)].consumers.push_back(static_cast<int>(c));
   for (int in : m.inputs) net.input_bytes += tm.shape[static_cast<size_t>(in)].bytes();
   return net;
 }
 
-Estimate estimate(const NetShape& net, const ArchSpec& arch) {
+Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice& mapping) {
   const Ctx x(arch);
   Estimate est;
   est.peak_power_w = x.d.peak_power_mw * 1e-3;
@@ -382,6 +384,41 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch) {
                           est.cores_used, est.crossbars_used, arch.chip.cores, x.d.crossbars_per_chip);
     return est;
   }
+  if (mapping.throughput()) {
+    std::vector<backend::ReplicaCandidate> cands(net.layers.size());
+    for (size_t i = 0; i < net.layers.size(); ++i) {
+      const LayerShape& L = net.layers[i];
+      cands[i].matrix = L.kind == q::LayerKind::kConv;
+      cands[i].pixels = L.win.OH * L.win.OW;
+      cands[i].rows = L.win.OH;
+      cands[i].cores_per_replica = cands[i].matrix ? plans[i].cores : 1;
+      cands[i].crossbars = cands[i].matrix ? plans[i].map.crossbars : 0;
+    }
+    const std::vector<int64_t> reps = backend::choose_replicas(
+        cands, backend::replication_limit(est.cores_used, arch.chip.cores, mapping.replication),
+        backend::replication_limit(est.crossbars_used, x.d.crossbars_per_chip, mapping.replication));
+    for (size_t i = 0; i < net.layers.size(); ++i) {
+      if (reps[i] <= 1) continue;
+      plans[i].replicas = reps[i];
+      est.cores_used += (reps[i] - 1) * plans[i].cores;
+      est.crossbars_used += (reps[i] - 1) * plans[i].map.crossbars;
+    }
+  }
+  // Row messages: one per consumer core whose replica needs the row (docs/schedule.md).
+  auto receivers = [&](const LayerShape& L, int64_t y) {
+    int64_t n = 0;
+    for (int c : L.consumers) {
+      const LayerShape& C = net.layers[static_cast<size_t>(c)];
+      if (C.kind != q::LayerKind::kConv) {
+        n += 1;
+        continue;
+      }
+      const ConvPlan& cp = plans[static_cast<size_t>(c)];
+      for (int64_t r = 0; r < cp.replicas; ++r)
+        if (cp.replicas == 1 || C.win.row_needed(y, cp.replicas, r)) n += cp.cores;
+    }
+    return std::max<int64_t>(1, n);
+  };
 
   // Row pipeline: ready[i][y] = cycle row y of layer i's output has arrived at its consumers.
   std::vector<std::vector<uint64_t>> ready(net.layers.size());
@@ -415,24 +452,29 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch) {
       double pj_pixel = 0, pj_row = 0;
       const RowModel rm = conv_row(x, L, p, &pj_pixel, &pj_row);
       // A row's first pixel ends `first` after its input is ready, or one period after the
-      // previous row's requant (the next copies queue behind it on the vector unit).
+      // previous row of its replica was requantized (the next copies queue behind it on the
+      // vector unit). Replica r computes the rows oy % replicas == r.
+      std::vector<uint64_t> rep_free(static_cast<size_t>(p.replicas), 0);
       for (int64_t oy = 0; oy < OH; ++oy) {
         const uint64_t in = input_ready(last_needed_row(L.win, oy));
         first_start = std::min(first_start, in);
         const auto [first, period] = rm.per_row[static_cast<size_t>(oy)];
-        const uint64_t first_end = std::max(in + first, oy > 0 ? free + period : 0);
+        uint64_t& rf = rep_free[static_cast<size_t>(oy % p.replicas)];
+        const uint64_t first_end = std::max(in + first, oy >= p.replicas ? rf + period : 0);
         const uint64_t done = first_end + uint64_t(rm.pixels - 1) * period + rm.tail;
-        free = done;
+        rf = done;
         ready[i][static_cast<size_t>(oy)] = done + rm.send;
       }
+      (void)free;
       pj = pj_pixel * double(L.win.OH * L.win.OW) + pj_row * double(OH);
       for (const backend::ConvBlock& bl : p.map.blocks)
         for (int64_t j = 0; j < bl.col_tiles; ++j) {
           const int64_t c = std::min<int64_t>(x.d.weight_cols_per_crossbar, bl.mout - j * x.d.weight_cols_per_crossbar);
           est.macs += double(bl.K) * double(c) * double(L.win.OH * L.win.OW);
         }
-      le.cores = p.cores;
-      le.crossbars = p.map.crossbars;
+      le.cores = p.cores * p.replicas;
+      le.crossbars = p.map.crossbars * p.replicas;
+      le.replicas = p.replicas;
     } else {
       double pj_row = 0;
       const uint64_t row = vector_row(x, L, &pj_row);
@@ -461,9 +503,18 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch) {
     }
     // Rows sent to each consumer (a producer sends every row to every consumer core), model
     // inputs loaded, model outputs stored.
-    pj += double(OH) * double(std::max<int64_t>(1, L.consumers)) * x.message_pj(L.out.row_bytes(), 1);
+    for (int64_t y = 0; y < OH; ++y) pj += double(receivers(L, y)) * x.message_pj(L.out.row_bytes(), 1);
+    // Model inputs: every core loads the rows its replica's windows need.
+    int64_t loaded_rows = L.in.H;
+    if (L.kind == q::LayerKind::kConv) {
+      const ConvPlan& p = plans[i];
+      loaded_rows = 0;
+      for (int64_t r = 0; r < p.replicas; ++r)
+        for (int64_t y = 0; y < L.in.H; ++y) loaded_rows += L.win.row_needed(y, p.replicas, r) ? p.cores : 0;
+    }
     for (int src : L.inputs)
-      if (src < 0) pj += x.c.memory * double(L.in.bytes()) + x.message_pj(in_row_bytes, 1) * double(L.in.H);
+      if (src < 0)
+        pj += (x.c.memory * double(in_row_bytes) + x.message_pj(in_row_bytes, 1)) * double(loaded_rows);
     if (L.model_output) {
       pj += x.c.memory * double(L.out.bytes());
       const uint64_t stored = ready[i].back() + x.t.memory_latency + x.t.memory_transfer_cycles(L.out.row_bytes());

@@ -8,7 +8,8 @@
 //    per-instruction cycle formulas are the simulator's (TimingParams, docs/timing.md), and
 //    peak power / area come from derive() (the one cost model); only the composition of these
 //    into a row-level pipeline schedule is the estimator's own model.
-//  - Mapping as `cimsim compile --mode latency` does it when the layers fit the chip. A design
+//  - Mapping as `cimsim compile` does it (latency mode, or throughput mode with its replicas)
+//    when the layers fit the chip. A design
 //    needing more cores or crossbars than the chip has (where the compiler would fall back to
 //    dense packing or weight reloads), or whose ADC cannot count a crossbar column without
 //    clipping, is reported infeasible with the reason (`Estimate::feasible`, `why`).
@@ -36,7 +37,7 @@ struct LayerShape {
   backend::ConvMap geometry;  // kConv: window, M, G, Cg, Mg (tiles not yet set)
   backend::Window win;        // kConv (== geometry.win), kMaxPool, kAvgPool
   backend::PhysShape in, out; // first input, output
-  int64_t consumers = 0;      // layers reading the output
+  std::vector<int> consumers; // indices of the layers reading the output
 };
 
 struct NetShape {
@@ -50,7 +51,8 @@ NetShape net_shape(const q::QModel& m);
 
 struct LayerEstimate {
   std::string name;
-  int64_t cores = 0, crossbars = 0;
+  int64_t cores = 0, crossbars = 0;  // all replicas
+  int64_t replicas = 1;
   double start_ns = 0, end_ns = 0;  // first row started, last row ready
   double energy_pj = 0;
 };
@@ -68,6 +70,14 @@ struct Estimate {
   std::vector<LayerEstimate> layers;
 };
 
-Estimate estimate(const NetShape& net, const ArchSpec& arch);
+// How the compiler is asked to map: `cimsim compile --mode latency` (replication < 0), or
+// throughput mode with BackendOptions::replication = the share in [0, 1] (replicas chosen
+// by backend::choose_replicas, the compiler's own rule).
+struct MappingChoice {
+  double replication = -1;
+  bool throughput() const { return replication >= 0; }
+};
+
+Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice& mapping = {});
 
 }  // namespace cimsim::synth

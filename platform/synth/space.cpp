@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -17,6 +18,11 @@ namespace {
 
 std::string mark(const std::string& file, const YAML::Mark& m) {
   return fmt::format("{}:{}:{}", file, m.line + 1, m.column + 1);
+}
+
+bool is_compile_knob(const std::string& path) {
+  const auto& k = compile_knob_paths();
+  return std::find(k.begin(), k.end(), path) != k.end();
 }
 
 bool has_knob(const SearchSpace& s, const std::string& path) {
@@ -46,6 +52,7 @@ SearchSpace default_space() {
   add("core.pes", {"4", "8", "12", "16"});
   add("chip.cores", {"32", "48", "64", "96", "128", "168"});
   add("noc.flit_bytes", {"4", "8", "16"});
+  add("compile.replication", {"0", "0.5", "1"});
   return s;
 }
 
@@ -63,14 +70,15 @@ SearchSpace load_space(const std::string& path, const ArchSpec& base) {
   if (!root.IsMap() || root.size() == 0)
     throw InputError(path + ": expected a mapping of `section.key: [choices]` (docs/synthesis.md)");
   SearchSpace s;
-  const auto& paths = arch_override_paths();
+  std::vector<std::string> paths = arch_override_paths();
+  for (const std::string& k : compile_knob_paths()) paths.push_back(k);
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>();
     const std::string at = mark(path, kv.first.Mark());
     if (std::find(paths.begin(), paths.end(), key) == paths.end()) {
       const std::string hint = arch_keys::closest(key, paths);
       throw InputError(fmt::format("{}: unknown search key '{}'{}; keys are architecture paths "
-                                   "section.key (docs/config.md) or costs.COMPONENT.FIELD",
+                                   "section.key (docs/config.md), costs.COMPONENT.FIELD or compile.replication",
                                    at, key, hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
     }
     if (has_knob(s, key)) throw InputError(fmt::format("{}: search key '{}' is listed twice", at, key));
@@ -100,6 +108,14 @@ void check_space(const SearchSpace& space, const ArchSpec& base) {
     for (size_t i = 0; i < k.choices.size(); ++i) {
       const std::string& c = k.choices[i];
       const std::string& at = i < k.choice_origins.size() ? k.choice_origins[i] : k.origin;
+      if (is_compile_knob(k.path)) {
+        char* end = nullptr;
+        const double v = std::strtod(c.c_str(), &end);
+        if (c.empty() || *end != '\0' || !(v >= 0.0 && v <= 1.0))
+          throw InputError(fmt::format("{}: {} = {}: expected a share in [0, 1] (0: latency mode, no replicas)",
+                                       at, k.path, c));
+        continue;
+      }
       std::vector<ArchOverride> o = {{k.path, c, at}};
       if (k.path == "chip.cores" && !mesh_given) {
         const auto [r, cl] = mesh_for_cores(std::atoi(c.c_str()));
@@ -135,6 +151,7 @@ std::vector<ArchOverride> to_overrides(const SearchSpace& space, const std::vect
   for (size_t i = 0; i < space.knobs.size(); ++i) {
     const Knob& k = space.knobs[i];
     const std::string& v = k.choices[static_cast<size_t>(genome[i])];
+    if (is_compile_knob(k.path)) continue;
     out.push_back({k.path, v, k.origin});
     if (k.path == "chip.cores" && !mesh_given) {
       const auto [r, c] = mesh_for_cores(std::atoi(v.c_str()));
@@ -143,6 +160,24 @@ std::vector<ArchOverride> to_overrides(const SearchSpace& space, const std::vect
     }
   }
   return out;
+}
+
+const std::vector<std::string>& compile_knob_paths() {
+  static const std::vector<std::string> paths = {"compile.replication"};
+  return paths;
+}
+
+CompileChoice compile_choice_of(const SearchSpace& space, const std::vector<int>& genome) {
+  CompileChoice c;
+  for (size_t i = 0; i < space.knobs.size(); ++i) {
+    if (space.knobs[i].path != "compile.replication") continue;
+    const double share = std::strtod(space.knobs[i].choices[static_cast<size_t>(genome[i])].c_str(), nullptr);
+    if (share > 0) {
+      c.mode = "throughput";
+      c.replication = share;
+    }
+  }
+  return c;
 }
 
 }  // namespace cimsim::synth

@@ -3,7 +3,8 @@
 //
 // Contract:
 //  - default_space() is the built-in space; load_space(path) reads `PATH: [v1, v2, ...]`
-//    lines from a YAML mapping. A key that is not an override path throws InputError
+//    lines from a YAML mapping. A key that is neither an override path nor a compile knob
+//    (compile_knob_paths()) throws InputError
 //    "FILE:LINE:COL: unknown search key 'K' (did you mean 'K2'?)"; an empty or non-scalar
 //    list, a duplicate choice, or a choice the loader rejects on the base (checked with
 //    apply_arch_overrides, origin FILE:LINE:COL of the value) throws InputError too.
@@ -41,6 +42,18 @@ SearchSpace load_space(const std::string& path, const ArchSpec& base);
 void check_space(const SearchSpace& space, const ArchSpec& base);
 
 std::pair<int, int> mesh_for_cores(int cores);
+// Architecture overrides of a point (compile knobs left out).
 std::vector<ArchOverride> to_overrides(const SearchSpace& space, const std::vector<int>& genome);
+
+// Knobs that are not architecture keys but compile options (docs/synthesis.md):
+//   compile.replication: a share in [0, 1]; 0 compiles in latency mode (no replicas), s > 0
+//   in throughput mode with BackendOptions::replication = s (the compiler's own rule picks
+//   the replicas of each layer within that share of the free cores and crossbars).
+const std::vector<std::string>& compile_knob_paths();
+struct CompileChoice {
+  std::string mode = "latency";
+  double replication = 1.0;
+};
+CompileChoice compile_choice_of(const SearchSpace& space, const std::vector<int>& genome);
 
 }  // namespace cimsim::synth

@@ -69,6 +69,17 @@ std::string knob_values(const SearchSpace& s, const std::vector<int>& g, const s
 
 double ratio(double est, double sim) { return sim > 0 ? est / sim : 0.0; }
 
+MappingChoice mapping_of(const CompileChoice& c) {
+  MappingChoice m;
+  if (c.mode == "throughput") m.replication = c.replication;
+  return m;
+}
+
+std::string compile_command(const CompileChoice& c) {
+  return c.mode == "throughput" ? fmt::format("cimsim compile --mode throughput --replication {}", c.replication)
+                                : std::string("cimsim compile --mode latency");
+}
+
 // a dominates b: no worse in TOPS/W, latency and peak power, better in one.
 bool dominates(const Estimate& a, const Estimate& b) {
   const bool ge = a.tops_per_w() >= b.tops_per_w() && a.latency_ns <= b.latency_ns &&
@@ -95,11 +106,12 @@ NpyArray validation_input(const q::QModel& qm, const std::string& path, uint64_t
 }
 
 std::string arch_header(const std::string& title, const Estimate& e, const Validated* v, double budget_w,
-                        const std::string& knobs) {
+                        const std::string& knobs, const std::string& compile_cmd) {
   std::string h = title + "\n";
   h += "Written by `cimsim synthesize` (docs/synthesis.md); every figure below is derived from\n";
   h += "this file by derive() or measured by the estimator / the cycle-level simulator.\n";
   h += "Search point: " + knobs + "\n";
+  h += "Mapped as: " + compile_cmd + "\n";
   h += fmt::format("Peak power (derive): {:.3f} W (budget {:.3f} W)\n", e.peak_power_w, budget_w);
   h += fmt::format("Area (derive): {:.3f} mm2\n", e.area_mm2);
   h += fmt::format("Peak TOPS (derive, 8-bit MACs x 2): {:.3f}; peak TOPS/W {:.3f}\n", e.peak_tops,
@@ -155,7 +167,7 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
     build_s += since(tb);
     p.valid = true;
     const auto te = std::chrono::steady_clock::now();
-    p.est = estimate(net, arch);
+    p.est = estimate(net, arch, mapping_of(compile_choice_of(space, genome)));
     estimate_s += since(te);
     if (!p.est.feasible) {
       p.why = p.est.why;
@@ -229,13 +241,17 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
       const fs::path dir = stage / "candidates" / fmt::format("{:02d}", val.size());
       fs::create_directories(dir, ec);
       const fs::path arch_path = dir / "arch.yaml";
-      write_text(arch_path, arch_to_yaml(v.arch, arch_header("cimsim synthesize candidate", p.est, nullptr,
-                                                             budget_w, knob_values(space, p.genome, ", "))));
+      write_text(arch_path, arch_to_yaml(v.arch, arch_header("cimsim synthesize candidate", p.est, nullptr, budget_w,
+                                                 knob_values(space, p.genome, ", "),
+                                                 compile_command(compile_choice_of(space, p.genome)))));
       CompileOptions co;
       co.model_path = opt.model_path;
       co.arch_path = arch_path.string();
       co.out_dir = (dir / "program").string();
       co.calibration_path = opt.calibration_path;
+      const CompileChoice cc = compile_choice_of(space, p.genome);
+      co.mode = cc.mode;
+      co.replication = cc.replication;
       std::ostringstream clog;
       compile(co, clog);
       SimulateOptions sim;
@@ -271,7 +287,8 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
                arch_to_yaml(best.arch, arch_header(fmt::format("cimsim synthesize: best design for {} under {} W "
                                                                "(ranked by {} TOPS/W)",
                                                                net.model_name, opt.power_w_text, opt.rank),
-                                                   bp.est, &best, budget_w, knob_values(space, bp.genome, ", "))));
+                                                   bp.est, &best, budget_w, knob_values(space, bp.genome, ", "),
+                                                   compile_command(compile_choice_of(space, bp.genome)))));
     fs::rename(best.program, stage / "program", ec);
     if (ec) throw InputError(fmt::format("{}: cannot move the program: {}", stage.string(), ec.message()));
     // The program's arch.yaml is its compile-time byte copy; make it the documented one.
@@ -386,11 +403,11 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
     for (size_t k = 0; k < val.size(); ++k)
       md += fmt::format("{}. {}\n", k + 1, knob_values(space, res.evaluated[val[k].point].genome, ", "));
     md += "\n## Per layer, best design (energy; estimator layer start/end times)\n\n"
-          "| layer | cores | crossbars | est. start us | est. end us | est. energy uJ | sim. energy uJ | ratio |\n"
-          "|---|---|---|---|---|---|---|---|\n";
+          "| layer | replicas | cores | crossbars | est. start us | est. end us | est. energy uJ | sim. energy uJ | "
+          "ratio |\n|---|---|---|---|---|---|---|---|---|\n";
     for (const LayerEstimate& le : bp.est.layers) {
       const double sim = best.sim_by_layer.contains(le.name) ? best.sim_by_layer.at(le.name).get<double>() : 0.0;
-      md += fmt::format("| {} | {} | {} | {:.2f} | {:.2f} | {:.3f} | {:.3f} | {:.3f} |\n", le.name, le.cores,
+      md += fmt::format("| {} | {} | {} | {} | {:.2f} | {:.2f} | {:.3f} | {:.3f} | {:.3f} |\n", le.name, le.replicas, le.cores,
                         le.crossbars, le.start_ns * 1e-3, le.end_ns * 1e-3, le.energy_pj * 1e-6, sim * 1e-6,
                         ratio(le.energy_pj, sim));
     }

@@ -156,8 +156,8 @@ TEST(SynthSpace, MeshForCores) {
 }
 
 // Estimator vs `simulate` on mini_resnet (the shape of ResNet-18 at toy size) on ISAAC and
-// three variants that change the timing structure: shared ADCs, small crossbars (K-chains of
-// 3..5 row tiles), wide crossbars with 2-bit DAC steps.
+// variants that change the timing structure: shared ADCs, small crossbars (K-chains of
+// 3..5 row tiles), wide crossbars with 2-bit DAC steps, throughput-mode replicas.
 TEST(SynthEstimator, WithinFivePercentOfTheSimulatorOnMiniResnet) {
   e2e::TempDir tmp;
   const e2e::ModelFiles f = e2e::write_model(e2e::find_model("mini_resnet"), tmp.path());
@@ -165,11 +165,18 @@ TEST(SynthEstimator, WithinFivePercentOfTheSimulatorOnMiniResnet) {
   cimsim::ir::Graph g = cimsim::frontend::load_onnx(f.model);
   cimsim::frontend::simplify(g);
   const cimsim::synth::NetShape net = cimsim::synth::net_shape(cimsim::quant::quantize(g, base.quantization, {}));
-  const std::vector<std::vector<cimsim::ArchOverride>> variants = {
-      {},
-      {{"pe.adcs", "2", "t"}},
-      {{"crossbar.rows", "64", "t"}, {"crossbar.cols", "64", "t"}, {"core.pes", "4", "t"}},
-      {{"crossbar.cols", "256", "t"}, {"dac.bits", "2", "t"}, {"crossbar.cell_bits", "1", "t"}},
+  struct Variant {
+    std::vector<cimsim::ArchOverride> overrides;
+    double replication;  // < 0: latency mode
+  };
+  const std::vector<Variant> variants = {
+      {{}, -1},
+      {{{"pe.adcs", "2", "t"}}, -1},
+      {{{"crossbar.rows", "64", "t"}, {"crossbar.cols", "64", "t"}, {"core.pes", "4", "t"}}, -1},
+      {{{"crossbar.cols", "256", "t"}, {"dac.bits", "2", "t"}, {"crossbar.cell_bits", "1", "t"}}, -1},
+      // Throughput mode: replicas chosen by the compiler's rule, all of the free chip / half.
+      {{}, 1.0},
+      {{{"pe.adcs", "4", "t"}}, 0.5},
   };
   // One image: the estimator models batch 1.
   e2e::Tensor x = e2e::read_npy(f.input);
@@ -177,8 +184,10 @@ TEST(SynthEstimator, WithinFivePercentOfTheSimulatorOnMiniResnet) {
   x.data.resize(x.data.size() / 3);
   e2e::write_npy(tmp / "x1.npy", x);
   for (size_t v = 0; v < variants.size(); ++v) {
-    const cimsim::ArchSpec arch = cimsim::apply_arch_overrides(base, variants[v], "variant");
-    const cimsim::synth::Estimate est = cimsim::synth::estimate(net, arch);
+    const cimsim::ArchSpec arch = cimsim::apply_arch_overrides(base, variants[v].overrides, "variant");
+    cimsim::synth::MappingChoice mapping;
+    mapping.replication = variants[v].replication;
+    const cimsim::synth::Estimate est = cimsim::synth::estimate(net, arch, mapping);
     ASSERT_TRUE(est.feasible) << est.why;
     const std::string dir = tmp / ("v" + std::to_string(v));
     fs::create_directories(dir);
@@ -187,6 +196,10 @@ TEST(SynthEstimator, WithinFivePercentOfTheSimulatorOnMiniResnet) {
     co.model_path = f.model;
     co.arch_path = dir + "/arch.yaml";
     co.out_dir = dir + "/prog";
+    if (mapping.throughput()) {
+      co.mode = "throughput";
+      co.replication = mapping.replication;
+    }
     std::ostringstream log;
     cimsim::compile(co, log);
     cimsim::SimulateOptions so;
@@ -201,6 +214,14 @@ TEST(SynthEstimator, WithinFivePercentOfTheSimulatorOnMiniResnet) {
     EXPECT_NEAR(est.latency_ns / lat, 1.0, 0.05) << "variant " << v << ": " << est.latency_ns << " vs " << lat;
     EXPECT_NEAR(est.energy_pj / en, 1.0, 0.05) << "variant " << v << ": " << est.energy_pj << " vs " << en;
     EXPECT_DOUBLE_EQ(est.macs, r.report.at("counts").at("macs").get<double>()) << "variant " << v;
+    if (mapping.throughput()) {
+      // The estimator's replicas are the compiler's (same rule, same inputs).
+      const nlohmann::json cj = nlohmann::json::parse(e2e::read_file(co.out_dir + "/compile.json"));
+      int64_t crossbars = 0;
+      for (const auto& le : est.layers) crossbars += le.crossbars;
+      EXPECT_EQ(crossbars, cj.at("crossbars_used").get<int64_t>()) << "variant " << v;
+      EXPECT_GT(crossbars, 12) << "variant " << v << ": nothing was replicated";
+    }
   }
 }
 

@@ -148,6 +148,7 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
   if (!opt.calibration_path.empty()) calib = load_calibration(opt.calibration_path);
   const q::QModel qm = quant::quantize(g, base.quantization, calib);
   const NetShape net = net_shape(qm);
+  const std::string model_file = fs::path(opt.model_path).filename().string();  // no paths in files
 
   // --- search ---------------------------------------------------------------------------
   double build_s = 0, estimate_s = 0;  // wall time split, for the log only
@@ -211,11 +212,11 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
     }
     throw InputError(
         lowest > 0
-            ? fmt::format("synthesize: no design in the search space meets --power-w {} W: the lowest peak power of "
-                          "a design that maps {} is {:.3f} W ({} points evaluated)",
-                          opt.power_w_text, net.model_name, lowest, res.evaluations)
-            : fmt::format("synthesize: no design in the search space maps {} ({} points evaluated); e.g. {}",
-                          net.model_name, res.evaluations, why));
+            ? fmt::format("{}: no design in the search space meets --power-w {} W: the lowest peak power of "
+                          "a design that maps it is {:.3f} W ({} points evaluated)",
+                          opt.model_path, opt.power_w_text, lowest, res.evaluations)
+            : fmt::format("{}: no design in the search space maps it ({} points evaluated); e.g. {}",
+                          opt.model_path, res.evaluations, why));
   }
 
   // --- validation -----------------------------------------------------------------------
@@ -235,6 +236,14 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
     for (size_t i : order) {
       if (static_cast<int>(val.size()) == opt.top || !res.evaluated[i].feasible()) break;
       const Point& p = res.evaluated[i];
+      // Walk down the front: a design that a chosen one matches or beats on TOPS/W, latency
+      // and peak power at once would only repeat its simulation.
+      const bool covered = std::any_of(val.begin(), val.end(), [&](const Validated& q) {
+        const Estimate& e = res.evaluated[q.point].est;
+        return e.tops_per_w() >= p.est.tops_per_w() && e.latency_ns <= p.est.latency_ns &&
+               e.peak_power_w <= p.est.peak_power_w;
+      });
+      if (covered) continue;
       Validated v;
       v.point = i;
       v.arch = apply_arch_overrides(base, to_overrides(space, p.genome), "candidate");
@@ -286,7 +295,7 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
     write_text(stage / "arch.yaml",
                arch_to_yaml(best.arch, arch_header(fmt::format("cimsim synthesize: best design for {} under {} W "
                                                                "(ranked by {} TOPS/W)",
-                                                               net.model_name, opt.power_w_text, opt.rank),
+                                                               model_file, opt.power_w_text, opt.rank),
                                                    bp.est, &best, budget_w, knob_values(space, bp.genome, ", "),
                                                    compile_command(compile_choice_of(space, bp.genome)))));
     fs::rename(best.program, stage / "program", ec);
@@ -310,7 +319,7 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
       if (!dominated || sim_of.count(i)) rows.push_back(i);
     }
     json pj;
-    pj["model"] = net.model_name;
+    pj["model"] = model_file;
     pj["power_budget_w"] = budget_w;
     pj["rank"] = opt.rank;
     pj["search"] = {{"seed", opt.seed},           {"population", opt.population},
@@ -380,7 +389,7 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
     write_text(stage / "pareto.csv", csv);
 
     // --- estimator error report -----------------------------------------------------------
-    std::string md = fmt::format("# Estimator vs cycle-level simulation: {} under {} W\n\n", net.model_name,
+    std::string md = fmt::format("# Estimator vs cycle-level simulation: {} under {} W\n\n", model_file,
                                  opt.power_w_text);
     md += "Ratio = estimate / simulated (1.0 = exact). Simulated: `cimsim simulate` of the compiled\n"
           "program on input.npy (batch 1). The estimator's model: docs/synthesis.md.\n\n";

@@ -4,8 +4,9 @@
 // Contract:
 //  - Loads MODEL.onnx and the base architecture, reads the search space (--space, else
 //    default_space()), runs evolve() with the estimator as evaluator under
-//    peak power <= power_w (derive()), then compiles and simulates the `top` best distinct
-//    feasible designs (library calls: compile(), simulate()) on one seeded random input (or
+//    peak power <= power_w (derive()), then compiles and simulates the `top` best feasible
+//    designs, skipping any that a chosen one matches or beats on estimated TOPS/W, latency
+//    and peak power together (library calls: compile(), simulate()) on one seeded random input (or
 //    `input_path`), and ranks them by simulated TOPS/W (rank == "simulated") or estimated.
 //  - Writes out_dir atomically (staged in OUT.cimsim-synth, renamed at the end; an existing
 //    OUT is replaced only on success): arch.yaml (the best design, arch_to_yaml with a header

@@ -308,7 +308,7 @@ TEST_F(SynthCommand, WritesEveryFileDeterministicallyWithinTheBudget) {
 TEST_F(SynthCommand, BudgetNoDesignMeetsIsExit1AndNoDirectory) {
   const auto r = synth(tmp_ / "out", "0.5");
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("no design in the search space meets --power-w 0.5 W"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(model_ + ": no design in the search space meets --power-w 0.5 W"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(tmp_ / "out"));
   EXPECT_FALSE(fs::exists(tmp_ / "out.cimsim-synth"));
 }

@@ -303,6 +303,18 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     if (*synthesize) {
+      // -o is replaced as a whole: no input may live in it (nor in its staging directory).
+      std::string out = synth_args.out_dir;
+      while (out.size() > 1 && out.back() == '/') out.pop_back();
+      std::vector<PathUse> uses = {{"model", synth_args.model_path, Kind::kInputFile},
+                                   {"--base", synth_args.base_arch_path, Kind::kInputFile},
+                                   {"--space", synth_args.space_path, Kind::kInputFile},
+                                   {"--input", synth_args.input_path, Kind::kInputFile},
+                                   {"--calibration", synth_args.calibration_path, Kind::kInputFile}};
+      uses.push_back({"-o", out, Kind::kReplacedDir,
+                      {"arch.yaml", "program", "input.npy", "pareto.csv", "pareto.json", "estimator_error.md"}});
+      uses.push_back({"-o (its staging directory)", out + ".cimsim-synth", Kind::kReplacedDir});
+      cimsim::cli::check_paths(uses);
       cimsim::synth::synthesize(synth_args, std::cerr);
       return kExitOk;
     }

@@ -333,3 +333,21 @@ TEST_F(SynthCommand, UnknownSearchKeyIsExit1NamingIt) {
 }
 
 }  // namespace
+
+namespace {
+
+// -o is replaced as a whole: an input inside it is refused before anything is written.
+TEST(SynthCommandPaths, OutputDirHoldingTheModelIsExit1AndKeepsIt) {
+  e2e::TempDir tmp;
+  const std::string dir = tmp / "work";
+  fs::create_directories(dir);
+  const std::string model = e2e::write_model(e2e::find_model("mini_resnet"), dir).model;
+  const auto r = e2e::run_cimsim({"synthesize", model, "--power-w", "30", "--base", e2e::source_path("configs/isaac.yaml"),
+                                  "-o", dir, "--generations", "1"},
+                                 tmp.path());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("would be deleted"), std::string::npos) << r.err;
+  EXPECT_TRUE(e2e::exists(model));
+}
+
+}  // namespace

@@ -69,6 +69,9 @@ std::string knob_values(const SearchSpace& s, const std::vector<int>& g, const s
 
 double ratio(double est, double sim) { return sim > 0 ? est / sim : 0.0; }
 
+// An estimate within 10 % of the simulation on latency and energy counts as confirmed.
+constexpr double kConfirmed = 0.10;
+
 MappingChoice mapping_of(const CompileChoice& c) {
   MappingChoice m;
   if (c.mode == "throughput") m.replication = c.replication;
@@ -226,6 +229,7 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
   const fs::path old = out.parent_path() / (out.filename().string() + ".cimsim-old");
   remove_quietly(stage);
   std::vector<Validated> val;
+  std::vector<std::pair<size_t, std::string>> rejected;  // point, why compile/simulate refused it
   try {
     std::error_code ec;
     fs::create_directories(stage / "candidates", ec);
@@ -235,12 +239,17 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
     const auto t_val = std::chrono::steady_clock::now();
     for (size_t i : order) {
       if (static_cast<int>(val.size()) == opt.top || !res.evaluated[i].feasible()) break;
+      if (rejected.size() >= static_cast<size_t>(2 * opt.top)) break;  // bounded effort
       const Point& p = res.evaluated[i];
-      // Walk down the front: a design that a chosen one matches or beats on TOPS/W, latency
-      // and peak power at once would only repeat its simulation.
+      // Walk down the front: a design that a validated one matches or beats on TOPS/W,
+      // latency and peak power at once would only repeat its simulation -- provided the
+      // simulation confirmed that one's estimate (within kConfirmed); an estimate the
+      // simulator contradicted covers nothing.
       const bool covered = std::any_of(val.begin(), val.end(), [&](const Validated& q) {
         const Estimate& e = res.evaluated[q.point].est;
-        return e.tops_per_w() >= p.est.tops_per_w() && e.latency_ns <= p.est.latency_ns &&
+        const bool confirmed = std::abs(ratio(e.latency_ns, q.sim_latency_ns) - 1) <= kConfirmed &&
+                               std::abs(ratio(e.energy_pj, q.sim_energy_pj) - 1) <= kConfirmed;
+        return confirmed && e.tops_per_w() >= p.est.tops_per_w() && e.latency_ns <= p.est.latency_ns &&
                e.peak_power_w <= p.est.peak_power_w;
       });
       if (covered) continue;
@@ -253,34 +262,49 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
       write_text(arch_path, arch_to_yaml(v.arch, arch_header("cimsim synthesize candidate", p.est, nullptr, budget_w,
                                                  knob_values(space, p.genome, ", "),
                                                  compile_command(compile_choice_of(space, p.genome)))));
-      CompileOptions co;
-      co.model_path = opt.model_path;
-      co.arch_path = arch_path.string();
-      co.out_dir = (dir / "program").string();
-      co.calibration_path = opt.calibration_path;
-      const CompileChoice cc = compile_choice_of(space, p.genome);
-      co.mode = cc.mode;
-      co.replication = cc.replication;
-      std::ostringstream clog;
-      compile(co, clog);
-      SimulateOptions sim;
-      sim.program_dir = co.out_dir;
-      sim.input_path = (stage / "input.npy").string();
-      sim.quiet = true;
-      std::ostringstream sout, serr;
-      const SimulateResult r = simulate(sim, sout, serr);
-      if (!r.finished) throw std::runtime_error("synthesize: a validation run did not finish: " + serr.str());
-      v.sim_latency_ns = r.report.at("latency_ns").get<double>();
-      v.sim_energy_pj = r.report.at("energy_pj").at("total").get<double>();
-      v.sim_macs = r.report.at("counts").at("macs").get<double>();
-      v.sim_by_layer = r.report.at("energy_pj").at("by_layer");
-      v.program = co.out_dir;
+      try {
+        CompileOptions co;
+        co.model_path = opt.model_path;
+        co.arch_path = arch_path.string();
+        co.out_dir = (dir / "program").string();
+        co.calibration_path = opt.calibration_path;
+        const CompileChoice cc = compile_choice_of(space, p.genome);
+        co.mode = cc.mode;
+        co.replication = cc.replication;
+        std::ostringstream clog;
+        compile(co, clog);
+        SimulateOptions sim;
+        sim.program_dir = co.out_dir;
+        sim.input_path = (stage / "input.npy").string();
+        sim.quiet = true;
+        std::ostringstream sout, serr;
+        const SimulateResult r = simulate(sim, sout, serr);
+        if (!r.finished) throw std::runtime_error("synthesize: a validation run did not finish: " + serr.str());
+        v.sim_latency_ns = r.report.at("latency_ns").get<double>();
+        v.sim_energy_pj = r.report.at("energy_pj").at("total").get<double>();
+        v.sim_macs = r.report.at("counts").at("macs").get<double>();
+        v.sim_by_layer = r.report.at("energy_pj").at("by_layer");
+        v.program = co.out_dir;
+      } catch (const InputError& e) {
+        // The estimator does not model everything the compiler checks (buffer spills that
+        // cannot fit, ...): such a design is reported, not fatal.
+        std::string why = e.what();
+        for (size_t at = why.find(dir.string()); at != std::string::npos; at = why.find(dir.string()))
+          why.replace(at, dir.string().size(), "(candidate)");
+        log << fmt::format("synthesize: design {} failed validation: {}\n", knob_values(space, p.genome, " "), why);
+        rejected.emplace_back(i, why);
+        remove_quietly(dir);
+        continue;
+      }
       log << fmt::format("synthesize: validated {}/{}: estimated {:.3f} ms {:.4f} TOPS/W, simulated {:.3f} ms "
                          "{:.4f} TOPS/W\n",
                          val.size() + 1, opt.top, p.est.latency_ns * 1e-6, p.est.tops_per_w(),
                          v.sim_latency_ns * 1e-6, v.sim_tops_per_w());
       val.push_back(std::move(v));
     }
+    if (val.empty())
+      throw InputError(fmt::format("{}: none of the {} best designs compiled and simulated; the first: {}",
+                                   opt.model_path, rejected.size(), rejected.front().second));
     const double val_s = since(t_val);
     log << fmt::format("synthesize: compiled and simulated {} designs in {:.2f} s\n", val.size(), val_s);
     if (opt.rank == "simulated") {
@@ -411,6 +435,11 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
     md += "Designs:\n\n";
     for (size_t k = 0; k < val.size(); ++k)
       md += fmt::format("{}. {}\n", k + 1, knob_values(space, res.evaluated[val[k].point].genome, ", "));
+    if (!rejected.empty()) {
+      md += "\n## Designs the estimator accepted but validation refused\n\n";
+      for (const auto& [i, why] : rejected)
+        md += fmt::format("- {}: {}\n", knob_values(space, res.evaluated[i].genome, ", "), why);
+    }
     md += "\n## Per layer, best design (energy; estimator layer start/end times)\n\n"
           "| layer | replicas | cores | crossbars | est. start us | est. end us | est. energy uJ | sim. energy uJ | "
           "ratio |\n|---|---|---|---|---|---|---|---|---|\n";

@@ -5,8 +5,9 @@
 //  - Loads MODEL.onnx and the base architecture, reads the search space (--space, else
 //    default_space()), runs evolve() with the estimator as evaluator under
 //    peak power <= power_w (derive()), then compiles and simulates the `top` best feasible
-//    designs, skipping any that a chosen one matches or beats on estimated TOPS/W, latency
-//    and peak power together (library calls: compile(), simulate()) on one seeded random input (or
+//    designs, skipping any that a validated one whose estimate the simulation confirmed
+//    (latency and energy within 10 %) matches or beats on estimated TOPS/W, latency and peak
+//    power together (library calls: compile(), simulate()) on one seeded random input (or
 //    `input_path`), and ranks them by simulated TOPS/W (rank == "simulated") or estimated.
 //  - Writes out_dir atomically (staged in OUT.cimsim-synth, renamed at the end; an existing
 //    OUT is replaced only on success): arch.yaml (the best design, arch_to_yaml with a header
@@ -17,6 +18,9 @@
 //    layer energy for the best).
 //  - Deterministic: the same inputs and options give byte-identical files (no times, no
 //    paths); progress and timing go to `log` only.
+//  - A design that fails to compile or simulate (the estimator does not model every compiler
+//    check) is logged, listed in estimator_error.md and replaced by the next one (at most
+//    2 x top such failures); none validated -> InputError.
 //  - Bad input throws InputError and leaves nothing behind: power_w not a finite positive
 //    number, a space file error, a model the backend rejects, or no design in the space
 //    meeting the budget (the message gives the lowest peak power seen).

@@ -410,3 +410,38 @@ TEST_F(SynthValidation, DesignTheCompilerRejectsIsListedAndReplaced) {
 }
 
 }  // namespace
+
+namespace {
+
+// Pure estimator properties (no simulation, so this also runs cleanly under valgrind):
+// deterministic, fewer ADCs never faster, replication never slower and never fewer crossbars.
+TEST(SynthEstimatorProperties, DeterministicAndMonotone) {
+  e2e::TempDir tmp;
+  const e2e::ModelFiles f = e2e::write_model(e2e::find_model("mini_resnet"), tmp.path());
+  const cimsim::ArchSpec base = cimsim::load_arch_spec(e2e::source_path("configs/isaac.yaml"));
+  cimsim::ir::Graph g = cimsim::frontend::load_onnx(f.model);
+  cimsim::frontend::simplify(g);
+  const auto net = cimsim::synth::net_shape(cimsim::quant::quantize(g, base.quantization, {}));
+  const auto a = cimsim::synth::estimate(net, base), b = cimsim::synth::estimate(net, base);
+  ASSERT_TRUE(a.feasible) << a.why;
+  EXPECT_EQ(a.latency_ns, b.latency_ns);
+  EXPECT_EQ(a.energy_pj, b.energy_pj);
+  double last = 0;
+  for (const char* adcs : {"8", "4", "2", "1"}) {
+    const auto e = cimsim::synth::estimate(net, cimsim::apply_arch_overrides(base, {{"pe.adcs", adcs, "t"}}, "t"));
+    ASSERT_TRUE(e.feasible) << e.why;
+    EXPECT_GE(e.latency_ns, last) << adcs;
+    EXPECT_LT(e.peak_power_w, a.peak_power_w + 1e-9) << adcs;
+    last = e.latency_ns;
+  }
+  cimsim::synth::MappingChoice rep;
+  rep.replication = 1.0;
+  const auto r = cimsim::synth::estimate(net, base, rep);
+  ASSERT_TRUE(r.feasible) << r.why;
+  EXPECT_LT(r.latency_ns, a.latency_ns);
+  EXPECT_GT(r.crossbars_used, a.crossbars_used);
+  EXPECT_LE(r.cores_used, base.chip.cores);
+  EXPECT_EQ(r.macs, a.macs);  // the same work, split over replicas
+}
+
+}  // namespace

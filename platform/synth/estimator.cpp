@@ -120,7 +120,7 @@ struct ConvPlan {
 // the previous row tile of its column tile has written the accumulators; shared ADCs are
 // reserved in program order. The buffer port and dispatch bound the period from below.
 // One-row kernels read the ring in place (no copy) and the crossbars pipeline the pixels.
-RowModel conv_row(const Ctx& x, const LayerShape& L, const ConvPlan& p, double* pj_per_pixel,
+RowModel conv_row(const Ctx& x, const ConvPlan& p, double* pj_per_pixel,
                   double* pj_per_row) {
   const ConvMap& m = p.map;
   const Window& w = m.win;
@@ -254,7 +254,6 @@ RowModel conv_row(const Ctx& x, const LayerShape& L, const ConvPlan& p, double* 
     row += x.message_pj(psum, 1) + x.vector_pj(w.OW * m.M * (m.kparts - 1), 12 * w.OW * m.M * (m.kparts - 1));
   }
   *pj_per_row = row;
-  (void)L;
   return r;
 }
 
@@ -450,7 +449,7 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice
     if (L.kind == q::LayerKind::kConv) {
       const ConvPlan& p = plans[i];
       double pj_pixel = 0, pj_row = 0;
-      const RowModel rm = conv_row(x, L, p, &pj_pixel, &pj_row);
+      const RowModel rm = conv_row(x, p, &pj_pixel, &pj_row);
       // A row's first pixel ends `first` after its input is ready, or one period after the
       // previous row of its replica was requantized (the next copies queue behind it on the
       // vector unit). Replica r computes the rows oy % replicas == r.
@@ -465,7 +464,6 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice
         rf = done;
         ready[i][static_cast<size_t>(oy)] = done + rm.send;
       }
-      (void)free;
       pj = pj_pixel * double(L.win.OH * L.win.OW) + pj_row * double(OH);
       for (const backend::ConvBlock& bl : p.map.blocks)
         for (int64_t j = 0; j < bl.col_tiles; ++j) {

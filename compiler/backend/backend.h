@@ -32,7 +32,27 @@ namespace cimsim::backend {
 
 struct BackendOptions {
   std::string mode = "latency";  // "latency" or "throughput" (replicates matrix layers)
+  // Throughput mode: the share (0..1) of the cores and crossbars the one-copy mapping leaves
+  // free that replicas may take (docs/mapping.md "Modes"); 1 = all of them.
+  double replication = 1.0;
 };
+
+// Throughput-mode replication (docs/mapping.md "Modes"), shared by the compiler and the
+// synthesizer's estimator so both make the same decisions. One entry per layer plan:
+// matrix layers carry their output pixels and rows, the cores of one replica and the
+// crossbars of one copy; others are skipped. Replicas are added one at a time to the matrix
+// layer with the most output pixels per replica while the totals stay within `cores_limit`
+// and `crossbars_limit` and the layer has more rows than replicas; the loop stops when that
+// bottleneck cannot grow. Returns the replicas per entry (1 for non-matrix layers).
+struct ReplicaCandidate {
+  bool matrix = false;
+  int64_t pixels = 1, rows = 1, cores_per_replica = 1, crossbars = 0;
+};
+std::vector<int64_t> choose_replicas(const std::vector<ReplicaCandidate>& layers, int64_t cores_limit,
+                                     int64_t crossbars_limit);
+// The limits `replication` (0..1) gives: the one-copy totals plus that share of what the
+// chip has left, rounded down.
+int64_t replication_limit(int64_t one_copy, int64_t chip, double replication);
 
 struct BufferRegion {
   std::string name;

@@ -72,8 +72,8 @@ struct ConvChoice {
 
 class Compiler {
  public:
-  Compiler(const q::QModel& m, const ArchSpec& arch, bool throughput)
-      : m_(m), arch_(arch), d_(derive(arch)), throughput_(throughput) {}
+  Compiler(const q::QModel& m, const ArchSpec& arch, bool throughput, double replication = 1.0)
+      : m_(m), arch_(arch), d_(derive(arch)), throughput_(throughput), replication_(replication) {}
 
   // Plans, places and emits; the result has passed validate() and check_program().
   CompiledModel run();
@@ -166,6 +166,7 @@ class Compiler {
   const ArchSpec& arch_;
   const ArchDerived d_;
   const bool throughput_;
+  const double replication_;  // BackendOptions::replication
   CompiledModel cm_;
   std::vector<int> plan_of_tensor_;
   std::map<int, TensorIO> global_of_tensor_;

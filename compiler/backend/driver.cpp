@@ -63,6 +63,7 @@ void compile(const CompileOptions& opt, std::ostream& log) {
   const q::QModel qm = quant::quantize(g, arch.quantization, calib);
   backend::BackendOptions bo;
   bo.mode = opt.mode;
+  bo.replication = opt.replication;
   const backend::CompiledModel cm = backend::compile_qmodel(qm, arch, bo);
 
   fs::path out = fs::path(opt.out_dir);

@@ -24,6 +24,7 @@ namespace cimsim {
 struct CompileOptions {
   std::string model_path, arch_path, out_dir, calibration_path;
   std::string mode = "latency";
+  double replication = 1.0;  // throughput mode: BackendOptions::replication
   bool dump_ir = false;
 };
 

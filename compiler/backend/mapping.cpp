@@ -121,7 +121,7 @@ void set_window_input(const q::QModel& m, int li, const PhysShape& in, Window* w
 
 }  // namespace
 
-ConvMap map_conv(const q::QModel& m, int li, const TensorMap& tm, const ArchSpec& arch) {
+ConvMap conv_geometry(const q::QModel& m, int li, const TensorMap& tm) {
   const q::Layer& l = m.layers[li];
   const q::ConvParams& p = l.conv;
   if (l.inputs.size() != 1) fail(m, li, "a conv layer needs exactly one input");
@@ -167,6 +167,14 @@ ConvMap map_conv(const q::QModel& m, int li, const TensorMap& tm, const ArchSpec
     fail(m, li, fmt::format("expected {} weights and {} bias/requant entries", expect_w, cm.M));
   }
 
+  return cm;
+}
+
+ConvMap map_conv(const q::QModel& m, int li, const TensorMap& tm, const ArchSpec& arch) {
+  ConvMap cm = conv_geometry(m, li, tm);
+  const q::ConvParams& p = m.layers[li].conv;
+  const int in_id = m.layers[li].inputs[0];
+  const int64_t kk = cm.win.kh * cm.win.kw;
   // Accumulators must fit int32 (qmodel.h): bound |bias| + sum |w| * max|x| per channel.
   const q::QTensor& tin = m.tensors[in_id];
   const int64_t xmax = std::max<int64_t>(std::abs(int64_t{tin.qmin()}), tin.qmax());
@@ -179,9 +187,17 @@ ConvMap map_conv(const q::QModel& m, int li, const TensorMap& tm, const ArchSpec
   }
 
   const ArchDerived d = derive(arch);
+  tile_conv(&cm, arch, d, fmt::format("{}: layer {}", m.name, m.layers[li].name));
+  return cm;
+}
+
+void tile_conv(ConvMap* cmp, const ArchSpec& arch, const ArchDerived& d, const std::string& where) {
+  ConvMap& cm = *cmp;
+  const Window& w = cm.win;
+  const int64_t kk = w.kh * w.kw;
   const int64_t R = arch.crossbar.rows;
   const int64_t Wc = d.weight_cols_per_crossbar;
-  if (Wc < 1) fail(m, li, "a crossbar holds no weight column with these weight bits");
+  if (Wc < 1) throw InputError(where + ": a crossbar holds no weight column with these weight bits");
   // Pack as many groups per block as fit one crossbar (block-diagonal); at least one.
   cm.P = 1;
   if (cm.G > 1) {
@@ -218,15 +234,14 @@ ConvMap map_conv(const q::QModel& m, int li, const TensorMap& tm, const ArchSpec
   cm.rows_per_part = cm.row_tiles_max;
   if (cm.row_tiles_max > d.crossbars_per_core) {
     if (cm.blocks.size() > 1) {
-      fail(m, li, fmt::format("K={} needs {} crossbars per column tile, a core has {} (K-splitting "
-                              "of packed groups across cores is not supported yet)",
-                              cm.blocks[0].K, cm.row_tiles_max, d.crossbars_per_core));
+      throw InputError(fmt::format("{}: K={} needs {} crossbars per column tile, a core has {} (K-splitting "
+                                   "of packed groups across cores is not supported yet)",
+                                   where, cm.blocks[0].K, cm.row_tiles_max, d.crossbars_per_core));
     }
     cm.kparts = (cm.row_tiles_max + d.crossbars_per_core - 1) / d.crossbars_per_core;
     cm.rows_per_part = (cm.row_tiles_max + cm.kparts - 1) / cm.kparts;
   }
   cm.col_tiles_per_core = d.crossbars_per_core / cm.rows_per_part;
-  return cm;
 }
 
 TileDesc make_tile(const q::QModel& m, int li, const ConvMap& cm, int ct, int64_t rt,

@@ -87,9 +87,20 @@ struct ConvMap {
   bool input_unsigned = true;
 };
 
-// Builds the map of layer `li` (a kConv). Throws InputError naming the layer when it cannot
-// be mapped (K-splitting needed, inconsistent shapes, accumulator overflow).
+// Builds the map of layer `li` (a kConv): conv_geometry(), the accumulator-range check over
+// its weights, then tile_conv(). Throws InputError naming the layer when it cannot be mapped
+// (K-splitting of packed groups needed, inconsistent shapes, accumulator overflow).
 ConvMap map_conv(const q::QModel& m, int li, const TensorMap& tm, const ArchSpec& arch);
+
+// The arch-independent half of map_conv: window, M, G, Cg, Mg, input_unsigned, shape checks
+// (InputError naming the layer). Reads no weights, so it is cheap for any layer size.
+ConvMap conv_geometry(const q::QModel& m, int li, const TensorMap& tm);
+
+// The arch-dependent half: group packing, blocks, column tiles, K-split and
+// col_tiles_per_core of a ConvMap whose geometry is set (by conv_geometry). Reads no weights
+// and costs O(column tiles), so `cimsim synthesize` calls it for every candidate
+// architecture; `where` starts error messages ("MODEL: layer NAME").
+void tile_conv(ConvMap* cm, const ArchSpec& arch, const ArchDerived& d, const std::string& where);
 
 // The weights of row tile `rt` of column tile `ct`, tile-local order [r][c].
 TileDesc make_tile(const q::QModel& m, int li, const ConvMap& cm, int ct, int64_t rt,

@@ -2,6 +2,7 @@
 // placement, global-memory layout, message-edge totals; and compile_qmodel() itself.
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <cstdint>
 #include <numeric>
 #include <set>
@@ -292,33 +293,23 @@ void Compiler::choose_reloads() {
 // Throughput mode: add whole copies of the slowest matrix layer (output pixels per
 // replica) while crossbars and cores remain; a layer never gets more replicas than rows.
 void Compiler::replicate() {
+  std::vector<ReplicaCandidate> cands;
   int64_t cores = 0, xbars = 0;
   for (const LayerPlan& lp : cm_.layers) {
-    cores += lp.per_replica();
-    xbars += lp.conv.crossbars;
+    ReplicaCandidate c;
+    c.matrix = lp.kind == q::LayerKind::kConv;
+    c.pixels = lp.win.OH * lp.win.OW;
+    c.rows = lp.win.OH;
+    c.cores_per_replica = lp.per_replica();
+    c.crossbars = lp.conv.crossbars;
+    cores += c.cores_per_replica;
+    xbars += c.crossbars;
+    cands.push_back(c);
   }
-  while (true) {
-    int best = -1;
-    double best_work = 0;
-    for (size_t i = 0; i < cm_.layers.size(); ++i) {
-      const LayerPlan& lp = cm_.layers[i];
-      if (lp.kind != q::LayerKind::kConv) continue;
-      const double work = double(lp.win.OH * lp.win.OW) / double(lp.replicas);
-      if (work > best_work) {
-        best_work = work;
-        best = static_cast<int>(i);
-      }
-    }
-    if (best < 0) return;
-    LayerPlan& lp = cm_.layers[static_cast<size_t>(best)];
-    if (lp.replicas + 1 > lp.win.OH || cores + lp.per_replica() > arch_.chip.cores ||
-        xbars + lp.conv.crossbars > d_.crossbars_per_chip) {
-      return;  // the bottleneck cannot grow: replicating others would not help
-    }
-    ++lp.replicas;
-    cores += lp.per_replica();
-    xbars += lp.conv.crossbars;
-  }
+  const std::vector<int64_t> r =
+      choose_replicas(cands, replication_limit(cores, arch_.chip.cores, replication_),
+                      replication_limit(xbars, d_.crossbars_per_chip, replication_));
+  for (size_t i = 0; i < cm_.layers.size(); ++i) cm_.layers[i].replicas = r[i];
 }
 
 void Compiler::place() {
@@ -524,7 +515,46 @@ CompiledModel compile_qmodel(const q::QModel& m, const ArchSpec& arch, const Bac
   if (static_cast<int64_t>(arch.chip.mesh_rows) * arch.chip.mesh_cols < arch.chip.cores) {
     throw InputError(arch.source_path + ": chip.cores exceeds mesh_rows * mesh_cols");
   }
-  return detail::Compiler(m, arch, opt.mode == "throughput").run();
+  if (!(opt.replication >= 0.0 && opt.replication <= 1.0)) {
+    throw InputError(fmt::format("{}: replication share {} is not in [0, 1]", m.name, opt.replication));
+  }
+  return detail::Compiler(m, arch, opt.mode == "throughput", opt.replication).run();
+}
+
+int64_t replication_limit(int64_t one_copy, int64_t chip, double replication) {
+  if (chip <= one_copy) return chip;
+  return one_copy + static_cast<int64_t>(std::floor(replication * double(chip - one_copy) + 1e-9));
+}
+
+std::vector<int64_t> choose_replicas(const std::vector<ReplicaCandidate>& layers, int64_t cores_limit,
+                                     int64_t crossbars_limit) {
+  std::vector<int64_t> reps(layers.size(), 1);
+  int64_t cores = 0, xbars = 0;
+  for (const ReplicaCandidate& c : layers) {
+    cores += c.cores_per_replica;
+    xbars += c.crossbars;
+  }
+  while (true) {
+    int best = -1;
+    double best_work = 0;
+    for (size_t i = 0; i < layers.size(); ++i) {
+      if (!layers[i].matrix) continue;
+      const double work = double(layers[i].pixels) / double(reps[i]);
+      if (work > best_work) {
+        best_work = work;
+        best = static_cast<int>(i);
+      }
+    }
+    if (best < 0) return reps;
+    const ReplicaCandidate& c = layers[static_cast<size_t>(best)];
+    int64_t& r = reps[static_cast<size_t>(best)];
+    if (r + 1 > c.rows || cores + c.cores_per_replica > cores_limit || xbars + c.crossbars > crossbars_limit) {
+      return reps;  // the bottleneck cannot grow: replicating others would not help
+    }
+    ++r;
+    cores += c.cores_per_replica;
+    xbars += c.crossbars;
+  }
 }
 
 }  // namespace cimsim::backend

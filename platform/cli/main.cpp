@@ -20,6 +20,7 @@
 #include "platform/spec/arch.h"
 #include "platform/spec/sram_imc_validation.h"
 #include "platform/sweep/sweep_cli.h"
+#include "platform/synth/synthesize.h"
 #include "platform/vp/simulate.h"
 
 #ifndef CIMSIM_VERSION
@@ -35,6 +36,7 @@ constexpr int kExitInternal = 3;
 
 struct CompileArgs {
   std::string model, arch, out, calibration, mode = "latency";
+  double replication = 1.0;
   bool dump_ir = false, print_arch = false;
 };
 
@@ -58,6 +60,9 @@ void add_compile_options(CLI::App* cmd, CompileArgs& a, bool with_output) {
                   ".npy with calibration inputs (N,C,H,W) for activation scales");
   cmd->add_option("--mode", a.mode, "schedule: latency (one input) or throughput (a stream)")
       ->check(CLI::IsMember({"latency", "throughput"}));
+  cmd->add_option("--replication", a.replication,
+                  "throughput mode: share 0..1 of the free cores and crossbars replicas may take (default 1)")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_flag("--dump-ir", a.dump_ir, "print the simplified graph IR");
   cmd->add_flag("--print-arch", a.print_arch, "print the architecture and its derived figures");
 }
@@ -107,6 +112,7 @@ cimsim::CompileOptions to_compile_options(const CompileArgs& a) {
   o.out_dir = a.out;
   o.calibration_path = a.calibration;
   o.mode = a.mode;
+  o.replication = a.replication;
   o.dump_ir = a.dump_ir;
   return o;
 }
@@ -293,6 +299,23 @@ int main(int argc, char** argv) {
   cimsim::sweep::SweepArgs sweep_args;
   CLI::App* sweep = app.add_subcommand("sweep", "run a parameter sweep locally (-j N) or as a Slurm job array");
   cimsim::sweep::add_sweep_options(sweep, sweep_args);
+  cimsim::synth::SynthesizeOptions synth_args;
+  CLI::App* synthesize = app.add_subcommand(
+      "synthesize", "search a design space under a peak-power budget; simulate the best designs (docs/synthesis.md)");
+  synthesize->add_option("model", synth_args.model_path, "ONNX model file")->required();
+  synthesize->add_option("--power-w", synth_args.power_w_text, "peak power budget in W")->required();
+  synthesize->add_option("--base", synth_args.base_arch_path, "base architecture YAML (configs/*.yaml)")->required();
+  synthesize->add_option("-o,--output-dir", synth_args.out_dir, "directory to write")->required();
+  synthesize->add_option("--space", synth_args.space_path, "search space YAML (default: the built-in space)");
+  synthesize->add_option("--seed", synth_args.seed, "optimizer seed");
+  synthesize->add_option("--population", synth_args.population, "mu: designs kept per generation");
+  synthesize->add_option("--children", synth_args.children, "lambda: children evaluated per generation");
+  synthesize->add_option("--generations", synth_args.generations, "generations");
+  synthesize->add_option("--top", synth_args.top, "designs to compile and simulate");
+  synthesize->add_option("--rank", synth_args.rank, "rank the simulated designs by simulated or estimated figures")
+      ->check(CLI::IsMember({"simulated", "estimated"}));
+  synthesize->add_option("--input", synth_args.input_path, "validation input .npy (default: seeded random)");
+  synthesize->add_option("--calibration", synth_args.calibration_path, ".npy with calibration inputs");
 
   try {
     app.parse(argc, argv);
@@ -326,6 +349,22 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     if (*sweep) return cimsim::sweep::run_sweep_command(sweep_args, std::cout, std::cerr);
+    if (*synthesize) {
+      // -o is replaced as a whole: no input may live in it (nor in its staging directory).
+      std::string out = synth_args.out_dir;
+      while (out.size() > 1 && out.back() == '/') out.pop_back();
+      std::vector<PathUse> uses = {{"model", synth_args.model_path, Kind::kInputFile},
+                                   {"--base", synth_args.base_arch_path, Kind::kInputFile},
+                                   {"--space", synth_args.space_path, Kind::kInputFile},
+                                   {"--input", synth_args.input_path, Kind::kInputFile},
+                                   {"--calibration", synth_args.calibration_path, Kind::kInputFile}};
+      uses.push_back({"-o", out, Kind::kReplacedDir,
+                      {"arch.yaml", "program", "input.npy", "pareto.csv", "pareto.json", "estimator_error.md"}});
+      uses.push_back({"-o (its staging directory)", out + ".cimsim-synth", Kind::kReplacedDir});
+      cimsim::cli::check_paths(uses);
+      cimsim::synth::synthesize(synth_args, std::cerr);
+      return kExitOk;
+    }
     if (*arch) {
       std::cout << cimsim::describe(cimsim::load_arch_spec(arch_path));
       return kExitOk;

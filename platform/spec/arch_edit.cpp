@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <map>
 #include <regex>
 #include <sstream>
 
@@ -76,7 +77,13 @@ std::string emit(const YAML::Node& root) {
 
 }  // namespace
 
-std::string arch_to_yaml(const ArchSpec& spec, const std::string& header) {
+namespace {
+
+// The architecture file of `spec`, with the raw YAML scalar text of `raw` (path -> text)
+// written in place of the spec's value for those paths: one emission and one parse per
+// derived architecture, which is what makes a design search affordable.
+std::string emit_arch(const ArchSpec& spec, const std::string& header,
+                      const std::map<std::string, std::string>& raw) {
   std::string out;
   std::stringstream hs(header);
   for (std::string line; std::getline(hs, line);) out += "# " + line + "\n";
@@ -86,17 +93,37 @@ std::string arch_to_yaml(const ArchSpec& spec, const std::string& header) {
       section = def.section;
       out += "\n" + section + ":\n";
     }
-    out += fmt::format("  {}: {}", def.key, yaml_value(def, def.get(spec)));
+    const auto it = raw.find(def.path());
+    out += fmt::format("  {}: {}", def.key, it != raw.end() ? it->second : yaml_value(def, def.get(spec)));
     if (!def.unit.empty()) out += "  # " + def.unit;
     out += "\n";
   }
   out += "\ncosts:\n";
   for (const auto& [name, c] : spec.costs.components) {
-    out += fmt::format("  {}:\n    energy_pj: {}\n    leakage_mw: {}\n    area_um2: {}\n    source: {}\n",
-                       name, c.energy_pj, c.leakage_mw, c.area_um2, yaml_string(c.source));
+    auto field = [&](const std::string& f, const std::string& value) {
+      const auto it = raw.find("costs." + name + "." + f);
+      return fmt::format("    {}: {}\n", f, it != raw.end() ? it->second : value);
+    };
+    out += "  " + name + ":\n" + field("energy_pj", fmt::format("{}", c.energy_pj)) +
+           field("leakage_mw", fmt::format("{}", c.leakage_mw)) + field("area_um2", fmt::format("{}", c.area_um2)) +
+           field("source", yaml_string(c.source));
   }
   return out;
 }
+
+// Overrides as raw text, when every value is one line (a multi-line scalar cannot be pasted
+// after "key: "); false otherwise, and the caller edits a YAML tree instead.
+bool as_raw(const std::vector<ArchOverride>& overrides, std::map<std::string, std::string>* raw) {
+  for (const auto& o : overrides) {
+    if (o.value_yaml.find_first_of("\r\n") != std::string::npos) return false;
+    (*raw)[o.path] = o.value_yaml;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string arch_to_yaml(const ArchSpec& spec, const std::string& header) { return emit_arch(spec, header, {}); }
 
 const std::vector<std::string>& arch_override_paths() {
   static const std::vector<std::string> paths = [] {
@@ -111,12 +138,22 @@ const std::vector<std::string>& arch_override_paths() {
 
 ArchSpec apply_arch_overrides(const ArchSpec& base, const std::vector<ArchOverride>& overrides,
                               const std::string& name) {
-  const std::string base_text = arch_to_yaml(base);
   for (const auto& o : overrides) check_path(o);
-  YAML::Node root = YAML::Load(base_text);
-  for (const auto& o : overrides) set_in(root, o);
+  for (const auto& o : overrides) scalar_node(o);  // each value is one YAML scalar
+  std::map<std::string, std::string> raw;
+  const bool fast = as_raw(overrides, &raw);
+  std::string base_text;
+  // The text of the base with some overrides applied: pasted scalars, or a YAML tree edit.
+  auto text_with = [&](const std::vector<ArchOverride>& os) {
+    std::map<std::string, std::string> r;
+    if (fast && as_raw(os, &r)) return emit_arch(base, "", r);
+    if (base_text.empty()) base_text = arch_to_yaml(base);
+    YAML::Node root = YAML::Load(base_text);
+    for (const auto& o : os) set_in(root, o);
+    return emit(root);
+  };
   try {
-    ArchSpec out = parse_arch_spec(emit(root), name);
+    ArchSpec out = parse_arch_spec(text_with(overrides), name);
     out.source_path = name;
     return out;
   } catch (const InputError& e) {
@@ -124,10 +161,8 @@ ArchSpec apply_arch_overrides(const ArchSpec& base, const std::vector<ArchOverri
     // Blame the override that alone gives the same error (a bad type or range); overrides are
     // only valid together in general (chip.cores with chip.mesh_rows), so none may be alone.
     for (const auto& o : overrides) {
-      YAML::Node one = YAML::Load(base_text);
-      set_in(one, o);
       try {
-        parse_arch_spec(emit(one), name);
+        parse_arch_spec(text_with({o}), name);
       } catch (const InputError& alone) {
         if (without_location(alone.what()) != why) continue;
         // The loader's message starts with the key itself when it is about its value.

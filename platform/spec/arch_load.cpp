@@ -10,6 +10,8 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "platform/spec/arch.h"
 #include "platform/spec/arch_keys.h"
@@ -115,14 +117,21 @@ class Loader {
   }
 
   static void apply_defaults(ArchSpec& spec) {
-    for (const auto& def : arch_keys::arch_keys()) {
-      if (def.required()) continue;
-      Value v;
-      std::string err;
-      bool ok = parse_scalar(def, YAML::Load(def.default_yaml), v, err);
-      if (!ok) throw std::logic_error("bad registry default for " + def.path() + ": " + err);
-      def.set(spec, v);
-    }
+    // Parsed once: every load (and `cimsim synthesize` loads one architecture per candidate)
+    // would otherwise parse each registry default's YAML again.
+    static const std::vector<std::pair<const KeyDef*, Value>> defaults = [] {
+      std::vector<std::pair<const KeyDef*, Value>> out;
+      for (const auto& def : arch_keys::arch_keys()) {
+        if (def.required()) continue;
+        Value v;
+        std::string err;
+        bool ok = parse_scalar(def, YAML::Load(def.default_yaml), v, err);
+        if (!ok) throw std::logic_error("bad registry default for " + def.path() + ": " + err);
+        out.emplace_back(&def, v);
+      }
+      return out;
+    }();
+    for (const auto& [def, v] : defaults) def->set(spec, v);
     for (const auto& c : arch_keys::cost_components()) spec.costs.components[c.name] = c.isaac;
   }
 

@@ -50,6 +50,23 @@ TEST(ArchEdit, OverridesChangeOnlyTheirKeys) {
   EXPECT_THAT(diff[1], HasSubstr("costs.adc.energy_pj"));
 }
 
+// One-line values are pasted into the emitted file (one parse per derived architecture);
+// multi-line scalars go through a YAML tree edit. Both give the same architecture.
+TEST(ArchEdit, PastedAndTreeEditedOverridesAgree) {
+  ArchSpec base = load_arch_spec(arch_test::source_path("configs/tiny.yaml"));
+  ArchSpec a = apply_arch_overrides(
+      base, {{"chip.name", "\"my chip: v2\"", "t:1"}, {"crossbar.rows", "64  # a comment", "t:2"},
+             {"costs.adc.source", "'measured'", "t:3"}, {"crossbar.rows", "16", "t:4"}},
+      "edited");
+  EXPECT_EQ(a.chip.name, "my chip: v2");
+  EXPECT_EQ(a.crossbar.rows, 16);  // the last override of a path wins
+  EXPECT_EQ(a.costs.at("adc").source, "measured");
+  ArchSpec b = apply_arch_overrides(base, {{"chip.name", "\"my chip:\n  v2\"", "t:1"}}, "edited");
+  EXPECT_EQ(b.chip.name, "my chip: v2");  // a folded double-quoted scalar
+  EXPECT_THAT(error_of([&] { apply_arch_overrides(base, {{"crossbar.rows", "", "t:9"}}, "x"); }),
+              HasSubstr("t:9: crossbar.rows = : expected a single value"));
+}
+
 TEST(ArchEdit, OverridesValidOnlyTogetherAreAccepted) {
   ArchSpec base = load_arch_spec(arch_test::source_path("configs/tiny.yaml"));
   ArchSpec a = apply_arch_overrides(

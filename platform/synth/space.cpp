@@ -1,0 +1,183 @@
+// Search space: the default knobs, the SPACE.yaml reader, genome -> overrides.
+#include "platform/synth/space.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "platform/spec/arch_keys.h"
+
+namespace cimsim::synth {
+namespace {
+
+std::string mark(const std::string& file, const YAML::Mark& m) {
+  return fmt::format("{}:{}:{}", file, m.line + 1, m.column + 1);
+}
+
+bool is_compile_knob(const std::string& path) {
+  const auto& k = compile_knob_paths();
+  return std::find(k.begin(), k.end(), path) != k.end();
+}
+
+bool has_knob(const SearchSpace& s, const std::string& path) {
+  return std::any_of(s.knobs.begin(), s.knobs.end(), [&](const Knob& k) { return k.path == path; });
+}
+
+}  // namespace
+
+double SearchSpace::points() const {
+  double n = 1;
+  for (const Knob& k : knobs) n *= double(k.choices.size());
+  return n;
+}
+
+// The knobs: crossbar size, cell bits, DAC bits, ADC sharing, PEs per core, cores,
+// NoC width. ISAAC's own values are among the choices, so the base is a point of the space.
+SearchSpace default_space() {
+  SearchSpace s;
+  auto add = [&](const std::string& path, std::vector<std::string> choices) {
+    s.knobs.push_back({path, std::move(choices), "default space", {}});
+  };
+  add("crossbar.rows", {"64", "128", "256"});
+  add("crossbar.cols", {"64", "128", "256"});
+  add("crossbar.cell_bits", {"1", "2", "4"});
+  add("dac.bits", {"1", "2"});
+  add("pe.adcs", {"1", "2", "4", "8"});
+  add("core.pes", {"4", "8", "12", "16"});
+  add("chip.cores", {"32", "48", "64", "96", "128", "168"});
+  add("noc.flit_bytes", {"4", "8", "16"});
+  add("compile.replication", {"0", "0.5", "1"});
+  return s;
+}
+
+SearchSpace load_space(const std::string& path, const ArchSpec& base) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw InputError(path + ": cannot read the search space file");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  YAML::Node root;
+  try {
+    root = YAML::Load(ss.str());
+  } catch (const YAML::Exception& e) {
+    throw InputError(fmt::format("{}: {}", mark(path, e.mark), e.msg));
+  }
+  if (!root.IsMap() || root.size() == 0)
+    throw InputError(path + ": expected a mapping of `section.key: [choices]` (docs/synthesis.md)");
+  SearchSpace s;
+  std::vector<std::string> paths = arch_override_paths();
+  for (const std::string& k : compile_knob_paths()) paths.push_back(k);
+  for (const auto& kv : root) {
+    const std::string key = kv.first.as<std::string>();
+    const std::string at = mark(path, kv.first.Mark());
+    if (std::find(paths.begin(), paths.end(), key) == paths.end()) {
+      const std::string hint = arch_keys::closest(key, paths);
+      throw InputError(fmt::format("{}: unknown search key '{}'{}; keys are architecture paths "
+                                   "section.key (docs/config.md), costs.COMPONENT.FIELD or compile.replication",
+                                   at, key, hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    }
+    if (has_knob(s, key)) throw InputError(fmt::format("{}: search key '{}' is listed twice", at, key));
+    const YAML::Node& v = kv.second;
+    if (!v.IsSequence() || v.size() == 0)
+      throw InputError(fmt::format("{}: {}: expected a non-empty list of choices, e.g. [64, 128]",
+                                   mark(path, v.Mark()), key));
+    Knob k{key, {}, at, {}};
+    for (const auto& c : v) {
+      if (!c.IsScalar())
+        throw InputError(fmt::format("{}: {}: a choice must be a single value", mark(path, c.Mark()), key));
+      const std::string text = c.Scalar();
+      if (std::find(k.choices.begin(), k.choices.end(), text) != k.choices.end())
+        throw InputError(fmt::format("{}: {}: choice {} is listed twice", mark(path, c.Mark()), key, text));
+      k.choices.push_back(text);
+      k.choice_origins.push_back(mark(path, c.Mark()));
+    }
+    s.knobs.push_back(std::move(k));
+  }
+  check_space(s, base);
+  return s;
+}
+
+void check_space(const SearchSpace& space, const ArchSpec& base) {
+  const bool mesh_given = has_knob(space, "chip.mesh_rows") || has_knob(space, "chip.mesh_cols");
+  for (const Knob& k : space.knobs)
+    for (size_t i = 0; i < k.choices.size(); ++i) {
+      const std::string& c = k.choices[i];
+      const std::string& at = i < k.choice_origins.size() ? k.choice_origins[i] : k.origin;
+      if (is_compile_knob(k.path)) {
+        char* end = nullptr;
+        const double v = std::strtod(c.c_str(), &end);
+        if (c.empty() || *end != '\0' || !(v >= 0.0 && v <= 1.0))
+          throw InputError(fmt::format("{}: {} = {}: expected a share in [0, 1] (0: latency mode, no replicas)",
+                                       at, k.path, c));
+        continue;
+      }
+      std::vector<ArchOverride> o = {{k.path, c, at}};
+      if (k.path == "chip.cores" && !mesh_given) {
+        const auto [r, cl] = mesh_for_cores(std::atoi(c.c_str()));
+        o.push_back({"chip.mesh_rows", std::to_string(r), at});
+        o.push_back({"chip.mesh_cols", std::to_string(cl), at});
+      }
+      apply_arch_overrides(base, o, at);
+    }
+}
+
+std::pair<int, int> mesh_for_cores(int cores) {
+  const int n = std::max(1, cores);
+  int best_r = n, best_c = 1;
+  int64_t best_waste = INT64_MAX, best_skew = INT64_MAX;
+  for (int c = 1; int64_t{c} * c <= 2 * int64_t{n} + 2 * c; ++c) {
+    const int r = (n + c - 1) / c;
+    if (r < c) break;
+    if (r > 2 * c && c > 1) continue;  // square-ish: rows at most twice the columns
+    const int64_t waste = int64_t{r} * c - n, skew = r - c;
+    if (waste < best_waste || (waste == best_waste && skew < best_skew)) {
+      best_waste = waste;
+      best_skew = skew;
+      best_r = r;
+      best_c = c;
+    }
+  }
+  return {best_r, best_c};
+}
+
+std::vector<ArchOverride> to_overrides(const SearchSpace& space, const std::vector<int>& genome) {
+  std::vector<ArchOverride> out;
+  const bool mesh_given = has_knob(space, "chip.mesh_rows") || has_knob(space, "chip.mesh_cols");
+  for (size_t i = 0; i < space.knobs.size(); ++i) {
+    const Knob& k = space.knobs[i];
+    const std::string& v = k.choices[static_cast<size_t>(genome[i])];
+    if (is_compile_knob(k.path)) continue;
+    out.push_back({k.path, v, k.origin});
+    if (k.path == "chip.cores" && !mesh_given) {
+      const auto [r, c] = mesh_for_cores(std::atoi(v.c_str()));
+      out.push_back({"chip.mesh_rows", std::to_string(r), k.origin});
+      out.push_back({"chip.mesh_cols", std::to_string(c), k.origin});
+    }
+  }
+  return out;
+}
+
+const std::vector<std::string>& compile_knob_paths() {
+  static const std::vector<std::string> paths = {"compile.replication"};
+  return paths;
+}
+
+CompileChoice compile_choice_of(const SearchSpace& space, const std::vector<int>& genome) {
+  CompileChoice c;
+  for (size_t i = 0; i < space.knobs.size(); ++i) {
+    if (space.knobs[i].path != "compile.replication") continue;
+    const double share = std::strtod(space.knobs[i].choices[static_cast<size_t>(genome[i])].c_str(), nullptr);
+    if (share > 0) {
+      c.mode = "throughput";
+      c.replication = share;
+    }
+  }
+  return c;
+}
+
+}  // namespace cimsim::synth

@@ -1,0 +1,59 @@
+// The design space `cimsim synthesize` searches: a list of knobs, each an architecture
+// override path (arch_edit.h) with its ordered choices (docs/synthesis.md, "Search space").
+//
+// Contract:
+//  - default_space() is the built-in space; load_space(path) reads `PATH: [v1, v2, ...]`
+//    lines from a YAML mapping. A key that is neither an override path nor a compile knob
+//    (compile_knob_paths()) throws InputError
+//    "FILE:LINE:COL: unknown search key 'K' (did you mean 'K2'?)"; an empty or non-scalar
+//    list, a duplicate choice, or a choice the loader rejects on the base (checked with
+//    apply_arch_overrides, origin FILE:LINE:COL of the value) throws InputError too.
+//  - chip.cores is special: unless the space also lists chip.mesh_rows or chip.mesh_cols,
+//    a candidate's mesh is the smallest, then squarest, rows x cols >= cores
+//    (mesh_for_cores()), so one knob sizes the chip.
+//  - to_overrides(space, genome) gives the overrides of one point (genome[i] indexes the
+//    choices of knob i), in knob order.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "platform/spec/arch.h"
+#include "platform/spec/arch_edit.h"
+
+namespace cimsim::synth {
+
+struct Knob {
+  std::string path;                  // "crossbar.rows"
+  std::vector<std::string> choices;  // YAML scalars, in the order the file lists them
+  std::string origin;                // "FILE:LINE:COL" of the key, or "default space"
+  std::vector<std::string> choice_origins;  // per choice, when read from a file
+};
+
+struct SearchSpace {
+  std::vector<Knob> knobs;
+  double points() const;  // product of the choice counts
+};
+
+SearchSpace default_space();
+SearchSpace load_space(const std::string& path, const ArchSpec& base);
+// Checks every choice of every knob alone against `base` (InputError naming its origin).
+void check_space(const SearchSpace& space, const ArchSpec& base);
+
+std::pair<int, int> mesh_for_cores(int cores);
+// Architecture overrides of a point (compile knobs left out).
+std::vector<ArchOverride> to_overrides(const SearchSpace& space, const std::vector<int>& genome);
+
+// Knobs that are not architecture keys but compile options (docs/synthesis.md):
+//   compile.replication: a share in [0, 1]; 0 compiles in latency mode (no replicas), s > 0
+//   in throughput mode with BackendOptions::replication = s (the compiler's own rule picks
+//   the replicas of each layer within that share of the free cores and crossbars).
+const std::vector<std::string>& compile_knob_paths();
+struct CompileChoice {
+  std::string mode = "latency";
+  double replication = 1.0;
+};
+CompileChoice compile_choice_of(const SearchSpace& space, const std::vector<int>& genome);
+
+}  // namespace cimsim::synth

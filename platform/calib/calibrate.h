@@ -9,7 +9,8 @@
 //    load error (file:line:col, did-you-mean), so an unknown tunable never runs.
 //  - Naive deployment: the model compiled for the base arch and simulated on X.
 //  - Calibrated deployment: the base arch with adc.range = calibrated (arch_edit.h), compiled
-//    once; then, per layer in network order (calibration.passes sweeps), each candidate full
+//    once; a global step tries every layer at the same grid point k of its candidates; then,
+//    per layer in network order (calibration.passes sweeps), each candidate full
 //    scale is written into that layer's TileDescs (TileDesc::adc_full_scale, carried by
 //    program.bin) and the whole program is simulated on X by the SystemC chip
 //    (simulate_in_memory: the crossbar kernel the simulator always uses; no second model);

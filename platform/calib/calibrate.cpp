@@ -264,6 +264,7 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
     s.info.chosen_full_scale = s.info.initial_full_scale;
   }
   auto [current, best_out] = run(program, tuned_arch);
+  const double start_error = current.rel_l2_error;
   log << fmt::format("calibrate: {} layer(s) to tune, {} candidates each, {} pass(es); naive start: rel. L2 error "
                      "{:.4f}\n",
                      slots.size(), tuned_arch.calibration.full_scale_points, tuned_arch.calibration.passes,
@@ -284,8 +285,11 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
       current = m;
       best_out = std::move(y);
       for (LayerSlot& s : slots) s.info.chosen_full_scale = s.candidates[k];
+      result.global_grid_point = k + 1;
     }
   }
+  result.naive_start_error = start_error;
+  result.global_step_error = current.rel_l2_error;
   for (const LayerSlot& s : slots) set_full_scale(program, tuned_arch, s.info.layer, s.info.chosen_full_scale);
   for (int pass = 0; pass < tuned_arch.calibration.passes; ++pass)
     for (size_t i = 0; i < slots.size(); ++i) {
@@ -337,6 +341,8 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
   j["float"] = metrics_json(result.float_ref);
   j["naive"] = metrics_json(result.naive);
   j["calibrated"] = metrics_json(result.calibrated);
+  j["start_rel_l2_error"] = result.naive_start_error;
+  j["global_step"] = {{"grid_point", result.global_grid_point}, {"rel_l2_error", result.global_step_error}};
   j["layers"] = nlohmann::json::array();
   std::string csv = "layer,name,tiles,rows_max,initial_full_scale,worst_case_full_scale,chosen_full_scale,"
                     "error_before,error_after\n";
@@ -360,6 +366,12 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
   md += metrics_row("float reference", result.float_ref, with_labels, false);
   md += metrics_row("naive (" + j["arch"].get<std::string>() + ")", result.naive, with_labels, true);
   md += metrics_row("calibrated", result.calibrated, with_labels, true);
+  md += fmt::format("\nSearch: start (the naive ranges on the calibrated arch) rel. L2 error {:.4f}; global step "
+                    "(every layer at grid point k of {}) {} -> {:.4f}; then per layer:\n",
+                    result.naive_start_error, tuned_arch.calibration.full_scale_points,
+                    result.global_grid_point > 0 ? fmt::format("k = {}", result.global_grid_point)
+                                                 : std::string("kept the start"),
+                    result.global_step_error);
   md += "\n| layer | name | tiles | full scale (naive) | full scale (chosen) | worst case | error before | error after |\n"
         "|---|---|---|---|---|---|---|---|\n";
   for (const LayerCalibration& l : result.layers)

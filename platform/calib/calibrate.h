@@ -64,6 +64,9 @@ struct LayerCalibration {
 struct CalibrateResult {
   DeploymentMetrics float_ref, naive, calibrated;
   std::vector<LayerCalibration> layers;
+  double naive_start_error = 0;  // the naive ranges on the calibrated arch (= naive's error)
+  int global_grid_point = 0;      // 1-based grid point the global step chose; 0: kept the start
+  double global_step_error = 0;
   int simulations = 0;  // chip runs the search made
 };
 

@@ -104,6 +104,9 @@ TEST(E2ECalibrate, DeterministicWithReadNoiseAndLabels) {
     EXPECT_EQ(read_file(tmp / ("a/" + std::string(name))), read_file(tmp / ("b/" + std::string(name)))) << name;
   nlohmann::json j = read_json(tmp / "a/calibration.json");
   ASSERT_TRUE(j["calibrated"].contains("accuracy"));
+  // The search starts from the naive ranges on the calibrated arch: a calibrated full scale of
+  // 2^Ba-1 counts is the lsb-aligned ADC, read noise draws included.
+  EXPECT_EQ(j["start_rel_l2_error"].get<double>(), j["naive"]["rel_l2_error"].get<double>());
   EXPECT_LE(j["calibrated"]["rel_l2_error"].get<double>(), j["naive"]["rel_l2_error"].get<double>());
   EXPECT_NE(read_file(tmp / "a/summary.md").find("accuracy"), std::string::npos);
 }

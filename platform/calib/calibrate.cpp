@@ -256,6 +256,11 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
   Program program = read_program_dir(tuned_dir);
   std::vector<LayerSlot> slots = tunable_layers(program, tuned_arch);
   const double lsb_full_scale = std::ldexp(1.0, base.adc.bits) - 1.0;
+  // Layers with nothing to tune keep the naive range too (lsb_aligned: step 1, not the finer
+  // step a worst case below 2^Ba-1 would give), so that the start is the naive deployment.
+  if (base.adc.range == AdcRangePolicy::kLsbAligned)
+    for (CoreProgram& core : program.cores)
+      for (TileDesc& t : core.tiles) t.adc_full_scale = static_cast<float>(lsb_full_scale);
   for (LayerSlot& s : slots) {
     // Start from the naive range: lsb_aligned is a calibrated full scale of 2^Ba-1 counts.
     s.info.initial_full_scale =

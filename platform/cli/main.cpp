@@ -15,6 +15,7 @@
 
 #include "compiler/backend/driver.h"
 #include "compiler/reference/reference.h"
+#include "platform/calib/calibrate.h"
 #include "platform/cli/output_paths.h"
 #include "platform/bfp/bfp_network.h"
 #include "platform/spec/arch.h"
@@ -273,6 +274,19 @@ int main(int argc, char** argv) {
   reference->add_option("--calibration", ref_calibration,
                         ".npy with calibration inputs (use the same as for compile)");
 
+  cimsim::CalibrateOptions cal;
+  CLI::App* calibrate = app.add_subcommand(
+      "calibrate", "tune per-layer ADC full scales against the float reference (docs/calibration.md)");
+  calibrate->add_option("model", cal.model_path, "ONNX model file")->required();
+  calibrate->add_option("--arch", cal.arch_path, "base architecture YAML")->required();
+  calibrate->add_option("--inputs", cal.inputs_path, "samples .npy (N, ...) the search runs on")->required();
+  calibrate->add_option("--labels", cal.labels_path, "labels .npy (N class indices): report accuracy");
+  calibrate->add_option("--calibration", cal.calibration_path,
+                        "activation-scale calibration .npy for the quantizer (default: --inputs)");
+  calibrate->add_option("--mode", cal.mode, "schedule: latency or throughput")
+      ->check(CLI::IsMember({"latency", "throughput"}));
+  calibrate->add_option("-o,--output-dir", cal.out_dir, "directory to write (a program directory)")->required();
+
   std::string arch_path;
   CLI::App* arch = app.add_subcommand("arch", "check an architecture YAML and print its derived figures");
   arch->add_option("arch", arch_path, "architecture YAML")->required();
@@ -363,6 +377,18 @@ int main(int argc, char** argv) {
       uses.push_back({"-o (its staging directory)", out + ".cimsim-synth", Kind::kReplacedDir});
       cimsim::cli::check_paths(uses);
       cimsim::synth::synthesize(synth_args, std::cerr);
+    if (*calibrate) {
+      std::string staging = cal.out_dir;
+      while (staging.size() > 1 && staging.back() == '/') staging.pop_back();
+      cimsim::cli::check_paths({{"model", cal.model_path, Kind::kInputFile},
+                                {"--arch", cal.arch_path, Kind::kInputFile},
+                                {"--inputs", cal.inputs_path, Kind::kInputFile},
+                                {"--labels", cal.labels_path, Kind::kInputFile},
+                                {"--calibration", cal.calibration_path, Kind::kInputFile},
+                                {"-o", cal.out_dir, Kind::kReplacedDir,
+                                 concat(cimsim::cli::program_file_names(), cimsim::calibration_file_names())},
+                                {"-o (its staging directory)", staging + ".cimsim-calibrate", Kind::kReplacedDir}});
+      cimsim::calibrate(cal, std::cerr);
       return kExitOk;
     }
     if (*arch) {

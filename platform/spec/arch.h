@@ -144,6 +144,15 @@ struct NonidealitySpec {
   }
 };
 
+// What `cimsim calibrate` may tune and how finely it searches (docs/calibration.md). These
+// keys describe the calibration, not the machine: they are left out of arch_fingerprint().
+// A key the section does not know (a tunable cimsim cannot tune) is a load error.
+struct CalibrationSpec {
+  bool adc_full_scale = true;   // search each layer's ADC full scale (TileDesc::adc_full_scale)
+  int full_scale_points = 12;   // candidates per layer, geometric from 2^Ba-1 to the worst case
+  int passes = 1;               // sweeps over the layers (coordinate descent)
+};
+
 // One component's cost figures. `energy_pj` is per action (the action is named in
 // docs/config.md for each component); `leakage_mw` is static power per instance;
 // `area_um2` per instance.
@@ -179,6 +188,7 @@ struct ArchSpec {
   MemorySpec memory;
   QuantSpec quantization;
   NonidealitySpec nonideality;
+  CalibrationSpec calibration;
   CostSpec costs;
 };
 

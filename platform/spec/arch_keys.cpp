@@ -264,6 +264,16 @@ std::vector<KeyDef> build_keys() {
       "0.01 = +1 % gain", &ArchSpec::nonideality, &NonidealitySpec::adc_gain_error)));
   k.push_back(ni(key("nonideality", "seed", K::kInt, "", "1", 0, 4294967295.0,
       "random seed; same seed, same bits", &ArchSpec::nonideality, &NonidealitySpec::seed)));
+  // calibration: what `cimsim calibrate` tunes (docs/calibration.md); not the machine itself
+  k.push_back(no_fingerprint(key("calibration", "adc_full_scale", K::kBool, "", "true", 0, 0,
+      "calibrate searches each layer's ADC full scale (the tuned arch uses adc.range: calibrated)",
+      &ArchSpec::calibration, &CalibrationSpec::adc_full_scale)));
+  k.push_back(no_fingerprint(key("calibration", "full_scale_points", K::kInt, "", "12", 2, 64,
+      "full-scale candidates per layer, geometric from 2^adc.bits-1 (one count per level) to "
+      "the worst case", &ArchSpec::calibration, &CalibrationSpec::full_scale_points)));
+  k.push_back(no_fingerprint(key("calibration", "passes", K::kInt, "", "1", 1, 8,
+      "sweeps over the layers, each layer in network order given the others' current values",
+      &ArchSpec::calibration, &CalibrationSpec::passes)));
   return k;
 }
 

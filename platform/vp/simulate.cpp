@@ -66,10 +66,10 @@ void check_tensor_io(const TensorIO& io, const std::string& where) {
                                  where, io.name, elements_per_image(io), io.bytes_per_image));
 }
 
-// Reads the input .npy and checks it is [N, ...inputs[0].shape]; returns N.
-int load_inputs(const SimulateOptions& opt, const Program& program, GlobalMemory& memory) {
+// Checks the input is [N, ...inputs[0].shape] and stores it; returns N. `name` (the .npy
+// file) prefixes messages.
+int load_inputs(const NpyArray& x, const std::string& name, const Program& program, GlobalMemory& memory) {
   const TensorIO& io = program.inputs[0];
-  NpyArray x = read_npy(opt.input_path);
   std::vector<int64_t> expected = io.shape;
   expected.insert(expected.begin(), -1);
   bool ok = x.shape.size() == expected.size() && !x.shape.empty() && x.shape[0] >= 1;
@@ -79,16 +79,16 @@ int load_inputs(const SimulateOptions& opt, const Program& program, GlobalMemory
     for (int64_t d : io.shape) want += ", " + std::to_string(d);
     want += "]";
     throw InputError(fmt::format("{}: input '{}' should have shape {} (N >= 1 images), got {}",
-                                 opt.input_path, io.name, want, shape_text(x.shape)));
+                                 name, io.name, want, shape_text(x.shape)));
   }
   if (x.shape[0] > (int64_t{1} << 30))
-    throw InputError(fmt::format("{}: batch of {} images is too large", opt.input_path, x.shape[0]));
+    throw InputError(fmt::format("{}: batch of {} images is too large", name, x.shape[0]));
   const int batch = static_cast<int>(x.shape[0]);
   const int64_t per_image = elements_per_image(io);
   const int64_t last_end = io.global_addr + static_cast<int64_t>(batch) * io.bytes_per_image;
   if (io.global_addr < 0 || last_end > memory.capacity())
     throw InputError(fmt::format("{}: {} images of {} bytes at global address {} exceed global memory "
-                                 "({} bytes)", opt.input_path, batch, io.bytes_per_image,
+                                 "({} bytes)", name, batch, io.bytes_per_image,
                                  io.global_addr, memory.capacity()));
   for (int n = 0; n < batch; ++n) {
     std::vector<uint8_t> codes = quantize_image(io, x.data.data() + n * per_image);
@@ -155,7 +155,43 @@ std::string deadlock_message(const std::string& dir, const std::vector<BlockedCo
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
+void check_program_io(const Program& program, const std::string& program_file) {
+  if (program.inputs.size() != 1)
+    throw InputError(fmt::format("{}: the program has {} inputs; simulate feeds exactly one", program_file,
+                                 program.inputs.size()));
+  for (const auto& io : program.inputs) check_tensor_io(io, program_file);
+  for (const auto& io : program.outputs) check_tensor_io(io, program_file);
+}
+
+// Run-time errors of a finished sc_start, as simulate() reports them.
+void throw_run_errors(const Chip& chip, const std::string& where) {
+  if (chip.error().empty()) return;
+  if (starts_with(chip.error(), "internal")) throw std::runtime_error(chip.error());
+  throw ProgramFault(fmt::format("{}: program fault: {}", where, chip.error()));
+}
+
 }  // namespace
+
+InMemoryRun simulate_in_memory(const Program& program, const ArchSpec& arch, const NpyArray& input,
+                               const std::string& input_name, uint64_t seed) {
+  if (arch_fingerprint(arch) != program.arch_fingerprint)
+    throw InputError(fmt::format("{}: program compiled for another arch (fingerprint {:016x}, arch has {:016x})",
+                                 program.model_name, program.arch_fingerprint, arch_fingerprint(arch)));
+  check_program_io(program, program.model_name);
+  reset_systemc_context();
+  auto chip = std::make_unique<Chip>("chip", arch, program, seed, nullptr);
+  const int batch = load_inputs(input, input_name, program, chip->memory());
+  chip->set_batch(batch);
+  sc_core::sc_start();
+  throw_run_errors(*chip, program.model_name);
+  if (!chip->finished()) throw DeadlockError(deadlock_message(program.model_name, chip->blocked()));
+  InMemoryRun r;
+  r.outputs = read_outputs(program, chip->memory(), batch);
+  const ChipStats stats = chip->stats();
+  r.adc_conversions = stats.adc_conversions;
+  r.adc_saturations = stats.adc_saturations;
+  return r;
+}
 
 SimulateResult simulate(const SimulateOptions& opt, std::ostream& out, std::ostream& err) {
   const auto wall_start = std::chrono::steady_clock::now();
@@ -165,11 +201,7 @@ SimulateResult simulate(const SimulateOptions& opt, std::ostream& out, std::ostr
     throw InputError(fmt::format("{}: program version {}, this simulator runs version {}",
                                  program_file, program.version, kProgramVersion));
   ArchSpec arch = load_arch(opt, program);
-  if (program.inputs.size() != 1)
-    throw InputError(fmt::format("{}: the program has {} inputs; simulate feeds exactly one", program_file,
-                                 program.inputs.size()));
-  for (const auto& io : program.inputs) check_tensor_io(io, program_file);
-  for (const auto& io : program.outputs) check_tensor_io(io, program_file);
+  check_program_io(program, program_file);
   if (opt.max_time_ns < 0)
     throw InputError(fmt::format("--max-time: expected a time >= 0 ns, got {}", opt.max_time_ns));
 
@@ -192,7 +224,7 @@ SimulateResult simulate(const SimulateOptions& opt, std::ostream& out, std::ostr
   reset_systemc_context();
   const uint64_t seed = opt.seed ? *opt.seed : arch.nonideality.seed;
   auto chip = std::make_unique<Chip>("chip", arch, program, seed, tracer.get());
-  const int batch = load_inputs(opt, program, chip->memory());
+  const int batch = load_inputs(read_npy(opt.input_path), opt.input_path, program, chip->memory());
   chip->set_batch(batch);
 
   {
@@ -204,11 +236,7 @@ SimulateResult simulate(const SimulateOptions& opt, std::ostream& out, std::ostr
       sc_core::sc_start();
   }
 
-  if (!chip->error().empty()) {
-    if (starts_with(chip->error(), "internal"))
-      throw std::runtime_error(chip->error());
-    throw ProgramFault(fmt::format("{}: program fault: {}", opt.program_dir, chip->error()));
-  }
+  throw_run_errors(*chip, opt.program_dir);
   const bool stopped_by_limit = !chip->finished() && opt.max_time_ns > 0 && sc_core::sc_pending_activity();
   if (!chip->finished() && !stopped_by_limit) throw DeadlockError(deadlock_message(opt.program_dir, chip->blocked()));
 

@@ -29,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "platform/spec/arch.h"
+#include "platform/spec/isa.h"
 #include "platform/spec/npy.h"
 #include "traces/trace_selection.h"
 
@@ -68,5 +69,17 @@ class ProgramFault : public InputError {
 };
 
 SimulateResult simulate(const SimulateOptions& opt, std::ostream& out, std::ostream& err);
+
+// The same chip run without files, observer or progress bar, for tools that evaluate many
+// variants of one program (cimsim calibrate). `arch` must have the program's fingerprint
+// (else InputError); `input` is checked and quantized as simulate() does (messages name
+// `input_name`); `seed` seeds the non-idealities. Outputs and errors are simulate()'s: same
+// program, arch, input and seed give the same outputs, bit for bit.
+struct InMemoryRun {
+  std::vector<NpyArray> outputs;  // one per Program::outputs, [N, ...shape] in NCHW order
+  uint64_t adc_conversions = 0, adc_saturations = 0;
+};
+InMemoryRun simulate_in_memory(const Program& program, const ArchSpec& arch, const NpyArray& input,
+                               const std::string& input_name, uint64_t seed);
 
 }  // namespace cimsim

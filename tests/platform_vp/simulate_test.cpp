@@ -286,6 +286,35 @@ TEST_F(Simulate, MvmUnclampedValues) {
   EXPECT_EQ(r.outputs[0].data, (std::vector<float>{13.0f, 8.0f}));
 }
 
+// The in-memory run (cimsim calibrate's evaluator) is the file-based run without files.
+TEST_F(Simulate, InMemoryRunEqualsFileRunAndChecksTheArch) {
+  Program p = mvm_program(empty_program(), 1.0f);
+  write(p);
+  NpyArray x;
+  x.shape = {2, 4};
+  x.data = {3, 5, 2, 1, 200, 0, 17, 9};
+  std::ostringstream out, err;
+  SimulateResult files = simulate(options(put_input(x)), out, err);
+  ASSERT_TRUE(files.finished);
+  InMemoryRun mem = simulate_in_memory(p, arch_, x, "x.npy", arch_.nonideality.seed);
+  ASSERT_EQ(mem.outputs.size(), 1u);
+  EXPECT_EQ(mem.outputs[0].shape, files.outputs[0].shape);
+  EXPECT_EQ(mem.outputs[0].data, files.outputs[0].data);
+  EXPECT_EQ(mem.adc_conversions, files.report["counts"]["adc_conversions"].get<uint64_t>());
+  ArchSpec other = arch_;
+  other.crossbar.rows = 64;
+  EXPECT_THROW(simulate_in_memory(p, other, x, "x.npy", 1), InputError);
+  NpyArray wrong;
+  wrong.shape = {1, 5};
+  wrong.data.assign(5, 1.0f);
+  try {
+    simulate_in_memory(p, arch_, wrong, "w.npy", 1);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("w.npy: input"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(Simulate, DeadlockListsBlockedCores) {
   Program p = empty_program();
   p.inputs = {tensor("x", {4}, 1.0f, true, 0)};

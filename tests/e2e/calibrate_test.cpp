@@ -1,0 +1,152 @@
+// `cimsim calibrate` from the outside: on tiny.yaml with a 4-bit ADC (lossy: 32 rows x 3
+// levels exceed 15 counts) the calibrated program's error against the float reference is
+// strictly below the naive deployment's; the written program simulates to the outputs the
+// search measured; runs are reproducible; bad input exits 1 and leaves no directory.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "tests/e2e/e2e_util.h"
+#include "tests/e2e/models.h"
+
+namespace e2e {
+namespace {
+
+// tiny.yaml with a 4-bit lsb-aligned ADC (and read noise when `read_noise` > 0), plus `extra`.
+std::string lossy_tiny(const TempDir& tmp, const std::string& name, double read_noise = 0,
+                       const std::string& extra = "") {
+  std::string text = read_file(source_path("configs/tiny.yaml"));
+  const std::string adc = "  bits: 8             # 8-bit";
+  const std::string noise = "  read_noise_sigma: 0\n";
+  size_t a = text.find(adc), n = text.find(noise);
+  if (a == std::string::npos || n == std::string::npos) throw std::runtime_error("tiny.yaml changed");
+  text.replace(n, noise.size(), "  read_noise_sigma: " + std::to_string(read_noise) + "\n");
+  text.replace(a, adc.size(), "  bits: 4             # was 8-bit");
+  std::string path = tmp / (name + ".yaml");
+  write_file(path, text + extra);
+  return path;
+}
+
+// chain4 (conv, pool, conv, gemm, softmax) with `n` random input images.
+ModelFiles chain4_files(const TempDir& tmp, int n) {
+  ModelFiles f = write_model(find_model("chain4"), tmp.path());
+  Tensor x;
+  x.shape = {n, 3, 10, 10};
+  x.data = random_data(static_cast<size_t>(n) * 300, 11);
+  write_npy(f.input, x);
+  return f;
+}
+
+nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_file(path)); }
+
+TEST(E2ECalibrate, CalibratedErrorBelowNaiveAndProgramReproducesIt) {
+  TempDir tmp;
+  ModelFiles f = chain4_files(tmp, 8);
+  const std::string arch = lossy_tiny(tmp, "tiny4");
+  RunResult r = run_cimsim({"calibrate", f.model, "--arch", arch, "--inputs", f.input, "-o", tmp / "cal"}, tmp.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = read_json(tmp / "cal/calibration.json");
+  const double naive = j["naive"]["rel_l2_error"].get<double>();
+  const double calibrated = j["calibrated"]["rel_l2_error"].get<double>();
+  RecordProperty("naive_rel_l2", std::to_string(naive));
+  RecordProperty("calibrated_rel_l2", std::to_string(calibrated));
+  EXPECT_LT(calibrated, naive);
+  EXPECT_GT(naive, 0.01) << "a 4-bit lsb-aligned ADC was expected to clip";
+  ASSERT_FALSE(j["layers"].empty());
+  bool moved = false;
+  for (const auto& l : j["layers"]) {
+    const double fs = l["chosen_full_scale"].get<double>();
+    EXPECT_GE(fs, 15.0);
+    EXPECT_LE(fs, l["worst_case_full_scale"].get<double>());
+    moved = moved || fs != l["initial_full_scale"].get<double>();
+  }
+  EXPECT_TRUE(moved);
+  EXPECT_NE(read_file(tmp / "cal/arch.yaml").find("range: calibrated"), std::string::npos);
+  for (const char* name : {"program.bin", "weights.bin", "cim-ir.yaml", "calibration.csv", "summary.md"})
+    EXPECT_TRUE(exists(tmp / ("cal/" + std::string(name)))) << name;
+  EXPECT_FALSE(exists(tmp / "cal.cimsim-calibrate"));
+
+  // The written program, simulated by `cimsim simulate`, gives the outputs the search kept,
+  // and their error against `cimsim reference` (float) is the one calibration.json reports.
+  RunResult sim = run_cimsim({"simulate", tmp / "cal", "--input", f.input, "--output", tmp / "sim.npy", "-q"},
+                             tmp.path());
+  ASSERT_EQ(sim.exit_code, 0) << sim.err;
+  EXPECT_EQ(read_file(tmp / "sim.npy"), read_file(tmp / "cal/output.npy"));
+  RunResult ref = run_cimsim({"reference", f.model, "--input", f.input, "--output", tmp / "float.npy"}, tmp.path());
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  EXPECT_NEAR(rel_l2(read_npy(tmp / "sim.npy").data, read_npy(tmp / "float.npy").data), calibrated, 1e-6);
+  // The naive figure is what `cimsim run` on the base arch gives.
+  RunResult naive_run = run_cimsim({"run", f.model, "--arch", arch, "--input", f.input, "--calibration", f.input,
+                                    "-o", tmp / "naive", "-q"}, tmp.path());
+  ASSERT_EQ(naive_run.exit_code, 0) << naive_run.err;
+  EXPECT_NEAR(rel_l2(read_npy(tmp / "naive/output.npy").data, read_npy(tmp / "float.npy").data), naive, 1e-6);
+}
+
+TEST(E2ECalibrate, DeterministicWithReadNoiseAndLabels) {
+  TempDir tmp;
+  ModelFiles f = chain4_files(tmp, 6);
+  const std::string arch = lossy_tiny(tmp, "tiny4_noisy", 0.06, "calibration:\n  full_scale_points: 6\n");
+  Tensor labels{{6}, {0, 1, 2, 3, 4, 0}};
+  write_npy(tmp / "labels.npy", labels);
+  std::vector<std::string> args = {"calibrate", f.model, "--arch", arch, "--inputs", f.input, "--labels",
+                                   tmp / "labels.npy", "-o"};
+  std::vector<std::string> a = args, b = args;
+  a.push_back(tmp / "a");
+  b.push_back(tmp / "b");
+  RunResult ra = run_cimsim(a, tmp.path()), rb = run_cimsim(b, tmp.path());
+  ASSERT_EQ(ra.exit_code, 0) << ra.err;
+  ASSERT_EQ(rb.exit_code, 0) << rb.err;
+  for (const char* name : {"program.bin", "calibration.json", "calibration.csv", "summary.md", "output.npy"})
+    EXPECT_EQ(read_file(tmp / ("a/" + std::string(name))), read_file(tmp / ("b/" + std::string(name)))) << name;
+  nlohmann::json j = read_json(tmp / "a/calibration.json");
+  ASSERT_TRUE(j["calibrated"].contains("accuracy"));
+  // The search starts from the naive ranges on the calibrated arch: a calibrated full scale of
+  // 2^Ba-1 counts is the lsb-aligned ADC, read noise draws included.
+  EXPECT_EQ(j["start_rel_l2_error"].get<double>(), j["naive"]["rel_l2_error"].get<double>());
+  EXPECT_LE(j["calibrated"]["rel_l2_error"].get<double>(), j["naive"]["rel_l2_error"].get<double>());
+  EXPECT_NE(read_file(tmp / "a/summary.md").find("accuracy"), std::string::npos);
+}
+
+// Exit 1, a message containing `want`, and no output or staging directory.
+void expect_bad_input(const TempDir& tmp, const std::vector<std::string>& args, const std::string& want) {
+  RunResult r = run_cimsim(args, tmp.path());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find(want), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(tmp / "out"));
+  EXPECT_FALSE(exists(tmp / "out.cimsim-calibrate"));
+}
+
+TEST(E2ECalibrate, BadInputExitsOneAndWritesNothing) {
+  TempDir tmp;
+  ModelFiles f = chain4_files(tmp, 4);
+  const std::string good = lossy_tiny(tmp, "good");
+  // A tunable cimsim does not know: named with its line and a suggestion.
+  const std::string typo = lossy_tiny(tmp, "typo", 0, "calibration:\n  adc_full_scal: true\n");
+  expect_bad_input(tmp, {"calibrate", f.model, "--arch", typo, "--inputs", f.input, "-o", tmp / "out"},
+                   "unknown key 'adc_full_scal' in section 'calibration' (did you mean 'adc_full_scale'?)");
+  expect_bad_input(tmp, {"calibrate", f.model, "--arch", typo, "--inputs", f.input, "-o", tmp / "out"}, "typo.yaml:");
+  const std::string nothing = lossy_tiny(tmp, "nothing", 0, "calibration:\n  adc_full_scale: false\n");
+  expect_bad_input(tmp, {"calibrate", f.model, "--arch", nothing, "--inputs", f.input, "-o", tmp / "out"},
+                   "nothing is marked tunable");
+  Tensor wrong{{2, 3, 9, 10}, std::vector<float>(2 * 3 * 9 * 10, 0.5f)};
+  write_npy(tmp / "wrong.npy", wrong);
+  expect_bad_input(tmp, {"calibrate", f.model, "--arch", good, "--inputs", tmp / "wrong.npy", "-o", tmp / "out"},
+                   "wrong.npy: input 'input' must have shape [N, 3, 10, 10]");
+  Tensor labels{{3}, {0, 1, 2}};
+  write_npy(tmp / "labels3.npy", labels);
+  expect_bad_input(tmp, {"calibrate", f.model, "--arch", good, "--inputs", f.input, "--labels", tmp / "labels3.npy",
+                         "-o", tmp / "out"},
+                   "labels3.npy: 3 labels of shape [3] for 4 samples");
+  Tensor bad_class{{4}, {0, 1, 7, 2}};
+  write_npy(tmp / "labels7.npy", bad_class);
+  expect_bad_input(tmp, {"calibrate", f.model, "--arch", good, "--inputs", f.input, "--labels", tmp / "labels7.npy",
+                         "-o", tmp / "out"},
+                   "label 2 is 7");
+}
+
+}  // namespace
+}  // namespace e2e

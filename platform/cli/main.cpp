@@ -377,6 +377,8 @@ int main(int argc, char** argv) {
       uses.push_back({"-o (its staging directory)", out + ".cimsim-synth", Kind::kReplacedDir});
       cimsim::cli::check_paths(uses);
       cimsim::synth::synthesize(synth_args, std::cerr);
+      return kExitOk;
+    }
     if (*calibrate) {
       std::string staging = cal.out_dir;
       while (staging.size() > 1 && staging.back() == '/') staging.pop_back();

@@ -2,7 +2,8 @@
 //
 // Contract
 //  - compile() loads the arch and the model, simplifies the graph (dumping it to `log` when
-//    dump_ir), reads the calibration .npy (one tensor with a leading batch dimension, for a
+//    dump_ir), replaces its trainable constants by those of `weights_path` when given
+//    (frontend/trained_weights.h), reads the calibration .npy (one tensor with a leading batch dimension, for a
 //    single-input model; none: the quantizer's documented default), quantizes with the arch's
 //    `quantization` section, maps/places/emits (backend.h) and writes
 //      cim-ir.yaml, schedule.yaml, cores/core_NNN.s, program.bin, weights.bin, arch.yaml
@@ -21,6 +22,7 @@ namespace cimsim {
 
 struct CompileOptions {
   std::string model_path, arch_path, out_dir, calibration_path;
+  std::string weights_path;  // trained weights (cimsim-weights file); empty: the model's own
   std::string mode = "latency";
   bool dump_ir = false;
 };

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <unistd.h>
 #include <string>
 
 #include "platform/spec/arch.h"

@@ -7,7 +7,7 @@ Usage: export_training_test.py CIMSIM WORK_DIR {fidelity|training|weights}
             `cimsim reference --arch` on configs/ideal.yaml and `cimsim run` (the simulator)
             on lossy ADC archs (4-bit worst-case, 5-bit lsb-aligned with saturation, 32-row
             crossbars so layers span several row tiles, differential and offset encodings,
-            2-bit DAC steps). Tolerance 0: both sides do the same integer arithmetic, and the
+            2-bit DAC steps, a 6-bit ADC with offset and gain error). Tolerance 0: both sides do the same integer arithmetic, and the
             one non-integer path (worst-case ADC step) is summed in the same order in float64.
   training  fifteen Adam steps in train mode with noise (read noise 6 %, programming noise 2 %,
             4-bit ADC) on a synthetic regression task lower the loss (measured with a fixed
@@ -105,6 +105,9 @@ LOSSY = {
                    ("crossbar", "weight_flip"): "false", ("dac", "bits"): 2},
     "adc5_lsb": {("adc", "bits"): 5, ("adc", "range"): "lsb_aligned", ("adc", "lossless"): "false",
                  ("crossbar", "rows"): 32},
+    # ADC offset and gain error (deterministic; the simulator's bit-plane path in double).
+    "adc6_offset_gain": {("adc", "bits"): 6, ("adc", "range"): "worst_case", ("adc", "lossless"): "false",
+                         ("nonideality", "adc_offset_lsb"): 0.3, ("nonideality", "adc_gain_error"): 0.02},
 }
 NOISY = {("adc", "bits"): 4, ("adc", "range"): "worst_case", ("adc", "lossless"): "false",
          ("nonideality", "read_noise_sigma"): 0.06, ("nonideality", "programming_noise_sigma"): 0.02}

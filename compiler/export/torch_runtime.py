@@ -155,13 +155,19 @@ class Crossbar:
             L = torch.where(q < on, torch.full_like(L, lmax), torch.where(q < on + off, torch.zeros_like(L), L))
         d = a["dac_bits"]
         T = self.steps
-        V = [torch.remainder(torch.floor(u / 2 ** (k * d)), 2 ** d) for k in range(T)]
-        I = [v @ L for v in V]  # column sums per step, cell-level units, [B, cells*M]
+        # Column sums per step in cell-level units, [B, cells*M]. float32 (as the simulator's
+        # analog path) when integer sums stay exact in it, i.e. below 2^24; else float64.
+        small = R * (2 ** d - 1) * lmax < 2 ** 24
+        ct = torch.float32 if small else _F64
+        ui = u.to(_I64)
+        V = [torch.bitwise_and(torch.bitwise_right_shift(ui, k * d), 2 ** d - 1).to(ct) for k in range(T)]
+        Lc = L.to(ct)
+        I = [(v @ Lc).to(_F64) for v in V]
         if noise and a["read_noise_sigma"] > 0:
             # Per cell and MVM n ~ N(0, s^2) shared by the steps: step k of a column gets
             # sum_r v_k[r] n[r]; covariance s^2 V V^T = s^2 Rq^T Rq with V^T = Q Rq.
             s = a["read_noise_sigma"] * lmax
-            Vm = torch.stack(V, dim=1)  # [B, T, R]
+            Vm = torch.stack(V, dim=1).to(_F64)  # [B, T, R]
             Rq = torch.linalg.qr(Vm.transpose(1, 2), mode="r")[1]  # [B, min(R,T), T]
             z = torch.randn((B, Rq.shape[1], L.shape[1]), generator=gen, dtype=_F64)
             N = s * (Rq.transpose(1, 2) @ z)  # [B, T, cells*M]

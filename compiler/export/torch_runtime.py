@@ -486,11 +486,12 @@ class HwModel(torch.nn.Module):
         for tid, softmax, shape in zip(OUTPUTS, HOST_SOFTMAX, OUTPUT_SHAPES):
             y = real[tid]
             if softmax and self.apply_host_softmax:
-                dim = 1
-                if y.dim() == 2 or TENSORS[tid]["shape"].__len__() == 1:
-                    y = torch.softmax(y.reshape(y.shape[0], -1).to(_F64), dim=1).to(torch.float32)
-                else:
-                    y = torch.softmax(y.to(_F64), dim=dim).to(torch.float32)
+                # reference::host_softmax: v - max in float, exp and sum in double, float result;
+                # over the channels of a {C,H,W} output, over all values of an {F} output.
+                flat = len(TENSORS[tid]["shape"]) != 3
+                z = y.reshape(y.shape[0], -1) if flat else y
+                e = torch.exp((z - z.amax(dim=1, keepdim=True)).to(_F64))
+                y = (e / e.sum(dim=1, keepdim=True)).to(torch.float32)
             outs.append(y.reshape((y.shape[0],) + tuple(shape[1:])))
         return outs[0] if len(outs) == 1 else tuple(outs)
 

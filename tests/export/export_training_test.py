@@ -7,7 +7,9 @@ Usage: export_training_test.py CIMSIM WORK_DIR {fidelity|training|weights}
             `cimsim reference --arch` on configs/ideal.yaml and `cimsim run` (the simulator)
             on lossy ADC archs (4-bit worst-case, 5-bit lsb-aligned with saturation, 32-row
             crossbars so layers span several row tiles, differential and offset encodings,
-            2-bit DAC steps, a 6-bit ADC with offset and gain error). Tolerance 0: both sides do the same integer arithmetic, and the
+            2-bit DAC steps, a 6-bit ADC with offset and gain error); a second network with
+            Concat, Tanh, dilation, padded AveragePool and a host Softmax on ideal.yaml and
+            the 4-bit arch. Tolerance 0: both sides do the same integer arithmetic, and the
             one non-integer path (worst-case ADC step) is summed in the same order in float64.
   training  fifteen Adam steps in train mode with noise (read noise 6 %, programming noise 2 %,
             4-bit ADC) on a synthetic regression task lower the loss (measured with a fixed
@@ -57,6 +59,34 @@ class SmallNet(torch.nn.Module):
         y = torch.nn.functional.avg_pool2d(y, 2, stride=1, count_include_pad=False)  # 12x2x2
         y = torch.sigmoid(self.fc1(y.flatten(1)))
         return self.fc2(y)
+
+
+class ConcatNet(torch.nn.Module):
+    """Concat of a ReLU conv and a Tanh (table) branch, dilated strided conv, padded average
+    pool, a bias-free FC and a final Softmax (run on the host)."""
+
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+        self.a = nn.Conv2d(2, 4, 3, padding=1)
+        self.b = nn.Conv2d(2, 3, 1)
+        self.c = nn.Conv2d(7, 5, 3, padding=(1, 0), stride=(2, 1), dilation=(1, 2))
+        self.fc = nn.Linear(100, 6, bias=False)
+
+    def forward(self, x):
+        y = torch.cat([torch.relu(self.a(x)), torch.tanh(self.b(x))], 1)
+        y = torch.nn.functional.avg_pool2d(self.c(y), 2, stride=1, padding=1, count_include_pad=False)
+        return torch.softmax(self.fc(torch.flatten(y, 1)), 1)
+
+
+def make_concat_model(work):
+    torch.manual_seed(2)
+    net = ConcatNet().eval()
+    path = os.path.join(work, "concat.onnx")
+    torch.onnx.export(net, torch.randn(1, 2, 6, 8), path, opset_version=13, input_names=["input"],
+                      output_names=["y"], dynamic_axes={"input": {0: "batch"}, "y": {0: "batch"}})
+    np.save(os.path.join(work, "xc.npy"), torch.randn(8, 2, 6, 8, generator=torch.Generator().manual_seed(3)).numpy())
+    return path
 
 
 def make_model(work):
@@ -148,26 +178,32 @@ def check_equal(name, got, want):
 
 
 def test_fidelity(work, model):
-    x = np.load(os.path.join(work, "x.npy"))
+    fidelity_of(work, model, "x.npy", LOSSY)
+    fidelity_of(work, make_concat_model(work), "xc.npy", {"adc4_worst": LOSSY["adc4_worst"]})
+
+
+def fidelity_of(work, model, x_name, lossy):
+    stem = os.path.basename(model)[:-5] + "_"
+    x_path = os.path.join(work, x_name)
+    x = np.load(x_path)
     ideal = os.path.join(REPO, "configs", "ideal.yaml")
-    py = os.path.join(work, "ideal_hw.py")
+    py = os.path.join(work, stem + "ideal_hw.py")
     cimsim(["export-training", model, "--arch", ideal, "-o", py])
-    cimsim(["reference", model, "--arch", ideal, "--input", os.path.join(work, "x.npy"),
-            "--output", os.path.join(work, "ref_ideal.npy")])
-    ref = np.load(os.path.join(work, "ref_ideal.npy"))
-    check_equal("ideal.yaml vs cimsim reference --arch", hw_forward(py, x), ref)
-    for name, changes in LOSSY.items():
+    ref_path = os.path.join(work, stem + "ref_ideal.npy")
+    cimsim(["reference", model, "--arch", ideal, "--input", x_path, "--output", ref_path])
+    ref = np.load(ref_path)
+    check_equal(stem + "ideal.yaml vs cimsim reference --arch", hw_forward(py, x), ref)
+    for name, changes in lossy.items():
         arch = derive_arch(work, name, changes)
-        py = os.path.join(work, name + "_hw.py")
+        py = os.path.join(work, stem + name + "_hw.py")
         cimsim(["export-training", model, "--arch", arch, "-o", py])
-        run_dir = os.path.join(work, "run_" + name)
-        cimsim(["run", model, "--arch", arch, "--input", os.path.join(work, "x.npy"), "-o", run_dir, "-q"])
+        run_dir = os.path.join(work, stem + "run_" + name)
+        cimsim(["run", model, "--arch", arch, "--input", x_path, "-o", run_dir, "-q"])
         sim = np.load(os.path.join(run_dir, "output.npy"))
-        hw = hw_forward(py, x)
-        check_equal(name + " vs cimsim run", hw, sim)
+        check_equal(stem + name + " vs cimsim run", hw_forward(py, x), sim)
         # The ADC must actually matter here, or the comparison proves nothing about it.
         lossy_vs_ideal = np.abs(sim - ref).max()
-        print("%s: max |simulator - ideal reference| %.3g" % (name, lossy_vs_ideal))
+        print("%s: max |simulator - ideal reference| %.3g" % (stem + name, lossy_vs_ideal))
         if lossy_vs_ideal == 0:
             raise SystemExit("FAIL %s: the lossy ADC changed nothing; the test is vacuous" % name)
 

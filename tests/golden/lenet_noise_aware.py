@@ -2,14 +2,14 @@
 """Accuracy of LeNet-5 (sklearn digits) on a noisy arch: float, naive deployment, noise-aware.
 
 Usage: lenet_noise_aware.py CIMSIM OUT_DIR [--adc-bits 4] [--adc-range worst_case]
-                            [--read-noise 0.06] [--epochs 3] [--seed 0]
+                            [--read-noise 0.06] [--epochs 3] [--lr 1e-3] [--seed 0]
 
 1. train_lenet.py OUT_DIR/lenet (the golden LeNet-5, float accuracy in lenet.json).
 2. The arch: configs/ideal.yaml with adc.bits, adc.range, adc.lossless false and
    nonideality.read_noise_sigma as given (OUT_DIR/noisy.yaml).
 3. naive: `cimsim run` of the float-trained model on that arch (test split, calib_x.npy).
 4. noise-aware: `cimsim export-training` (same calibration), fine-tune the module in train mode
-   (noise on) on the training split with Adam (lr 1e-3, batch 64, EPOCHS epochs,
+   (noise on) on the training split with Adam (lr LR, batch 64, EPOCHS epochs,
    cross-entropy), save_weights, then `cimsim run --weights` on the same arch.
 Writes OUT_DIR/noise_aware.json with the accuracies and the commands' settings.
 Exit 77 when torch/onnx/sklearn are missing.
@@ -55,6 +55,7 @@ def main():
     ap.add_argument("--adc-range", default="worst_case")
     ap.add_argument("--read-noise", type=float, default=0.06)
     ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     try:
@@ -84,7 +85,7 @@ def main():
         return float(np.mean(np.argmax(np.load(npy), axis=1) == test_y))
 
     result = {"float_accuracy": info["float_accuracy"], "adc_bits": args.adc_bits, "adc_range": args.adc_range,
-              "read_noise_sigma": args.read_noise, "epochs": args.epochs, "test_count": int(len(test_y))}
+              "read_noise_sigma": args.read_noise, "epochs": args.epochs, "lr": args.lr, "test_count": int(len(test_y))}
     run([args.cimsim, "run", onnx_path, "--arch", arch, "--input", test_x, "--calibration", calib,
          "-o", os.path.join(out, "naive"), "-q"])
     result["naive_accuracy"] = accuracy(os.path.join(out, "naive", "output.npy"))
@@ -101,7 +102,7 @@ def main():
     x_train, _, y_train, _ = train_lenet.load_data(np, torch)
     xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
     m = hw.HwModel(seed=args.seed)
-    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(m.parameters(), lr=args.lr)
     gen = torch.Generator().manual_seed(args.seed)
     t0 = time.monotonic()
     for epoch in range(args.epochs):

@@ -91,8 +91,10 @@ class Exporter {
     for (size_t i = 0; i < m_.layers.size(); ++i) layers.push_back(layer(static_cast<int>(i)));
     json out_shapes = json::array();
     for (int v : g_.outputs) out_shapes.push_back(g_.values[v].shape);
-    json host_softmax = json::array();
-    for (bool b : m_.output_host_softmax) host_softmax.push_back(b);
+    std::string host_softmax = "[";
+    for (size_t i = 0; i < m_.output_host_softmax.size(); ++i)
+      host_softmax += std::string(i ? ", " : "") + (m_.output_host_softmax[i] ? "True" : "False");
+    host_softmax += "]";
 
     std::ostringstream py;
     header(py, model_path, arch_path, trainable);
@@ -105,18 +107,9 @@ class Exporter {
     py << "INPUTS = " << json(m_.inputs).dump() << "\n";
     py << "OUTPUTS = " << json(m_.outputs).dump() << "\n";
     py << "OUTPUT_SHAPES = " << out_shapes.dump() << "\n";
-    py << "HOST_SOFTMAX = " << (host_softmax.dump() == "[]" ? "[]" : host_softmax.dump()) << "\n";
+    py << "HOST_SOFTMAX = " << host_softmax << "\n";
     py << "PARAMS = json.loads(r\"\"\"" << params.dump() << "\"\"\")\n";
-    std::string src = py.str();
-    // json's true/false are Python's True/False only inside json.loads; HOST_SOFTMAX is a literal.
-    const std::string hs = "HOST_SOFTMAX = ";
-    const size_t at = src.find(hs);
-    const size_t end = src.find('\n', at);
-    std::string line = src.substr(at, end - at);
-    for (const auto& [from, to] : {std::pair<std::string, std::string>{"true", "True"}, {"false", "False"}})
-      for (size_t p = line.find(from); p != std::string::npos; p = line.find(from, p)) line.replace(p, from.size(), to);
-    src.replace(at, end - at, line);
-    return src + "\n" + export_detail::kTorchRuntime;
+    return py.str() + "\n" + export_detail::kTorchRuntime;
   }
 
  private:
@@ -271,7 +264,6 @@ class Exporter {
 
   void arch_table(std::ostream& py, const std::string& arch_path) const {
     const auto& a = arch_;
-    const std::string src = " (" + arch_path + ")";
     py << "# Architecture figures, from " << arch_path << " (keys: docs/config.md).\nARCH = {\n";
     auto row = [&py](const std::string& key, const std::string& value, const std::string& from) {
       py << "    \"" << key << "\": " << value << ",  # " << from << "\n";
@@ -306,7 +298,6 @@ class Exporter {
     row("adc_gain_error", py_num(ni.adc_gain_error), "nonideality.adc_gain_error");
     row("seed", std::to_string(ni.seed), "nonideality.seed (default seed of the torch.Generator)");
     py << "}\n";
-    (void)src;
   }
 
   const ir::Graph& g_;

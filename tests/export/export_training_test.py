@@ -16,7 +16,9 @@ Usage: export_training_test.py CIMSIM WORK_DIR {fidelity|training|weights}
             noise seed) by at least 30 %; noise changes train-mode outputs; eval is deterministic.
   weights   save_weights -> `cimsim reference/run/export-training --weights`: the new weights
             change the outputs, the module re-exported with them equals the reference, the
-            simulator equals the reference; bad weights files exit 1 naming file and tensor.
+            simulator equals the reference; bad weights files exit 1 naming file and tensor;
+            export-training's bad input (calibrated ADC, missing model, unwritable output, bad
+            --weights) exits 1 naming the file and writes nothing.
 
 Exit 77 (CTest skip) when torch or onnx is missing from /usr/bin/python3.
 """
@@ -299,6 +301,30 @@ def test_weights(work, model):
     cimsim(["run", model, "--arch", ideal, "--input", x_path, "-o", run_dir, "-q", "--weights", w])
     check_equal("cimsim run --weights vs reference --weights", np.load(os.path.join(run_dir, "output.npy")), ref_w)
     test_bad_weights(work, model, m, w)
+    test_bad_export(work, model, w)
+
+
+def test_bad_export(work, model, good_weights):
+    """export-training's own bad input: exit 1 with the file named, no output left behind."""
+    calibrated = derive_arch(work, "calibrated", {("adc", "range"): "calibrated", ("adc", "lossless"): "false"})
+    ideal = os.path.join(REPO, "configs", "ideal.yaml")
+    out = os.path.join(work, "never_hw.py")
+    cases = [
+        ("calibrated ADC", ["export-training", model, "--arch", calibrated, "-o", out], calibrated),
+        ("missing model", ["export-training", os.path.join(work, "nope.onnx"), "--arch", ideal, "-o", out],
+         os.path.join(work, "nope.onnx")),
+        ("unwritable output", ["export-training", model, "--arch", ideal, "-o", os.path.join(work, "no_dir", "m.py")],
+         os.path.join(work, "no_dir", "m.py")),
+        ("bad weights", ["export-training", model, "--arch", ideal, "-o", out, "--weights",
+                         os.path.join(work, "bad_nan.weights")], os.path.join(work, "bad_nan.weights")),
+    ]
+    for label, args, named in cases:
+        r = cimsim(args, expect_ok=False)
+        print("export-training (%s): exit %d: %s" % (label, r.returncode, r.stderr.strip()))
+        if r.returncode != 1 or named not in r.stderr:
+            raise SystemExit("FAIL: export-training (%s) must exit 1 naming %s" % (label, named))
+        if os.path.exists(out) or os.path.exists(out + ".cimsim-tmp"):
+            raise SystemExit("FAIL: export-training (%s) left %s behind" % (label, out))
 
 
 def write_raw(path, index, payload):

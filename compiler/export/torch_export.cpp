@@ -51,6 +51,13 @@ const char* range_name(AdcRangePolicy p) {
   }
 }
 
+// A JSON array with one element per line (readable tables in the generated file).
+std::string one_per_line(const json& array) {
+  std::string out = "[\n";
+  for (size_t i = 0; i < array.size(); ++i) out += "  " + array[i].dump() + (i + 1 < array.size() ? ",\n" : "\n");
+  return out + "]";
+}
+
 // A Python literal of a double that reads back as the same double (float32 values widened
 // to double stay exact).
 std::string py_num(double x) {
@@ -102,8 +109,8 @@ class Exporter {
     arch_table(py, arch_path);
     py << "\n# The quantized network (compiler/quant/qmodel.h): tensors with their scales and code ranges,\n"
           "# layers in topological order, trainable parameters (float32, base64 little-endian).\n";
-    py << "TENSORS = json.loads(r\"\"\"" << tensors.dump() << "\"\"\")\n";
-    py << "LAYERS = json.loads(r\"\"\"" << layers.dump() << "\"\"\")\n";
+    py << "TENSORS = json.loads(r\"\"\"" << one_per_line(tensors) << "\"\"\")\n";
+    py << "LAYERS = json.loads(r\"\"\"" << one_per_line(layers) << "\"\"\")\n";
     py << "INPUTS = " << json(m_.inputs).dump() << "\n";
     py << "OUTPUTS = " << json(m_.outputs).dump() << "\n";
     py << "OUTPUT_SHAPES = " << out_shapes.dump() << "\n";

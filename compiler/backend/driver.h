@@ -1,10 +1,11 @@
 // `cimsim compile`: ONNX model + arch spec -> program directory (DESIGN.md "Program directory").
 //
 // Contract
-//  - compile() loads the arch and the model, simplifies the graph (dumping it to `log` when
-//    dump_ir), replaces its trainable constants by those of `weights_path` when given
-//    (frontend/trained_weights.h), reads the calibration .npy (one tensor with a leading batch dimension, for a
-//    single-input model; none: the quantizer's documented default), quantizes with the arch's
+//  - compile() loads the arch and the model, simplifies the graph, replaces its trainable
+//    constants by those of `weights_path` when given (frontend/trained_weights.h), dumps it to
+//    `log` when dump_ir, reads the calibration .npy (one tensor with a leading batch
+//    dimension, for a single-input model; none: the quantizer's documented default),
+//    quantizes with the arch's
 //    `quantization` section, maps/places/emits (backend.h) and writes
 //      cim-ir.yaml, schedule.yaml, cores/core_NNN.s, program.bin, weights.bin, arch.yaml
 //      (byte copy of the arch file), compile.json.

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Tests of `cimsim export-training` and `--weights` (docs/training.md).
 
-Usage: export_training_test.py CIMSIM WORK_DIR {fidelity|training|weights}
+Usage: export_training_test.py CIMSIM WORK_DIR {fidelity|training|noise|weights}
 
   fidelity  the exported module's eval forward (noise off) equals, bit for bit,
             `cimsim reference --arch` on configs/ideal.yaml and `cimsim run` (the simulator)
@@ -14,6 +14,9 @@ Usage: export_training_test.py CIMSIM WORK_DIR {fidelity|training|weights}
   training  fifteen Adam steps in train mode with noise (read noise 6 %, programming noise 2 %,
             4-bit ADC) on a synthetic regression task lower the loss (measured with a fixed
             noise seed) by at least 30 %; noise changes train-mode outputs; eval is deterministic.
+  noise     the module's noise has the simulator's magnitude (rms deviation from the
+            noise-free output over 6 seeds each, read noise 6 % + programming noise 3 %,
+            within 1.3x).
   weights   save_weights -> `cimsim reference/run/export-training --weights`: the new weights
             change the outputs, the module re-exported with them equals the reference, the
             simulator equals the reference; bad weights files exit 1 naming file and tensor;
@@ -210,6 +213,39 @@ def fidelity_of(work, model, x_name, lossy):
             raise SystemExit("FAIL %s: the lossy ADC changed nothing; the test is vacuous" % name)
 
 
+def test_noise_statistics(work, model):
+    """The module's noise has the simulator's magnitude: rms deviation from the noise-free
+    output over 6 simulator seeds vs 6 module draws (read noise 6 %, programming noise 3 %,
+    lossless ADC), within a factor 1.3 (the sampling error of these counts is ~10 %)."""
+    arch = derive_arch(work, "noise_only", {("nonideality", "read_noise_sigma"): 0.06,
+                                            ("nonideality", "programming_noise_sigma"): 0.03})
+    x_path = os.path.join(work, "x.npy")
+    prog = os.path.join(work, "noise_prog")
+    cimsim(["compile", model, "--arch", arch, "-o", prog])
+    ideal = os.path.join(REPO, "configs", "ideal.yaml")
+    clean_path = os.path.join(work, "clean.npy")
+    cimsim(["reference", model, "--arch", ideal, "--input", x_path, "--output", clean_path])
+    clean = np.load(clean_path)
+    sims = []
+    for seed in range(1, 7):
+        out = os.path.join(work, "noise_seed%d.npy" % seed)
+        cimsim(["simulate", prog, "--input", x_path, "--output", out, "--seed", str(seed), "-q"])
+        sims.append(np.load(out))
+    py = os.path.join(work, "noise_only_hw.py")
+    cimsim(["export-training", model, "--arch", arch, "-o", py])
+    m = load_module(py).HwModel(seed=0)
+    m.eval()
+    m.noise = True
+    x = torch.from_numpy(np.load(x_path))
+    with torch.no_grad():
+        mods = [m(x).numpy() for _ in range(6)]
+    rms_sim = float(np.sqrt(np.mean((np.stack(sims) - clean) ** 2)))
+    rms_mod = float(np.sqrt(np.mean((np.stack(mods) - clean) ** 2)))
+    print("noise: rms deviation from the noise-free output: simulator %.4f, module %.4f" % (rms_sim, rms_mod))
+    if not (rms_sim > 0 and 1 / 1.3 < rms_mod / rms_sim < 1.3):
+        raise SystemExit("FAIL: the module's noise magnitude differs from the simulator's by more than 1.3x")
+
+
 def test_training(work, model):
     arch = derive_arch(work, "noisy", NOISY)
     py = os.path.join(work, "noisy_hw.py")
@@ -379,14 +415,15 @@ def test_bad_weights(work, model, m, good):
 
 def main():
     global CIMSIM
-    if len(sys.argv) != 4 or sys.argv[3] not in ("fidelity", "training", "weights"):
+    if len(sys.argv) != 4 or sys.argv[3] not in ("fidelity", "training", "noise", "weights"):
         raise SystemExit(__doc__)
     CIMSIM, work, which = sys.argv[1], sys.argv[2], sys.argv[3]
     torch.set_num_threads(1)
     work = os.path.join(work, which)
     os.makedirs(work, exist_ok=True)
     model = make_model(work)
-    {"fidelity": test_fidelity, "training": test_training, "weights": test_weights}[which](work, model)
+    {"fidelity": test_fidelity, "training": test_training, "noise": test_noise_statistics,
+     "weights": test_weights}[which](work, model)
     print("ok")
 
 

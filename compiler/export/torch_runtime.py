@@ -161,8 +161,8 @@ class Crossbar:
         ct = torch.float32 if small else _F64
         ui = u.to(_I64)
         V = [torch.bitwise_and(torch.bitwise_right_shift(ui, k * d), 2 ** d - 1).to(ct) for k in range(T)]
-        Lc = L.to(ct)
-        I = [(v @ Lc).to(_F64) for v in V]
+        # One product for all steps (fewer, larger matrix products).
+        I = list((torch.cat(V, 0) @ L.to(ct)).to(_F64).split(B, 0))
         if noise and a["read_noise_sigma"] > 0:
             # Per cell and MVM n ~ N(0, s^2) shared by the steps: step k of a column gets
             # sum_r v_k[r] n[r]; covariance s^2 V V^T = s^2 Rq^T Rq with V^T = Q Rq.

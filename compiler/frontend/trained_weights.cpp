@@ -71,9 +71,12 @@ std::vector<NamedTensor> read_weights_file(const std::string& path) {
     for (const nlohmann::json& d : t["shape"]) {
       if (!d.is_number_integer() || d.get<int64_t>() < 0)
         throw InputError(path + ": tensor '" + nt.name + "': shape entries must be non-negative integers");
-      nt.tensor.shape.push_back(d.get<int64_t>());
-      numel *= nt.tensor.shape.back();
-      if (numel > kMaxElements) throw InputError(path + ": tensor '" + nt.name + "': shape is too large");
+      const int64_t dim = d.get<int64_t>();
+      // Checked before multiplying, so a huge shape cannot overflow int64.
+      if (dim > 0 && numel > kMaxElements / dim)
+        throw InputError(path + ": tensor '" + nt.name + "': shape is too large");
+      nt.tensor.shape.push_back(dim);
+      numel *= dim;
     }
     if (!names.insert(nt.name).second) throw InputError(path + ": tensor '" + nt.name + "' appears twice");
     out.push_back(std::move(nt));

@@ -121,6 +121,8 @@ TEST(TrainedWeights, MalformedFilesAreInputErrors) {
       {"cimsim-weights 1\n{not json\n", "not valid JSON"},
       {"cimsim-weights 1\n{\"tensors\": 3}\n", "expected {\"tensors\""},
       {"cimsim-weights 1\n{\"tensors\": [{\"name\": \"a\", \"shape\": [-1]}]}\n", "non-negative"},
+      {"cimsim-weights 1\n{\"tensors\": [{\"name\": \"a\", \"shape\": [4294967296, 4294967296, 4294967296]}]}\n",
+       "shape is too large"},
       {"cimsim-weights 1\n{\"tensors\": [{\"name\": \"a\", \"shape\": [2]}]}\nabc", "8 bytes of float32 data, the file holds 3"},
       {"cimsim-weights 1\n{\"tensors\": [{\"name\": \"a\", \"shape\": [1]}, {\"name\": \"a\", \"shape\": [1]}]}\n12345678",
        "appears twice"},

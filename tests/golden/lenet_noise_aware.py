@@ -3,6 +3,7 @@
 
 Usage: lenet_noise_aware.py CIMSIM OUT_DIR [--adc-bits 4] [--adc-range worst_case]
                             [--read-noise 0.06] [--epochs 3] [--lr 1e-3] [--seed 0]
+                            [--min-gain G]
 
 1. train_lenet.py OUT_DIR/lenet (the golden LeNet-5, float accuracy in lenet.json).
 2. The arch: configs/ideal.yaml with adc.bits, adc.range, adc.lossless false and
@@ -12,7 +13,8 @@ Usage: lenet_noise_aware.py CIMSIM OUT_DIR [--adc-bits 4] [--adc-range worst_cas
    (noise on) on the training split with Adam (lr LR, batch 64, EPOCHS epochs,
    cross-entropy), save_weights, then `cimsim run --weights` on the same arch.
 Writes OUT_DIR/noise_aware.json with the accuracies and the commands' settings.
-Exit 77 when torch/onnx/sklearn are missing.
+Exit 77 when torch/onnx/sklearn are missing; 1 when --min-gain is given and noise-aware
+accuracy does not beat naive deployment by that much (CTest `lenet_noise_aware`, label heavy).
 """
 import argparse
 import json
@@ -57,6 +59,8 @@ def main():
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--min-gain", type=float, default=None,
+                    help="exit 1 unless noise-aware accuracy exceeds naive accuracy by this much")
     args = ap.parse_args()
     try:
         import numpy as np
@@ -131,6 +135,10 @@ def main():
     result["noise_aware_on_ideal_accuracy"] = accuracy(os.path.join(out, "aware_ideal", "output.npy"))
     print(json.dumps(result, indent=1))
     json.dump(result, open(os.path.join(out, "noise_aware.json"), "w"), indent=1)
+    gain = result["noise_aware_accuracy"] - result["naive_accuracy"]
+    if args.min_gain is not None and not gain >= args.min_gain:
+        print("FAIL: noise-aware training gained %.3f over naive deployment, less than %.3f" % (gain, args.min_gain))
+        return 1
     return 0
 
 

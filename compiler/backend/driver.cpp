@@ -11,6 +11,7 @@
 #include "compiler/backend/backend.h"
 #include "compiler/frontend/onnx_loader.h"
 #include "compiler/frontend/passes.h"
+#include "compiler/frontend/trained_weights.h"
 #include "compiler/quant/quantizer.h"
 #include "compiler/reference/reference.h"
 #include "platform/spec/arch.h"
@@ -58,6 +59,7 @@ void compile(const CompileOptions& opt, std::ostream& log) {
         opt.arch_path, arch.quantization.bfp_block));
   ir::Graph g = frontend::load_onnx(opt.model_path);
   frontend::simplify(g);
+  if (!opt.weights_path.empty()) frontend::apply_trained_weights(g, opt.weights_path);
   if (opt.dump_ir) log << frontend::dump_graph(g);
   const std::vector<ir::FloatTensor> calib = calibration_for(opt.calibration_path, g);
   const q::QModel qm = quant::quantize(g, arch.quantization, calib);

@@ -1,9 +1,11 @@
 // `cimsim compile`: ONNX model + arch spec -> program directory (DESIGN.md "Program directory").
 //
 // Contract
-//  - compile() loads the arch and the model, simplifies the graph (dumping it to `log` when
-//    dump_ir), reads the calibration .npy (one tensor with a leading batch dimension, for a
-//    single-input model; none: the quantizer's documented default), quantizes with the arch's
+//  - compile() loads the arch and the model, simplifies the graph, replaces its trainable
+//    constants by those of `weights_path` when given (frontend/trained_weights.h), dumps it to
+//    `log` when dump_ir, reads the calibration .npy (one tensor with a leading batch
+//    dimension, for a single-input model; none: the quantizer's documented default),
+//    quantizes with the arch's
 //    `quantization` section, maps/places/emits (backend.h) and writes
 //      cim-ir.yaml, schedule.yaml, cores/core_NNN.s, program.bin, weights.bin, arch.yaml
 //      (byte copy of the arch file), compile.json.
@@ -23,6 +25,7 @@ namespace cimsim {
 
 struct CompileOptions {
   std::string model_path, arch_path, out_dir, calibration_path;
+  std::string weights_path;  // trained weights (cimsim-weights file); empty: the model's own
   std::string mode = "latency";
   double replication = 1.0;  // throughput mode: BackendOptions::replication
   bool dump_ir = false;

@@ -2,6 +2,7 @@
 
 #include "compiler/frontend/onnx_loader.h"
 #include "compiler/frontend/passes.h"
+#include "compiler/frontend/trained_weights.h"
 #include "compiler/quant/quantizer.h"
 #include "compiler/reference/float_interpreter.h"
 #include "compiler/reference/integer_interpreter.h"
@@ -42,9 +43,11 @@ void check_input_shape(const std::string& npy, const ir::Value& input, const std
 }  // namespace
 
 void run_reference(const std::string& model_path, const std::string& input_npy, const std::string& output_npy,
-                   const std::string& arch_path, const std::string& calibration_npy) {
+                   const std::string& arch_path, const std::string& calibration_npy,
+                   const std::string& weights_path) {
   ir::Graph g = frontend::load_onnx(model_path);
   frontend::simplify(g);
+  if (!weights_path.empty()) frontend::apply_trained_weights(g, weights_path);
   if (g.inputs.size() != 1)
     throw InputError(model_path + ": the reference takes one input tensor; the model has " +
                      std::to_string(g.inputs.size()) + " inputs");

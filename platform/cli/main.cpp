@@ -1,4 +1,4 @@
-// cimsim command line: compile, simulate, run, reference, arch.
+// cimsim command line: compile, simulate, run, reference, arch, export-training.
 //
 // Exit codes (docs/cli.md): 0 success; 1 bad input (message names file/line/node);
 // 2 usage error; 3 internal error (a bug: please report it with the command line).
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "compiler/backend/driver.h"
+#include "compiler/export/torch_export.h"
 #include "compiler/reference/reference.h"
 #include "platform/calib/calibrate.h"
 #include "platform/cli/output_paths.h"
@@ -36,7 +37,7 @@ constexpr int kExitUsage = 2;
 constexpr int kExitInternal = 3;
 
 struct CompileArgs {
-  std::string model, arch, out, calibration, mode = "latency";
+  std::string model, arch, out, calibration, weights, mode = "latency";
   double replication = 1.0;
   bool dump_ir = false, print_arch = false;
 };
@@ -59,6 +60,7 @@ void add_compile_options(CLI::App* cmd, CompileArgs& a, bool with_output) {
   if (with_output) cmd->add_option("-o,--output-dir", a.out, "program directory to write")->required();
   cmd->add_option("--calibration", a.calibration,
                   ".npy with calibration inputs (N,C,H,W) for activation scales");
+  cmd->add_option("--weights", a.weights, "trained weights (cimsim-weights file, e.g. from export-training)");
   cmd->add_option("--mode", a.mode, "schedule: latency (one input) or throughput (a stream)")
       ->check(CLI::IsMember({"latency", "throughput"}));
   cmd->add_option("--replication", a.replication,
@@ -112,6 +114,7 @@ cimsim::CompileOptions to_compile_options(const CompileArgs& a) {
   o.arch_path = a.arch;
   o.out_dir = a.out;
   o.calibration_path = a.calibration;
+  o.weights_path = a.weights;
   o.mode = a.mode;
   o.replication = a.replication;
   o.dump_ir = a.dump_ir;
@@ -264,7 +267,7 @@ int main(int argc, char** argv) {
   add_compile_options(run, run_compile, true);
   add_simulate_options(run, run_sim);
 
-  std::string ref_model, ref_input, ref_output, ref_arch, ref_calibration;
+  std::string ref_model, ref_input, ref_output, ref_arch, ref_calibration, ref_weights;
   CLI::App* reference = app.add_subcommand(
       "reference", "run the reference interpreter: float, or with --arch the exact integer model");
   reference->add_option("model", ref_model, "ONNX model file")->required();
@@ -273,6 +276,17 @@ int main(int argc, char** argv) {
   reference->add_option("--arch", ref_arch, "quantize for this architecture (integer model)");
   reference->add_option("--calibration", ref_calibration,
                         ".npy with calibration inputs (use the same as for compile)");
+  reference->add_option("--weights", ref_weights, "trained weights (cimsim-weights file)");
+
+  cimsim::ExportTrainingOptions export_opts;
+  CLI::App* export_training = app.add_subcommand(
+      "export-training", "write a PyTorch module that computes what cimsim computes (hardware-aware training)");
+  export_training->add_option("model", export_opts.model_path, "ONNX model file")->required();
+  export_training->add_option("--arch", export_opts.arch_path, "architecture YAML")->required();
+  export_training->add_option("-o,--output", export_opts.out_path, "Python file to write")->required();
+  export_training->add_option("--calibration", export_opts.calibration_path,
+                              ".npy with calibration inputs (use the same as for compile)");
+  export_training->add_option("--weights", export_opts.weights_path, "start from these trained weights");
 
   cimsim::CalibrateOptions cal;
   CLI::App* calibrate = app.add_subcommand(
@@ -351,7 +365,11 @@ int main(int argc, char** argv) {
       return run_compile_and_simulate(run_compile, run_sim);
     }
     if (*reference) {
-      cimsim::run_reference(ref_model, ref_input, ref_output, ref_arch, ref_calibration);
+      cimsim::run_reference(ref_model, ref_input, ref_output, ref_arch, ref_calibration, ref_weights);
+      return kExitOk;
+    }
+    if (*export_training) {
+      cimsim::export_training(export_opts, std::cerr);
       return kExitOk;
     }
     if (*bfp_error) {

@@ -351,7 +351,8 @@ TEST_F(E2EBadInput, HelpAndVersionExit0) {
   EXPECT_THAT(v.out, HasSubstr("cimsim"));
   RunResult h = run_cimsim({"--help"}, tmp_.path());
   EXPECT_EQ(h.exit_code, 0);
-  for (const char* sub : {"compile", "simulate", "run", "reference", "arch"}) {
+  for (const char* sub : {"compile", "simulate", "run", "reference", "arch", "sweep", "synthesize", "calibrate",
+                          "export-training", "imc-validate", "bfp-error"}) {
     EXPECT_THAT(h.out, HasSubstr(sub));
     RunResult s = run_cimsim({sub, "--help"}, tmp_.path());
     EXPECT_EQ(s.exit_code, 0) << sub;

@@ -15,6 +15,7 @@
 #include "compiler/quant/quantizer.h"
 #include "compiler/reference/reference.h"
 #include "platform/spec/arch.h"
+#include "platform/spec/directory_replace.h"
 #include "platform/spec/program_io.h"
 
 namespace cimsim {
@@ -71,7 +72,6 @@ void compile(const CompileOptions& opt, std::ostream& log) {
   fs::path out = fs::path(opt.out_dir);
   if (out.filename().empty()) out = out.parent_path();  // "dir/" -> "dir"
   const fs::path tmp = out.parent_path() / (out.filename().string() + ".cimsim-tmp");
-  const fs::path old = out.parent_path() / (out.filename().string() + ".cimsim-old");
   remove_quietly(tmp);
   try {
     std::error_code ec;
@@ -83,18 +83,7 @@ void compile(const CompileOptions& opt, std::ostream& log) {
     fs::copy_file(opt.arch_path, tmp / "arch.yaml", fs::copy_options::overwrite_existing, ec);
     if (ec) throw InputError(fmt::format("{}: cannot copy to the program directory: {}", opt.arch_path, ec.message()));
     write_text(tmp / "compile.json", backend::compile_json_text(qm, arch, cm));
-    remove_quietly(old);
-    if (fs::exists(out)) {
-      fs::rename(out, old, ec);
-      if (ec) throw InputError(fmt::format("{}: cannot replace: {}", out.string(), ec.message()));
-    }
-    fs::rename(tmp, out, ec);
-    if (ec) {
-      std::error_code ec2;
-      if (fs::exists(old)) fs::rename(old, out, ec2);
-      throw InputError(fmt::format("{}: cannot create: {}", out.string(), ec.message()));
-    }
-    remove_quietly(old);
+    replace_directory(tmp.string(), out.string());
   } catch (...) {
     remove_quietly(tmp);
     throw;

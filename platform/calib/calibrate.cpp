@@ -18,6 +18,7 @@
 #include "models/kernels/adc_model.h"
 #include "platform/spec/arch.h"
 #include "platform/spec/arch_edit.h"
+#include "platform/spec/directory_replace.h"
 #include "platform/spec/npy.h"
 #include "platform/spec/program_io.h"
 #include "platform/vp/simulate.h"
@@ -392,9 +393,7 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
   write_file_atomically((fs::path(tuned_dir) / "calibration.csv").string(), csv);
   write_file_atomically((fs::path(tuned_dir) / "summary.md").string(), md);
 
-  fs::remove_all(out, ec);
-  fs::rename(tuned_dir, out, ec);
-  if (ec) throw InputError(fmt::format("{}: cannot create the output directory ({})", out, ec.message()));
+  replace_directory(tuned_dir, out);
   log << fmt::format("calibrate: rel. L2 error {:.4f} (naive) -> {:.4f} (calibrated), top-1 agreement {} -> {}; "
                      "wrote {}\n",
                      result.naive.rel_l2_error, result.calibrated.rel_l2_error, pct(result.naive.top1_agreement),

@@ -20,6 +20,7 @@
 #include "platform/cli/output_paths.h"
 #include "platform/bfp/bfp_network.h"
 #include "platform/spec/arch.h"
+#include "platform/spec/directory_replace.h"
 #include "platform/spec/sram_imc_validation.h"
 #include "platform/sweep/sweep_cli.h"
 #include "platform/synth/synthesize.h"
@@ -223,12 +224,11 @@ int run_compile_and_simulate(CompileArgs compile_args, SimulateArgs sim_args) {
     fs::remove_all(staging, ec);
     return code;
   }
-  fs::remove_all(out, ec);
-  fs::rename(staging, out, ec);
-  if (ec) {
-    const std::string why = ec.message();
+  try {
+    cimsim::replace_directory(staging, out);
+  } catch (const cimsim::InputError&) {
     fs::remove_all(staging, ec);
-    throw cimsim::InputError(out + ": cannot create the output directory (" + why + ")");
+    throw;
   }
   return kExitOk;
 }

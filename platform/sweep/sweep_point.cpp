@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "compiler/backend/driver.h"
+#include "platform/spec/directory_replace.h"
 #include "platform/vp/simulate.h"
 
 namespace cimsim::sweep {
@@ -189,12 +190,11 @@ PointOutcome run_point(const SweepSpec& spec, const SweepPoint& point) {
     out << row.dump(2) << "\n";
     if (!out.flush()) throw InputError(staging + "/row.json: cannot write the file");
   }
-  fs::remove_all(final_dir, ec);
-  fs::rename(staging, final_dir, ec);
-  if (ec) {
-    const std::string why = ec.message();
+  try {
+    replace_directory(staging, final_dir);
+  } catch (const InputError&) {
     fs::remove_all(staging, ec);
-    throw InputError(final_dir + ": cannot create the point directory (" + why + ")");
+    throw;
   }
   return outcome;
 }

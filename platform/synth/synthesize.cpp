@@ -1,6 +1,8 @@
 // synthesize(): search (estimator) -> validate the top K (compile + simulate) -> write DIR.
 #include "platform/synth/synthesize.h"
 
+#include "platform/spec/directory_replace.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -226,7 +228,6 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
   fs::path out = fs::path(opt.out_dir);
   if (out.filename().empty()) out = out.parent_path();
   const fs::path stage = out.parent_path() / (out.filename().string() + ".cimsim-synth");
-  const fs::path old = out.parent_path() / (out.filename().string() + ".cimsim-old");
   remove_quietly(stage);
   std::vector<Validated> val;
   std::vector<std::pair<size_t, std::string>> rejected;  // point, why compile/simulate refused it
@@ -452,18 +453,7 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
     write_text(stage / "estimator_error.md", md);
     remove_quietly(stage / "candidates");
 
-    remove_quietly(old);
-    if (fs::exists(out)) {
-      fs::rename(out, old, ec);
-      if (ec) throw InputError(fmt::format("{}: cannot replace: {}", out.string(), ec.message()));
-    }
-    fs::rename(stage, out, ec);
-    if (ec) {
-      std::error_code ec2;
-      if (fs::exists(old)) fs::rename(old, out, ec2);
-      throw InputError(fmt::format("{}: cannot create: {}", out.string(), ec.message()));
-    }
-    remove_quietly(old);
+    replace_directory(stage.string(), out.string());
   } catch (...) {
     remove_quietly(stage);
     throw;

@@ -16,6 +16,8 @@
 #include <tuple>
 #include <vector>
 
+#include <unistd.h>
+
 #include <systemc>
 
 #include "compiler/backend/backend.h"
@@ -256,11 +258,16 @@ q::QModel two_convs() {
   return b.m;
 }
 
+// A directory of this process's own: CTest runs the cases of this file as parallel processes,
+// and a shared one was removed by one case while another read it.
 ArchSpec tiny_with_channel(int64_t rx) {
-  const fs::path dir = fs::path(CIMSIM_BINARY_DIR) / "backend_channel_check";
-  return testing::write_tiny_arch(
+  const fs::path dir = fs::path(CIMSIM_BINARY_DIR) /
+                       ("backend_channel_check_" + std::to_string(::getpid()) + "_" + std::to_string(rx));
+  ArchSpec a = testing::write_tiny_arch(
       dir.string(), {{"link_flits_per_cycle: 1",
                       "link_flits_per_cycle: 1\n  rx_channel_bytes: " + std::to_string(rx)}});
+  fs::remove_all(dir);
+  return a;
 }
 
 int64_t largest_message(const Program& p) {

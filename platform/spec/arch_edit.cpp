@@ -107,7 +107,10 @@ std::string emit_arch(const ArchSpec& spec, const std::string& header,
     out += "\n";
   }
   out += "\ncosts:\n";
-  for (const auto& [name, c] : spec.costs.components) {
+  for (const auto& entry : spec.costs.components) {
+    // Not a structured binding: C++17 lambdas cannot capture those (clang refuses).
+    const std::string& name = entry.first;
+    const ComponentCost& c = entry.second;
     auto field = [&](const std::string& f, const std::string& value) {
       const auto it = raw.find("costs." + name + "." + f);
       return fmt::format("    {}: {}\n", f, it != raw.end() ? it->second : value);

@@ -11,15 +11,8 @@ namespace cimsim::test {
 namespace {
 
 TileDesc rtile(int pe, int xbar, int rows, int cols, uint32_t seed, int64_t gaddr) {
-  TileDesc t;
-  t.pe = pe;
-  t.crossbar = xbar;
-  t.rows = rows;
-  t.cols = cols;
+  TileDesc t = random_tile(pe, xbar, rows, cols, seed);
   t.weight_global_addr = gaddr;
-  std::mt19937 g(seed);
-  std::uniform_int_distribution<int> w(-127, 127);
-  for (int i = 0; i < rows * cols; ++i) t.weights.push_back(static_cast<int8_t>(w(g)));
   return t;
 }
 

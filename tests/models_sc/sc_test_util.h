@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <random>
 #include <vector>
 
 #include <systemc>
@@ -57,6 +58,20 @@ inline ArchSpec small_arch() {
   a.quantization.weight_bits = 8;
   a.quantization.activation_bits = 8;
   return a;
+}
+
+// A rows x cols tile on crossbar `xbar` of PE `pe` with seeded random int8 weights in
+// [-127, 127] (the same weights for the same seed in every test).
+inline TileDesc random_tile(int pe, int xbar, int rows, int cols, uint32_t seed) {
+  TileDesc t;
+  t.pe = pe;
+  t.crossbar = xbar;
+  t.rows = rows;
+  t.cols = cols;
+  std::mt19937 g(seed);
+  std::uniform_int_distribution<int> w(-127, 127);
+  for (int i = 0; i < rows * cols; ++i) t.weights.push_back(static_cast<int8_t>(w(g)));
+  return t;
 }
 
 inline Addr A(int imm, int base = 0) { return Addr{static_cast<uint8_t>(base), imm}; }

@@ -10,15 +10,7 @@ namespace cimsim::test {
 namespace {
 
 TileDesc make_tile(int pe, int xbar, int rows, int cols, uint32_t seed) {
-  TileDesc t;
-  t.pe = pe;
-  t.crossbar = xbar;
-  t.rows = rows;
-  t.cols = cols;
-  std::mt19937 g(seed);
-  std::uniform_int_distribution<int> w(-127, 127);
-  for (int i = 0; i < rows * cols; ++i) t.weights.push_back(static_cast<int8_t>(w(g)));
-  return t;
+  return random_tile(pe, xbar, rows, cols, seed);
 }
 
 // Finish cycle of core 0 running `code` (other cores halt at once).

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/traces/sim_event_util.h"
+
 #include <algorithm>
 #include <map>
 #include <random>
@@ -19,20 +21,6 @@
 namespace cimsim {
 namespace {
 
-SimEvent ev(int core, Unit unit, int index, uint16_t layer, uint64_t start_ps, uint64_t dur_ps,
-            const char* action = "op", double pj = 1.0, uint32_t pc = 0) {
-  SimEvent e;
-  e.core = core;
-  e.unit = unit;
-  e.unit_index = index;
-  e.layer = layer;
-  e.action = action;
-  e.start_ps = start_ps;
-  e.duration_ps = dur_ps;
-  e.energy_pj = pj;
-  e.pc = pc;
-  return e;
-}
 
 std::string write_pftrace(const std::vector<SimEvent>& events, const std::vector<std::string>& layers,
                           int memory_pid, bool compress = true) {

@@ -22,12 +22,16 @@ constexpr std::array<const char*, static_cast<size_t>(Component::kCount)> kCompo
     "crossbar", "dac", "snh", "adc", "shift_add", "pe_input_reg", "pe_output_reg", "buffer",
     "bus", "router", "vector_unit", "scalar_unit", "core_output_reg", "memory", "crossbar_write"};
 
+// The ledger row a layer id is charged to: ids outside the program's layer table (a hand-built
+// or corrupt program) count as layer 0. LayerTimes uses the same rule.
+inline size_t ledger_layer(uint16_t layer, size_t layers) { return layer < layers ? layer : 0; }
+
 class EnergyLedger {
  public:
   explicit EnergyLedger(size_t num_layers = 1) { resize(num_layers); }
   void resize(size_t num_layers) { pj_.assign(num_layers * kN, 0.0); layers_ = num_layers; }
   void add(Component c, uint16_t layer, double pj) {
-    pj_[(layer < layers_ ? layer : 0) * kN + static_cast<size_t>(c)] += pj;
+    pj_[ledger_layer(layer, layers_) * kN + static_cast<size_t>(c)] += pj;
   }
   double get(Component c, uint16_t layer) const { return pj_[layer * kN + static_cast<size_t>(c)]; }
   size_t layers() const { return layers_; }

@@ -101,11 +101,28 @@ nlohmann::json build_report(const RunStats& stats, const ArchSpec& spec, const A
   energy["leakage"] = leakage_pj;
   energy["by_component"] = by_component;
   json by_layer = json::object();
-  std::vector<std::string> layer_names = unique_layer_names(program, by_layer_pj.size());
+  const size_t num_layers = std::max(by_layer_pj.size(), stats.layer_times.size());
+  std::vector<std::string> layer_names = unique_layer_names(program, num_layers);
   for (size_t l = 0; l < by_layer_pj.size(); ++l) by_layer[layer_names[l]] = by_layer_pj[l];
   by_layer["leakage"] = leakage_pj;
   energy["by_layer"] = by_layer;
   r["energy_pj"] = energy;
+
+  // Per-layer timing, in program order, under the names by_layer uses (docs/report.md).
+  json layers = json::array();
+  for (size_t l = 0; l < num_layers; ++l) {
+    const LayerTime t = l < stats.layer_times.size() ? stats.layer_times[l] : LayerTime{};
+    json e;
+    e["name"] = layer_names[l];
+    const bool ran = t.unit_instructions > 0;
+    e["start_ns"] = ran ? json(static_cast<double>(t.start_ps) / 1000.0) : json(nullptr);
+    e["end_ns"] = ran ? json(static_cast<double>(t.end_ps) / 1000.0) : json(nullptr);
+    e["busy_ns"] = static_cast<double>(t.busy_ps) / 1000.0;
+    e["instructions"] = t.instructions;
+    e["energy_pj"] = l < by_layer_pj.size() ? by_layer_pj[l] : 0.0;
+    layers.push_back(std::move(e));
+  }
+  r["layers"] = std::move(layers);
 
   // Area: derive()'s breakdown; anything its total holds beyond the breakdown is "other".
   std::map<std::string, double> area = derived.area_um2_by_component;
@@ -215,6 +232,31 @@ void print_summary(const nlohmann::json& r, std::ostream& out) {
     out << fmt::format("    {:<22} {:>12} {:6.2f} %\n", consumers[i].second,
                        with_prefix(consumers[i].first * 1e-12, "J"),
                        total_pj > 0 ? 100.0 * consumers[i].first / total_pj : 0.0);
+  }
+}
+
+void print_layer_table(const nlohmann::json& r, std::ostream& out) {
+  if (!r.contains("layers")) return;
+  const double total_pj = r.at("energy_pj").at("total").get<double>();
+  auto time = [](const nlohmann::json& ns) {
+    return ns.is_null() ? std::string("-") : with_prefix(ns.get<double>() * 1e-9, "s");
+  };
+  size_t width = 22;  // as wide as the longest name: ONNX node names run to 40 characters
+  for (const auto& l : r.at("layers")) width = std::max(width, l.at("name").get<std::string>().size());
+  out << "  per layer (start: first input in; end: last work done; busy: summed over its instructions)\n";
+  out << fmt::format("    {:<{}} {:>11} {:>11} {:>11} {:>11} {:>12} {:>12} {:>7}\n", "layer", width, "start",
+                     "end", "span", "busy", "instructions", "energy", "share");
+  for (const auto& l : r.at("layers")) {
+    const auto& start = l.at("start_ns");
+    const auto& end = l.at("end_ns");
+    const double pj = l.at("energy_pj").get<double>();
+    out << fmt::format("    {:<{}} {:>11} {:>11} {:>11} {:>11} {:>12} {:>12} {:>5.1f} %\n",
+                       l.at("name").get<std::string>(), width, time(start), time(end),
+                       start.is_null() ? std::string("-")
+                                       : with_prefix((end.get<double>() - start.get<double>()) * 1e-9, "s"),
+                       with_prefix(l.at("busy_ns").get<double>() * 1e-9, "s"),
+                       l.at("instructions").get<uint64_t>(), with_prefix(pj * 1e-12, "J"),
+                       total_pj > 0 ? 100.0 * pj / total_pj : 0.0);
   }
 }
 

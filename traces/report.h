@@ -2,6 +2,8 @@
 //
 // Contract: build_report() turns the counters of one finished run plus the arch spec, its
 // derived quantities and the program into the JSON documented key by key in docs/report.md.
+// report["layers"] gives per layer (program order, by_layer's names) its time span, busy time and
+// instructions from RunStats::layer_times (LayerTimes: the energy ledger's layer attribution).
 // Breakdowns add up to their totals by construction: energy_pj.by_component and
 // energy_pj.by_layer (leakage as its own "leakage" entry) both sum to energy_pj.total, and
 // area_um2.by_component sums to area_um2.total. Leakage energy of a component is
@@ -20,6 +22,7 @@
 #include "platform/spec/arch.h"
 #include "platform/spec/isa.h"
 #include "traces/energy_ledger.h"
+#include "traces/layer_times.h"
 
 namespace cimsim {
 
@@ -30,6 +33,7 @@ struct RunStats {
   std::vector<uint64_t> core_instructions, core_busy_ps, core_finish_ps;
   std::vector<std::vector<uint64_t>> crossbar_busy_ps;  // [core][pe * crossbars + xbar]
   EnergyLedger energy;                                  // dynamic energy only
+  std::vector<LayerTime> layer_times;                   // per Program::layers index
   uint64_t mvms = 0, adc_conversions = 0, adc_saturations = 0, flit_hops = 0, memory_bytes = 0;
   uint64_t macs = 0;  // multiply-accumulates done by crossbars (tile rows * cols per mvm)
   // Back-pressure (docs/timing.md): summed waits of messages for receive-channel credits and
@@ -49,6 +53,10 @@ nlohmann::json build_report(const RunStats& stats, const ArchSpec& spec, const A
 // The human summary: latency, throughput, energy per inference, TOPS/W, area and the five
 // largest energy consumers with their share, read from a report built above.
 void print_summary(const nlohmann::json& report, std::ostream& out);
+
+// The per-layer table (`cimsim simulate --layers`): per entry of report["layers"], its start,
+// end, span, busy time, instructions and dynamic energy with its share of the total.
+void print_layer_table(const nlohmann::json& report, std::ostream& out);
 
 // Peak resident set size of this process so far, in MB (getrusage ru_maxrss).
 double peak_rss_mb();

@@ -26,6 +26,7 @@ Chip::Chip(sc_core::sc_module_name name, const ArchSpec& arch, const Program& pr
     if (observer_ && finished()) observer_->on_finish(stats().end_ps);
   };
   context_.ledger.resize(std::max<size_t>(1, program.layers.size()));
+  context_.layer_times.resize(std::max<size_t>(1, program.layers.size()));
 
   std::vector<Mailbox*> boxes;
   for (int c = 0; c < cores; ++c) {
@@ -150,6 +151,18 @@ ChipStats Chip::stats() const {
   }
   s.end_ps = timing_.to_ps(end);
   s.energy = context_.ledger;
+  for (size_t l = 0; l < context_.layer_times.layers(); ++l) {
+    const LayerCycles& c = context_.layer_times.get(l);
+    LayerTime t;
+    t.instructions = c.instructions;
+    t.unit_instructions = c.unit_instructions;
+    t.busy_ps = timing_.to_ps(c.busy_cycles);
+    if (c.unit_instructions > 0) {
+      t.start_ps = timing_.to_ps(c.start_cycle());
+      t.end_ps = timing_.to_ps(c.last_end_cycle);
+    }
+    s.layer_times.push_back(t);
+  }
   s.mvms = context_.mvms;
   s.macs = context_.macs;
   s.adc_conversions = context_.adc_conversions;

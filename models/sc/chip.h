@@ -32,6 +32,7 @@
 #include "platform/spec/arch.h"
 #include "platform/spec/isa.h"
 #include "traces/energy_ledger.h"
+#include "traces/layer_times.h"
 #include "traces/observer.h"
 
 namespace cimsim {
@@ -44,6 +45,7 @@ struct ChipStats {
   std::vector<uint64_t> core_finish_ps;     // per core halt time (0 if it never halted)
   std::vector<std::vector<uint64_t>> crossbar_busy_ps;  // [core][pe * crossbars + xbar]
   EnergyLedger energy;                      // dynamic energy by component and layer
+  std::vector<LayerTime> layer_times;       // per Program::layers index (LayerTimes, in ps)
   uint64_t mvms = 0, adc_conversions = 0, adc_saturations = 0, flit_hops = 0, memory_bytes = 0;
   uint64_t macs = 0;  // additive: sum over executed mvms of tile rows x cols
   // Back-pressure: time messages waited for receive-buffer credits (summed over messages),

@@ -447,6 +447,7 @@ void Core::interpret() {
     t_dispatch_ += cycles;
     add_busy(start, t_dispatch_);
     context_->ledger.add(Component::kScalarUnit, in.layer, scalar_pj);
+    context_->layer_times.add(in.layer, start, t_dispatch_, LayerWork::kScalar);
     if (observer_) emit(Unit::kScalar, 0, in, start, t_dispatch_, scalar_pj);
     pc_ = next;
   }
@@ -657,6 +658,7 @@ void Core::exec_vector(const Instruction& in, uint64_t d) {
   charge(Component::kVectorUnit, in.layer, static_cast<double>(elements), &pj);
   charge(Component::kBuffer, in.layer, static_cast<double>(t_.buffer_cycles(moved)), &pj);
   charge(Component::kBus, in.layer, static_cast<double>(moved), &pj);
+  context_->layer_times.add(in.layer, start, end, LayerWork::kUnit);
   if (observer_) emit(Unit::kVector, 0, in, start, end, pj);
 }
 
@@ -722,6 +724,7 @@ void Core::exec_mvm(const Instruction& in, uint64_t d) {
   charge(Component::kPeOutputReg, in.layer, static_cast<double>(out_bytes), &pj);
   charge(Component::kBuffer, in.layer, static_cast<double>(accesses), &pj);
   charge(Component::kBus, in.layer, static_cast<double>(moved), &pj);
+  context_->layer_times.add(in.layer, start, end, LayerWork::kUnit);
   if (observer_) emit(Unit::kCrossbar, tr.xbar, in, start, end, pj);
 }
 
@@ -882,6 +885,12 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
   retire(kNicUnit, start, end);
   charge(Component::kBuffer, in.layer, static_cast<double>(rw), &pj);
   charge(Component::kBus, in.layer, static_cast<double>(len), &pj);
+  // recv and load wait for their bytes; their work is the write-in, the last rw cycles.
+  const bool waits_for_data = in.op == Op::kRecv || in.op == Op::kLoad;
+  if (waits_for_data)
+    context_->layer_times.add(in.layer, end - rw, end, LayerWork::kInput);
+  else
+    context_->layer_times.add(in.layer, start, end, LayerWork::kUnit);
   if (observer_) emit(Unit::kNic, 0, in, start, end, pj);
 }
 
@@ -941,6 +950,7 @@ void Core::exec_wload(const Instruction& in, uint64_t d) {
   charge(Component::kRouter, in.layer, static_cast<double>(ext.flits * (ext.hops + 1)), &pj);
   charge(Component::kCrossbarWrite, in.layer,
          static_cast<double>(len) * static_cast<double>(t_.cells_per_weight), &pj);
+  context_->layer_times.add(in.layer, start, end, LayerWork::kUnit);
   if (observer_) emit(Unit::kCrossbar, tr.xbar, in, start, end, pj);
 }
 

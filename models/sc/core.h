@@ -30,6 +30,7 @@
 #include "models/sc/timing_params.h"
 #include "platform/spec/isa.h"
 #include "traces/energy_ledger.h"
+#include "traces/layer_times.h"
 #include "traces/observer.h"
 
 namespace cimsim {
@@ -40,6 +41,7 @@ struct ChipContext {
   std::string error;
   int batch = 1;
   EnergyLedger ledger;
+  LayerTimes layer_times;  // per-layer work spans in core cycles (report.json "layers")
   uint64_t mvms = 0, macs = 0, adc_conversions = 0, adc_saturations = 0;
   std::function<void()> on_core_halted;  // the chip checks whether the run is over
 };

@@ -51,6 +51,7 @@ struct SimulateArgs {
   bool seed_given = false;
   double max_time_ns = 0, energy_window_ns = 0;
   bool quiet = false;
+  bool layers = false;
 };
 
 void add_compile_options(CLI::App* cmd, CompileArgs& a, bool with_output) {
@@ -90,6 +91,7 @@ void add_simulate_options(CLI::App* cmd, SimulateArgs& a) {
                   "stop simulated time at this many ns (the run then reports itself incomplete)");
   cmd->add_option("--energy-window", a.energy_window_ns, "energy.csv window in ns (default: auto)");
   cmd->add_flag("-q,--quiet", a.quiet, "no progress bar");
+  cmd->add_flag("--layers", a.layers, "also print the per-layer table (start, end, busy time, energy)");
 }
 
 cimsim::SimulateOptions to_sim_options(const SimulateArgs& a) {
@@ -106,6 +108,7 @@ cimsim::SimulateOptions to_sim_options(const SimulateArgs& a) {
   o.max_time_ns = a.max_time_ns;
   o.quiet = a.quiet;
   o.energy_window_ns = a.energy_window_ns;
+  o.print_layers = a.layers;
   return o;
 }
 

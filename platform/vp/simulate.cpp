@@ -133,6 +133,7 @@ RunStats to_run_stats(const ChipStats& s, int batch) {
   r.core_finish_ps = s.core_finish_ps;
   r.crossbar_busy_ps = s.crossbar_busy_ps;
   r.energy = s.energy;
+  r.layer_times = s.layer_times;
   r.mvms = s.mvms;
   r.adc_conversions = s.adc_conversions;
   r.adc_saturations = s.adc_saturations;
@@ -263,6 +264,7 @@ SimulateResult simulate(const SimulateOptions& opt, std::ostream& out, std::ostr
     }
   if (!opt.report_path.empty()) write_file_atomically(opt.report_path, result.report.dump(2) + "\n");
   print_summary(result.report, out);
+  if (opt.print_layers) print_layer_table(result.report, out);
   return result;
 }
 

@@ -48,6 +48,7 @@ struct SimulateOptions {
   double max_time_ns = 0;        // 0: run until every core halts
   bool quiet = false;            // no progress bar
   double energy_window_ns = 0;   // energy.csv window; 0: about 200 windows
+  bool print_layers = false;     // the summary also gets the per-layer table (--layers)
 };
 
 struct SimulateResult {

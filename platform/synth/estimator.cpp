@@ -520,6 +520,11 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice
     }
     end_cycle = std::max(end_cycle, ready[i].back());
     le.start_ns = double(first_start == UINT64_MAX ? 0 : first_start) * x.t.cycle_ns;
+    uint64_t first_input = UINT64_MAX;
+    for (int src : L.inputs)
+      first_input = std::min(first_input, src < 0 ? x.t.memory_latency + x.t.memory_transfer_cycles(in_row_bytes)
+                                                  : ready[static_cast<size_t>(src)].front());
+    le.first_input_ns = double(first_input == UINT64_MAX ? 0 : first_input) * x.t.cycle_ns;
     le.end_ns = double(ready[i].back()) * x.t.cycle_ns;
     le.energy_pj = pj;
     dynamic_pj += pj;

@@ -54,6 +54,9 @@ struct LayerEstimate {
   int64_t cores = 0, crossbars = 0;  // all replicas
   int64_t replicas = 1;
   double start_ns = 0, end_ns = 0;  // first row started, last row ready
+  // First input row (of any input) ready at the layer: the figure report.json's layers[].start_ns
+  // measures in the simulator (its first input bytes arrived).
+  double first_input_ns = 0;
   double energy_pj = 0;
 };
 

@@ -23,6 +23,7 @@
 #include "compiler/reference/reference.h"
 #include "platform/spec/arch_edit.h"
 #include "platform/spec/npy.h"
+#include "platform/synth/layer_error.h"
 #include "platform/synth/search.h"
 #include "platform/vp/simulate.h"
 
@@ -58,6 +59,7 @@ struct Validated {
   ArchSpec arch;
   double sim_latency_ns = 0, sim_energy_pj = 0, sim_macs = 0;
   json sim_by_layer;
+  json sim_layers;  // report.json "layers": per-layer simulated start/end
   double sim_tops_per_w() const { return sim_energy_pj > 0 ? 2.0 * sim_macs / sim_energy_pj : 0.0; }
   fs::path program;
 };
@@ -285,6 +287,7 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
         v.sim_energy_pj = r.report.at("energy_pj").at("total").get<double>();
         v.sim_macs = r.report.at("counts").at("macs").get<double>();
         v.sim_by_layer = r.report.at("energy_pj").at("by_layer");
+        v.sim_layers = r.report.at("layers");
         v.program = co.out_dir;
       } catch (const InputError& e) {
         // The estimator does not model everything the compiler checks (buffer spills that
@@ -400,6 +403,7 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
                           {"latency_ratio", ratio(e.latency_ns, v.sim_latency_ns)},
                           {"energy_ratio", ratio(e.energy_pj, v.sim_energy_pj)},
                           {"best", &v == &best}};
+        if (&v == &best) d["simulated"]["per_layer"] = layer_times_json(compare_layer_times(net, e, v.sim_layers));
         csv += fmt::format(",{},{},{},{},{},{}", v.sim_tops_per_w(), v.sim_latency_ns, v.sim_energy_pj,
                            v.sim_latency_ns > 0 ? 1e9 / v.sim_latency_ns : 0.0, ratio(e.latency_ns, v.sim_latency_ns),
                            ratio(e.energy_pj, v.sim_energy_pj));
@@ -450,6 +454,7 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
                         le.crossbars, le.start_ns * 1e-3, le.end_ns * 1e-3, le.energy_pj * 1e-6, sim * 1e-6,
                         ratio(le.energy_pj, sim));
     }
+    md += layer_times_markdown(compare_layer_times(net, bp.est, best.sim_layers));
     write_text(stage / "estimator_error.md", md);
     remove_quietly(stage / "candidates");
 

@@ -180,3 +180,54 @@ TEST(Report, SummaryTopsPerWattIsOpsPerPicojoule) {
 
 }  // namespace
 }  // namespace cimsim
+
+namespace cimsim {
+namespace {
+
+// report["layers"]: program order, by_layer's names, times in ns, null times for a layer that
+// ran no unit instruction, energy equal to its by_layer entry.
+TEST(Report, LayersCarryTimesInNsUnderByLayerNames) {
+  Fixture f;
+  f.stats.layer_times.resize(3);
+  f.stats.layer_times[0] = {2'000, 1'200'000, 2'000'000, 600, 400};  // ps; busy > span: two units
+  f.stats.layer_times[1] = {0, 0, 3'000, 3, 0};                      // scalar only
+  f.stats.layer_times[2] = {1'100'000, 2'000'000, 700'000, 397, 300};
+  auto r = build_report(f.stats, f.spec, f.derived, f.program, 1.0);
+  const auto& layers = r.at("layers");
+  ASSERT_EQ(layers.size(), 3u);
+  EXPECT_EQ(layers[0].at("name"), "conv1");
+  EXPECT_EQ(layers[1].at("name"), "conv1#2");
+  EXPECT_EQ(layers[2].at("name"), "fc");
+  EXPECT_DOUBLE_EQ(layers[0].at("start_ns").get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(layers[0].at("end_ns").get<double>(), 1200.0);
+  EXPECT_DOUBLE_EQ(layers[0].at("busy_ns").get<double>(), 2000.0);
+  EXPECT_EQ(layers[0].at("instructions").get<uint64_t>(), 600u);
+  EXPECT_TRUE(layers[1].at("start_ns").is_null());
+  EXPECT_TRUE(layers[1].at("end_ns").is_null());
+  EXPECT_DOUBLE_EQ(layers[1].at("busy_ns").get<double>(), 3.0);
+  EXPECT_DOUBLE_EQ(layers[2].at("end_ns").get<double>(), r.at("latency_ns").get<double>());
+  uint64_t instructions = 0;
+  double pj = 0;
+  for (const auto& l : layers) {
+    EXPECT_DOUBLE_EQ(l.at("energy_pj").get<double>(),
+                     r.at("energy_pj").at("by_layer").at(l.at("name").get<std::string>()).get<double>());
+    instructions += l.at("instructions").get<uint64_t>();
+    pj += l.at("energy_pj").get<double>();
+  }
+  EXPECT_EQ(instructions, r.at("instructions_executed").get<uint64_t>());
+  EXPECT_NEAR(pj, r.at("energy_pj").at("dynamic").get<double>(), 1e-9);
+
+  std::ostringstream out;
+  print_layer_table(r, out);
+  const std::string s = out.str();
+  EXPECT_NE(s.find("conv1#2"), std::string::npos) << s;
+  EXPECT_NE(s.find("1.2 us"), std::string::npos) << s;  // conv1's end
+  EXPECT_NE(s.find("1.198 us"), std::string::npos) << s;  // its span, 1200 - 2 ns
+  // The table is printed only on request: the summary does not hold it.
+  std::ostringstream summary;
+  print_summary(r, summary);
+  EXPECT_EQ(summary.str().find("per layer"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cimsim

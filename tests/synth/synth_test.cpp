@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -19,6 +20,7 @@
 #include "platform/spec/arch.h"
 #include "platform/spec/arch_edit.h"
 #include "platform/synth/estimator.h"
+#include "platform/synth/layer_error.h"
 #include "platform/synth/search.h"
 #include "platform/synth/space.h"
 #include "platform/vp/simulate.h"
@@ -159,6 +161,7 @@ TEST(SynthSpace, MeshForCores) {
 // variants that change the timing structure: shared ADCs, small crossbars (K-chains of
 // 3..5 row tiles), wide crossbars with 2-bit DAC steps, throughput-mode replicas.
 TEST(SynthEstimator, WithinFivePercentOfTheSimulatorOnMiniResnet) {
+  constexpr double kLayerBound = 0.06;  // of the run's latency; measured worst 4.4 % (variant 0)
   e2e::TempDir tmp;
   const e2e::ModelFiles f = e2e::write_model(e2e::find_model("mini_resnet"), tmp.path());
   const cimsim::ArchSpec base = cimsim::load_arch_spec(e2e::source_path("configs/isaac.yaml"));
@@ -214,6 +217,25 @@ TEST(SynthEstimator, WithinFivePercentOfTheSimulatorOnMiniResnet) {
     EXPECT_NEAR(est.latency_ns / lat, 1.0, 0.05) << "variant " << v << ": " << est.latency_ns << " vs " << lat;
     EXPECT_NEAR(est.energy_pj / en, 1.0, 0.05) << "variant " << v << ": " << est.energy_pj << " vs " << en;
     EXPECT_DOUBLE_EQ(est.macs, r.report.at("counts").at("macs").get<double>()) << "variant " << v;
+    // Per layer (report.json "layers" vs the estimator's first_input_ns / end_ns): every
+    // estimated layer is in the report with times, no layer ends after the run, and the
+    // estimator's per-layer start and end are within kLayerBound of the simulated end of the
+    // run (measured worst: see docs/synthesis.md, "Measured error").
+    const cimsim::synth::LayerTimeComparison cmp =
+        cimsim::synth::compare_layer_times(net, est, r.report.at("layers"));
+    ASSERT_EQ(cmp.rows.size(), est.layers.size());
+    double worst_start = 0, worst_end = 0;
+    for (const auto& row : cmp.rows) {
+      ASSERT_TRUE(row.sim_start_ns && row.sim_end_ns) << "variant " << v << ": " << row.name;
+      EXPECT_LE(*row.sim_start_ns, *row.sim_end_ns) << row.name;
+      EXPECT_LE(*row.sim_end_ns, lat) << row.name;
+      worst_start = std::max(worst_start, std::abs(row.start_error_ns()) / lat);
+      worst_end = std::max(worst_end, std::abs(row.end_error_ns()) / lat);
+    }
+    std::printf("variant %zu: worst per-layer start error %.4f, end error %.4f of the latency\n", v, worst_start,
+                worst_end);
+    EXPECT_LE(worst_start, kLayerBound) << "variant " << v;
+    EXPECT_LE(worst_end, kLayerBound) << "variant " << v;
     if (mapping.throughput()) {
       // The estimator's replicas are the compiler's (same rule, same inputs).
       const nlohmann::json cj = nlohmann::json::parse(e2e::read_file(co.out_dir + "/compile.json"));
@@ -306,6 +328,32 @@ TEST_F(SynthCommand, WritesEveryFileDeterministicallyWithinTheBudget) {
     }
   }
   EXPECT_EQ(simulated, 2);
+  // Per-layer latency of the best design: estimated vs simulated start/end in both files.
+  int best_designs = 0;
+  for (const auto& d : pj.at("designs")) {
+    if (!d.contains("simulated") || !d.at("simulated").at("best").get<bool>()) {
+      EXPECT_FALSE(d.contains("simulated") && d.at("simulated").contains("per_layer"));
+      continue;
+    }
+    ++best_designs;
+    const auto& per_layer = d.at("simulated").at("per_layer");
+    ASSERT_FALSE(per_layer.at("layers").empty());
+    for (const auto& l : per_layer.at("layers")) {
+      ASSERT_TRUE(l.at("sim_start_ns").is_number()) << l.dump();
+      ASSERT_TRUE(l.at("sim_end_ns").is_number()) << l.dump();
+      EXPECT_LE(l.at("sim_end_ns").get<double>(), d.at("simulated").at("latency_ns").get<double>());
+      EXPECT_GT(l.at("est_end_ns").get<double>(), 0.0);
+    }
+    EXPECT_TRUE(per_layer.at("latency_error_enters").is_null() || per_layer.at("latency_error_enters").is_string());
+    EXPECT_TRUE(per_layer.at("largest_added_error").is_string());
+  }
+  EXPECT_EQ(best_designs, 1);
+  const std::string md = e2e::read_file(tmp_ / "a/estimator_error.md");
+  EXPECT_NE(md.find("## Per layer, best design (latency: estimated vs simulated start and end)"), std::string::npos);
+  EXPECT_TRUE(md.find("Latency error enters at layer ") != std::string::npos ||
+              md.find("Every layer's end is within 5 % or 100 ns") != std::string::npos)
+      << md;
+  EXPECT_NE(md.find("Largest added error: layer "), std::string::npos) << md;
   // The program in DIR runs on DIR/arch.yaml.
   const auto sim = e2e::run_cimsim({"simulate", tmp_ / "a/program", "--input", tmp_ / "a/input.npy", "-q"}, tmp_.path());
   EXPECT_EQ(sim.exit_code, 0) << sim.err;

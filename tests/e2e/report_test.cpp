@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <sstream>
@@ -95,6 +96,36 @@ TEST_P(E2EReport, ConsistentAndComplete) {
     EXPECT_GE(u.get<double>(), 0);
     EXPECT_LE(u.get<double>(), 1.0 + 1e-12);
   }
+
+  // layers: one entry per by_layer entry but "leakage", same names and energy; every executed
+  // instruction attributed; no layer ends after the run and the last one ends within the
+  // drain of the model output's store (the memory latency plus its transfer, far below 10 %).
+  const json& layers = rep["layers"];
+  ASSERT_EQ(layers.size() + 1, e["by_layer"].size());
+  int64_t layer_instructions = 0;
+  double latest_end_ns = 0;
+  for (const auto& l : layers) {
+    const std::string name = l["name"].get<std::string>();
+    ASSERT_TRUE(e["by_layer"].contains(name)) << name;
+    expect_rel_near(l["energy_pj"].get<double>(), e["by_layer"][name].get<double>(), "layer energy " + name);
+    layer_instructions += l["instructions"].get<int64_t>();
+    EXPECT_GE(l["busy_ns"].get<double>(), 0) << name;
+    if (l["start_ns"].is_null()) {
+      EXPECT_TRUE(l["end_ns"].is_null()) << name;
+      continue;
+    }
+    EXPECT_GE(l["start_ns"].get<double>(), 0) << name;
+    EXPECT_LE(l["start_ns"].get<double>(), l["end_ns"].get<double>()) << name;
+    EXPECT_LE(l["end_ns"].get<double>(), latency_ns) << name;
+    latest_end_ns = std::max(latest_end_ns, l["end_ns"].get<double>());
+  }
+  EXPECT_EQ(layer_instructions, rep["instructions_executed"].get<int64_t>());
+  EXPECT_GT(latest_end_ns, 0.9 * latency_ns);
+  // `simulate --layers` prints the table with every layer's name.
+  RunResult table = run_cimsim({"simulate", tmp / "out", "--input", f.input, "--layers", "-q"}, tmp.path());
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("per layer"), std::string::npos) << table.out;
+  for (const auto& l : layers) EXPECT_NE(table.out.find(l["name"].get<std::string>()), std::string::npos) << table.out;
 
   // timeline.pftrace: decodes cleanly, and every core that has code (cores/core_NNN.s) has a
   // slice.

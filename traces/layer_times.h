@@ -8,11 +8,13 @@
 //    and its energy come from the same instructions.
 //  - add() is called once per executed instruction with its work span in core clock cycles:
 //    [work_start, end), where work_start is the instruction's start on its unit, except for
-//    recv and load (kInput), which wait for their bytes: for them it is the cycle the bytes
-//    began to be written into the local buffer.
-//  - A layer's start is when its first input bytes arrived (the earliest work_start of its
-//    kInput instructions), as the estimator's start is its first input row being ready; a
-//    layer without recv or load starts with its first non-scalar instruction. Its end is the
+//    recv and load (add_input()), which wait for their bytes: for them it is the cycle the
+//    bytes began to be written into the local buffer, and `arrival` is the cycle they reached
+//    the core (a message's tail at the NIC, a load's last byte back).
+//  - A layer's start is when its first input bytes arrived (the earliest arrival of its recv
+//    and load instructions, whatever order the code takes them in), as the estimator's start
+//    is its first input row being ready; a layer without recv or load starts with its first
+//    non-scalar instruction. Its end is the
 //    latest end of its non-scalar instructions. Scalar instructions (register setup, loop
 //    control, halt: they execute at dispatch) and prologue work (a padding fill at cycle 2)
 //    therefore never pin a layer's start to the start of the run.
@@ -31,14 +33,13 @@ namespace cimsim {
 
 enum class LayerWork : uint8_t {
   kScalar,  // executes at dispatch: counts in busy and instructions only
-  kUnit,    // vector, mvm, wload, send, store: occupies its unit from its start
-  kInput,   // recv, load: work_start is when its bytes arrived
+  kUnit,    // vector, mvm, wload, send, store, and recv/load through add_input()
 };
 
 // One layer's figures in core clock cycles.
 struct LayerCycles {
   static constexpr uint64_t kNone = std::numeric_limits<uint64_t>::max();
-  uint64_t first_input_cycle = kNone;  // earliest work_start of a kInput instruction
+  uint64_t first_input_cycle = kNone;  // earliest arrival of a recv's or load's bytes
   uint64_t first_work_cycle = kNone;   // earliest work_start of a non-scalar instruction
   uint64_t last_end_cycle = 0;         // latest end of a non-scalar instruction
   uint64_t busy_cycles = 0;            // sum of (end - work_start) over all its instructions
@@ -57,9 +58,13 @@ class LayerTimes {
     l.busy_cycles += end > work_start ? end - work_start : 0;
     if (kind == LayerWork::kScalar) return;
     ++l.unit_instructions;
-    if (kind == LayerWork::kInput) l.first_input_cycle = std::min(l.first_input_cycle, work_start);
     l.first_work_cycle = std::min(l.first_work_cycle, work_start);
     l.last_end_cycle = std::max(l.last_end_cycle, end);
+  }
+  void add_input(uint16_t layer, uint64_t arrival, uint64_t work_start, uint64_t end) {
+    add(layer, work_start, end, LayerWork::kUnit);
+    LayerCycles& l = layers_[ledger_layer(layer, layers_.size())];
+    l.first_input_cycle = std::min(l.first_input_cycle, arrival);
   }
   size_t layers() const { return layers_.size(); }
   const LayerCycles& get(size_t layer) const { return layers_[layer]; }

@@ -780,6 +780,7 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
   UnitState& u = units_[kNicUnit];
   const uint64_t rw = t_.buffer_cycles(len);
   uint64_t start = 0, end = 0;
+  uint64_t arrived = 0;  // recv, load: the cycle their bytes reached this core
   int64_t local = 0;
   double pj = 0;
 
@@ -833,6 +834,7 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
         fail("received a message of " + std::to_string(m.bytes.size()) + " bytes from core " +
              std::to_string(src) + " tag " + std::to_string(tag) + ", expected " + std::to_string(len));
       if (len > 0) std::memcpy(buf_ + local, m.bytes.data(), static_cast<size_t>(len));
+      arrived = m.arrival_cycle;
       end = reserve_port(std::max(start, m.arrival_cycle), rw, d) + rw;
       mark_write(local, len, end);
       // The space is free once drained; the credit travels back to the sender.
@@ -868,6 +870,7 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
       if (status != tlm::TLM_OK_RESPONSE) fail("global memory rejected the access");
       if (load) {
         emit_wait(1, in, start, done.accept_cycle);
+        arrived = done.done_cycle;
         end = reserve_port(done.done_cycle, rw, d) + rw;
         mark_write(local, len, end);
       } else {
@@ -885,10 +888,10 @@ void Core::exec_nic(const Instruction& in, uint64_t d) {
   retire(kNicUnit, start, end);
   charge(Component::kBuffer, in.layer, static_cast<double>(rw), &pj);
   charge(Component::kBus, in.layer, static_cast<double>(len), &pj);
-  // recv and load wait for their bytes; their work is the write-in, the last rw cycles.
-  const bool waits_for_data = in.op == Op::kRecv || in.op == Op::kLoad;
-  if (waits_for_data)
-    context_->layer_times.add(in.layer, end - rw, end, LayerWork::kInput);
+  // recv and load wait for their bytes (until `arrived`); their work is the write-in, the
+  // last rw cycles.
+  if (in.op == Op::kRecv || in.op == Op::kLoad)
+    context_->layer_times.add_input(in.layer, arrived, end - rw, end);
   else
     context_->layer_times.add(in.layer, start, end, LayerWork::kUnit);
   if (observer_) emit(Unit::kNic, 0, in, start, end, pj);

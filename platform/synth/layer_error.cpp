@@ -52,7 +52,7 @@ std::string layer_times_markdown(const LayerTimeComparison& c) {
   std::string md =
       "\n## Per layer, best design (latency: estimated vs simulated start and end)\n\n"
       "Start: the layer's first input row ready (estimator, `first_input_ns`) / its first input bytes\n"
-      "arrived in a core's buffer (simulator). End: its last output row ready at its consumers\n"
+      "arrived at one of its cores (simulator). End: its last output row ready at its consumers\n"
       "(estimator) / its last instruction done (simulator). Simulated figures: report.json `layers`\n"
       "(docs/report.md). Error = estimate - simulated; added = end error minus that of the layer's\n"
       "gating input (its input that ends last in the simulation): the part this layer contributes.\n\n"

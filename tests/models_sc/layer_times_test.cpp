@@ -65,6 +65,26 @@ TEST(LayerTimes, HandDerivedStartEndBusy) {
   EXPECT_EQ(instructions, s.instructions_executed);
 }
 
+TEST(LayerTimes, StartIsTheArrivalNotTheLateRecv) {
+  // core 1 first fills [0..800): 2 + max(800 / 8, 800 / 16) = 102 cycles (0..102, port
+  // 0..50); its recv into [0..32) must wait for that write (WAW) and starts at 102, while the
+  // message from core 0 arrived at 18 (as above). Write-in 102..104.
+  //   l1: start 18 (arrival, though its first unit instruction started at 0 and the recv
+  //   took the bytes at 102), end 104, busy 102 + 2 + 1 = 105.
+  Program p = program_for(small_arch());
+  p.layers = {"l0", "l1"};
+  p.cores[0].code = tagged({fill(A(0), 32, 9), send(A(0), 32, 1, 0), halt()}, 0);
+  p.cores[1].code = tagged({fill(A(0), 800, 1), recv(A(0), 32, 0, 0), halt()}, 1);
+  Sim sim(small_arch(), p);
+  const ChipStats s = sim.run();
+  ASSERT_TRUE(sim.chip->finished()) << sim.chip->error();
+  EXPECT_EQ(cycles(s.layer_times[1].start_ps), 18u);
+  EXPECT_EQ(cycles(s.layer_times[1].end_ps), 104u);
+  EXPECT_EQ(cycles(s.layer_times[1].busy_ps), 105u);
+  EXPECT_EQ(cycles(s.end_ps), 104u);
+  EXPECT_EQ(get_bytes(*sim.chip, 1, 0, 32), std::vector<uint8_t>(32, 9));
+}
+
 TEST(LayerTimes, SameAttributionAsTheEnergyLedger) {
   // Instructions tagged with a layer outside Program::layers are charged to layer 0 by the
   // ledger; their time goes there too.

@@ -13,11 +13,11 @@
 //    the core (a message's tail at the NIC, a load's last byte back).
 //  - A layer's start is when its first input bytes arrived (the earliest arrival of its recv
 //    and load instructions, whatever order the code takes them in), as the estimator's start
-//    is its first input row being ready; a layer without recv or load starts with its first
-//    non-scalar instruction. Its end is the
-//    latest end of its non-scalar instructions. Scalar instructions (register setup, loop
-//    control, halt: they execute at dispatch) and prologue work (a padding fill at cycle 2)
-//    therefore never pin a layer's start to the start of the run.
+//    is its first input row being ready, so prologue work (a padding fill at cycle 2) does not
+//    pin it to the start of the run; a layer without recv or load starts with its first
+//    non-scalar instruction. Its end is the latest end of its non-scalar instructions.
+//    Scalar instructions (register setup, loop control, halt: they execute at dispatch)
+//    count in busy and instructions only.
 //  - Totals are order-independent (min, max, sums): the same run gives the same figures
 //    whatever order cores report in.
 #pragma once

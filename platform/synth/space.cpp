@@ -63,7 +63,7 @@ SearchSpace default_space() {
 
 SearchSpace default_space(const ArchSpec& base) {
   SearchSpace s = default_space();
-  if (!adc_cost_follows_bits(base))
+  if (!adc_cost_follows_bits(base) || base.adc.lossless)
     s.knobs.erase(std::remove_if(s.knobs.begin(), s.knobs.end(), [](const Knob& k) { return k.path == "adc.bits"; }),
                   s.knobs.end());
   return s;
@@ -143,6 +143,11 @@ void check_space(const SearchSpace& space, const ArchSpec& base) {
           "{}: adc.bits is searched, but the base {} prices every resolution the same (costs.adc "
           "does not follow adc.bits); expected adc.cost_scaling: saberi_sar with "
           "adc.cost_reference_bits in the base (configs/isaac.yaml, docs/config.md), or one choice",
+          k.origin, base.source_path.empty() ? "architecture" : base.source_path));
+    else if (k.path == "adc.bits" && k.choices.size() > 1 && base.adc.lossless)
+      throw InputError(fmt::format(
+          "{}: adc.bits is searched, but the base {} has adc.lossless: true, an ADC that never "
+          "clips: fewer bits would only look cheaper; expected adc.lossless: false, or one choice",
           k.origin, base.source_path.empty() ? "architecture" : base.source_path));
   for (const Knob& k : space.knobs)
     for (size_t i = 0; i < k.choices.size(); ++i) {

@@ -304,6 +304,17 @@ TEST(SynthAdcBits, DefaultSpaceSearchesAdcBitsOnlyOnAPricedBase) {
     EXPECT_NE(std::string(e.what()).find(path + ":2:1: adc.bits is searched"), std::string::npos) << e.what();
   }
   EXPECT_NO_THROW(cimsim::synth::load_space(path, isaac));
+  // A lossless ADC never clips: fewer bits would only look cheaper.
+  const cimsim::ArchSpec ideal = cimsim::load_arch_spec(e2e::source_path("configs/ideal.yaml"));
+  EXPECT_FALSE(has_adc_bits(cimsim::synth::default_space(ideal)));
+  try {
+    cimsim::synth::load_space(path, ideal);
+    FAIL() << "no error";
+  } catch (const cimsim::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ":2:1: adc.bits is searched, but the base"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("adc.lossless: true"), std::string::npos) << e.what();
+  }
 }
 
 TEST(SynthEstimator, AdcThatClipsIsInfeasible) {

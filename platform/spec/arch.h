@@ -25,6 +25,9 @@ class InputError : public std::runtime_error {
 
 enum class WeightEncoding { kOffset, kDifferential };
 enum class AdcRangePolicy { kLsbAligned, kWorstCase, kCalibrated };
+// How costs.adc follows adc.bits (adc_cost_scaling.h): not at all, or by the ratio of two
+// resolutions in HWC's SAR table (Saberi et al.).
+enum class AdcCostScaling { kNone, kSaberiSar };
 enum class QuantGranularity { kPerTensor, kPerChannel };
 // Which model computes a PE's shift-and-add (docs/cosim.md): the built-in C++/TLM model, or
 // the Verilated RTL of models/rtl (only in a cimsim built with Verilator).
@@ -92,6 +95,10 @@ struct AdcSpec {
   AdcRangePolicy range = AdcRangePolicy::kLsbAligned;
   bool lossless = false;        // true: ideal ADC, counts never clip (bit-exact runs)
   double conversion_ns = 0.78125;  // one conversion (ISAAC: 1.28 GS/s)
+  // costs.adc is given for an ADC of cost_reference_bits and scaled to `bits` by this rule
+  // (adc_cost_scaling.h); kNone (reference 0): costs.adc is the figure at `bits` as given.
+  AdcCostScaling cost_scaling = AdcCostScaling::kNone;
+  int cost_reference_bits = 0;
 };
 
 struct NocSpec {
@@ -170,8 +177,15 @@ struct ComponentCost {
 // access), bus (per byte), router (per flit per hop), vector_unit (per element op),
 // scalar_unit (per instruction), core_output_reg (per access), memory (per byte moved to or
 // from global memory), crossbar_write (per cell programmed).
+//
+// `components` holds the effective figures: what every consumer (derive(), the simulator's
+// energy ledger, reports, the estimator) charges. `given` holds, for each component whose
+// effective figure the loader derived from the file's figure (today: adc under
+// adc.cost_scaling), the figure as the file gave it; arch_to_yaml() writes that one, so a
+// written spec loads back to the same effective figures.
 struct CostSpec {
   std::map<std::string, ComponentCost> components;
+  std::map<std::string, ComponentCost> given;
   const ComponentCost& at(const std::string& name) const;
 };
 

@@ -55,6 +55,15 @@ std::string describe(const ArchSpec& spec) {
     out += fmt::format("    {:<26} {:>12.6g} mW {:>12.6g} mm2  ({})\n", comp.name, p->second,
                        a->second * 1e-6, spec.costs.at(comp.name).source);
   }
+  const auto given = spec.costs.given.find("adc");
+  if (given != spec.costs.given.end()) {
+    const ComponentCost& c = spec.costs.at("adc");
+    out += fmt::format(
+        "  adc cost at {} bits: {:.6g} pJ per conversion, {:.6g} um2, {:.6g} mW leakage "
+        "(adc.cost_scaling saberi_sar from {:.6g} pJ, {:.6g} um2, {:.6g} mW given at {} bits)\n",
+        spec.adc.bits, c.energy_pj, c.area_um2, c.leakage_mw, given->second.energy_pj,
+        given->second.area_um2, given->second.leakage_mw, spec.adc.cost_reference_bits);
+  }
   return out;
 }
 

@@ -192,6 +192,16 @@ std::vector<KeyDef> build_keys() {
       "ideal ADC: counts never clip (bit-exact runs)", &ArchSpec::adc, &AdcSpec::lossless));
   k.push_back(open_min(key("adc", "conversion_ns", K::kFloat, "ns", "0.78125", 0, 1e6,
       "one conversion (ISAAC: 1.28 GS/s)", &ArchSpec::adc, &AdcSpec::conversion_ns)));
+  // Cost-only keys, like section sram: they change costs.adc, not the compiled program.
+  k.push_back(no_fingerprint(with_choices(key("adc", "cost_scaling", K::kEnum, "", "none", 0, 0,
+      "how costs.adc follows adc.bits: not at all (none: the figure is for adc.bits), or "
+      "saberi_sar: energy and leakage x E(bits) / E(cost_reference_bits), area x A(bits) / "
+      "A(cost_reference_bits), from HWC's ISAAC SAR table at 4..10 bits (docs/config.md, "
+      "\"ADC resolution scaling\"); conversion_ns is not scaled",
+      &ArchSpec::adc, &AdcSpec::cost_scaling), {"none", "saberi_sar"})));
+  k.push_back(no_fingerprint(key("adc", "cost_reference_bits", K::kInt, "bits", "0", 0, 16,
+      "the resolution costs.adc is given at; 0 with cost_scaling none, 4..10 with saberi_sar "
+      "(ISAAC: 8)", &ArchSpec::adc, &AdcSpec::cost_reference_bits)));
   // noc
   k.push_back(key("noc", "flit_bytes", K::kInt, "B", "4", 1, 4096,
       "flit width (ISAAC: 32 bits)", &ArchSpec::noc, &NocSpec::flit_bytes));

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "platform/spec/adc_cost_scaling.h"
 #include "platform/spec/arch.h"
 #include "platform/spec/arch_keys.h"
 #include "platform/spec/slicing.h"
@@ -88,6 +89,7 @@ class Loader {
     } catch (const InputError& e) {
       fail(mark_of({"crossbar.technology", "crossbar"}), e.what());
     }
+    apply_adc_scaling(spec);
     spec.source_path = name_;
     return spec;
   }
@@ -407,6 +409,35 @@ class Loader {
     if (ni.conductance_levels == 1)
       fail(mark_of({"nonideality.conductance_levels"}),
            "nonideality.conductance_levels = 1; expected 0 (ideal 2^cell_bits levels) or >= 2");
+  }
+
+  // costs.adc at adc.bits (adc_cost_scaling.h); last, so it scales the figure every other
+  // step has settled, and every consumer of the spec sees the scaled one.
+  void apply_adc_scaling(ArchSpec& s) const {
+    if (s.adc.cost_scaling == AdcCostScaling::kNone) {
+      if (s.adc.cost_reference_bits != 0)
+        fail(mark_of({"adc.cost_reference_bits"}),
+             fmt::format("adc.cost_reference_bits = {} has no effect with adc.cost_scaling = "
+                         "none; expected 0, or adc.cost_scaling: saberi_sar to scale costs.adc "
+                         "from {} bits to adc.bits",
+                         s.adc.cost_reference_bits, s.adc.cost_reference_bits));
+      return;
+    }
+    // The macro model already sized the ADC for adc.bits: scaling it again would count the
+    // resolution twice.
+    if (s.crossbar.technology != CrossbarTechnology::kReram && !costs_given_.count("adc"))
+      fail(mark_of({"adc.cost_scaling"}),
+           "adc.cost_scaling = saberi_sar with an SRAM crossbar.technology: the macro model "
+           "already computes costs.adc for adc.bits; expected adc.cost_scaling: none, or an "
+           "explicit costs.adc to scale");
+    try {
+      apply_adc_cost_scaling(s);
+    } catch (const InputError& e) {
+      const bool reference = std::string(e.what()).rfind("adc.cost_reference_bits", 0) == 0;
+      fail(reference ? mark_of({"adc.cost_reference_bits", "adc.cost_scaling", "adc"})
+                     : mark_of({"adc.bits", "adc"}),
+           e.what());
+    }
   }
 
   std::string name_;

@@ -37,8 +37,12 @@ double SearchSpace::points() const {
   return n;
 }
 
-// The knobs: crossbar size, cell bits, DAC bits, ADC sharing, PEs per core, cores,
-// NoC width. ISAAC's own values are among the choices, so the base is a point of the space.
+// The knobs: crossbar size, cell bits, DAC bits, ADC bits and sharing, PEs per core,
+// cores, NoC width. ISAAC's own values are among the choices, so the base is a point of the
+// space. adc.bits is priced by the base's adc.cost_scaling (configs/isaac.yaml: saberi_sar);
+// its choices are the resolutions some combination of the other knobs can use without
+// clipping: 6 bits (64 rows of 1-bit cells, with ISAAC's flip) to 10 (4-bit cells or 2-bit
+// DAC steps on 128 rows). 4 and 5 bits would clip on every crossbar of this space.
 SearchSpace default_space() {
   SearchSpace s;
   auto add = [&](const std::string& path, std::vector<std::string> choices) {
@@ -48,12 +52,41 @@ SearchSpace default_space() {
   add("crossbar.cols", {"64", "128", "256"});
   add("crossbar.cell_bits", {"1", "2", "4"});
   add("dac.bits", {"1", "2"});
+  add("adc.bits", {"6", "7", "8", "9", "10"});
   add("pe.adcs", {"1", "2", "4", "8"});
   add("core.pes", {"4", "8", "12", "16"});
   add("chip.cores", {"32", "48", "64", "96", "128", "168"});
   add("noc.flit_bytes", {"4", "8", "16"});
   add("compile.replication", {"0", "0.5", "1"});
   return s;
+}
+
+SearchSpace default_space(const ArchSpec& base) {
+  SearchSpace s = default_space();
+  if (!adc_cost_follows_bits(base) || base.adc.lossless)
+    s.knobs.erase(std::remove_if(s.knobs.begin(), s.knobs.end(), [](const Knob& k) { return k.path == "adc.bits"; }),
+                  s.knobs.end());
+  return s;
+}
+
+bool adc_cost_follows_bits(const ArchSpec& base) {
+  // Asked of the loader itself rather than of adc.cost_scaling: an SRAM macro's ADC cost
+  // follows adc.bits through the macro model, without any scaling key.
+  const auto adc_pj = [&](int bits) {
+    try {
+      return apply_arch_overrides(base, {{"adc.bits", std::to_string(bits), "adc_cost_follows_bits"}}, "base")
+          .costs.at("adc")
+          .energy_pj;
+    } catch (const InputError&) {
+      return -1.0;  // outside what the base can price (e.g. the saberi_sar table)
+    }
+  };
+  const double here = base.costs.at("adc").energy_pj;
+  for (int bits : {base.adc.bits - 1, base.adc.bits + 1}) {
+    const double there = adc_pj(bits);
+    if (there >= 0 && there != here) return true;
+  }
+  return false;
 }
 
 SearchSpace load_space(const std::string& path, const ArchSpec& base) {
@@ -104,6 +137,18 @@ SearchSpace load_space(const std::string& path, const ArchSpec& base) {
 
 void check_space(const SearchSpace& space, const ArchSpec& base) {
   const bool mesh_given = has_knob(space, "chip.mesh_rows") || has_knob(space, "chip.mesh_cols");
+  for (const Knob& k : space.knobs)
+    if (k.path == "adc.bits" && k.choices.size() > 1 && !adc_cost_follows_bits(base))
+      throw InputError(fmt::format(
+          "{}: adc.bits is searched, but the base {} prices every resolution the same (costs.adc "
+          "does not follow adc.bits); expected adc.cost_scaling: saberi_sar with "
+          "adc.cost_reference_bits in the base (configs/isaac.yaml, docs/config.md), or one choice",
+          k.origin, base.source_path.empty() ? "architecture" : base.source_path));
+    else if (k.path == "adc.bits" && k.choices.size() > 1 && base.adc.lossless)
+      throw InputError(fmt::format(
+          "{}: adc.bits is searched, but the base {} has adc.lossless: true, an ADC that never "
+          "clips: fewer bits would only look cheaper; expected adc.lossless: false, or one choice",
+          k.origin, base.source_path.empty() ? "architecture" : base.source_path));
   for (const Knob& k : space.knobs)
     for (size_t i = 0; i < k.choices.size(); ++i) {
       const std::string& c = k.choices[i];

@@ -7,7 +7,9 @@
 //    (compile_knob_paths()) throws InputError
 //    "FILE:LINE:COL: unknown search key 'K' (did you mean 'K2'?)"; an empty or non-scalar
 //    list, a duplicate choice, or a choice the loader rejects on the base (checked with
-//    apply_arch_overrides, origin FILE:LINE:COL of the value) throws InputError too.
+//    apply_arch_overrides, origin FILE:LINE:COL of the value) throws InputError too; so does
+//    an adc.bits knob of several choices on a base whose costs.adc does not follow adc.bits
+//    or whose ADC is lossless.
 //  - chip.cores is special: unless the space also lists chip.mesh_rows or chip.mesh_cols,
 //    a candidate's mesh is the smallest, then squarest, rows x cols >= cores
 //    (mesh_for_cores()), so one knob sizes the chip.
@@ -37,6 +39,14 @@ struct SearchSpace {
 };
 
 SearchSpace default_space();
+// default_space() without the adc.bits knob when the base's costs.adc does not follow
+// adc.bits (no adc.cost_scaling): searching it would make every resolution cost the same;
+// nor when the base's ADC is lossless (it never clips, so the estimator's clipping
+// constraint, which is what makes fewer bits a trade, does not hold).
+SearchSpace default_space(const ArchSpec& base);
+// True when loading `base` at adc.bits +- 1 changes costs.adc (adc.cost_scaling, or an SRAM
+// macro's model).
+bool adc_cost_follows_bits(const ArchSpec& base);
 SearchSpace load_space(const std::string& path, const ArchSpec& base);
 // Checks every choice of every knob alone against `base` (InputError naming its origin).
 void check_space(const SearchSpace& space, const ArchSpec& base);

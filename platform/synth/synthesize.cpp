@@ -146,7 +146,7 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
   if (opt.population < 2 || opt.children < 1 || opt.generations < 0 || opt.top < 1)
     throw InputError("synthesize: need --population >= 2, --children >= 1, --generations >= 0, --top >= 1");
   const ArchSpec base = load_arch_spec(opt.base_arch_path);
-  const SearchSpace space = opt.space_path.empty() ? default_space() : load_space(opt.space_path, base);
+  const SearchSpace space = opt.space_path.empty() ? default_space(base) : load_space(opt.space_path, base);
   if (opt.space_path.empty()) check_space(space, base);
 
   ir::Graph g = frontend::load_onnx(opt.model_path);

@@ -36,7 +36,7 @@ struct SynthesizeOptions {
   std::string model_path, base_arch_path, out_dir, space_path, input_path, calibration_path;
   std::string power_w_text;  // as typed: parsed and checked here (NaN, negative -> InputError)
   uint64_t seed = 1;
-  int population = 16, children = 32, generations = 30;
+  int population = 32, children = 64, generations = 30;  // as SearchOptions
   int top = 5;
   std::string rank = "simulated";  // or "estimated"
 };

@@ -52,7 +52,7 @@ TEST(SynthHeavy, ResNet18At49WattsValidatedWithinFivePercent) {
                                  tmp.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json pj = nlohmann::json::parse(e2e::read_file(tmp / "out/pareto.json"));
-  EXPECT_EQ(pj.at("search").at("evaluations").get<int64_t>(), 16 + 30 * 32);
+  EXPECT_EQ(pj.at("search").at("evaluations").get<int64_t>(), 32 + 30 * 64);
   int simulated = 0;
   for (const auto& d : pj.at("designs")) {
     EXPECT_LE(d.at("peak_power_w").get<double>(), 49.0);

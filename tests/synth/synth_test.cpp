@@ -19,6 +19,7 @@
 #include "compiler/quant/quantizer.h"
 #include "platform/spec/arch.h"
 #include "platform/spec/arch_edit.h"
+#include "platform/spec/arch_keys.h"
 #include "platform/synth/estimator.h"
 #include "platform/synth/layer_error.h"
 #include "platform/synth/search.h"
@@ -177,6 +178,8 @@ TEST(SynthEstimator, WithinFivePercentOfTheSimulatorOnMiniResnet) {
       {{{"pe.adcs", "2", "t"}}, -1},
       {{{"crossbar.rows", "64", "t"}, {"crossbar.cols", "64", "t"}, {"core.pes", "4", "t"}}, -1},
       {{{"crossbar.cols", "256", "t"}, {"dac.bits", "2", "t"}, {"crossbar.cell_bits", "1", "t"}}, -1},
+      // A 6-bit ADC (scaled costs.adc) on 64 rows of 1-bit cells, which it counts exactly.
+      {{{"adc.bits", "6", "t"}, {"crossbar.rows", "64", "t"}, {"crossbar.cell_bits", "1", "t"}}, -1},
       // Throughput mode: replicas chosen by the compiler's rule, all of the free chip / half.
       {{}, 1.0},
       {{{"pe.adcs", "4", "t"}}, 0.5},
@@ -244,6 +247,95 @@ TEST(SynthEstimator, WithinFivePercentOfTheSimulatorOnMiniResnet) {
       EXPECT_EQ(crossbars, cj.at("crossbars_used").get<int64_t>()) << "variant " << v;
       EXPECT_GT(crossbars, 12) << "variant " << v << ": nothing was replicated";
     }
+  }
+}
+
+// adc.bits 6 vs 8 on ISAAC (costs.adc given at 8 bits, adc.cost_scaling saberi_sar): the
+// simulator's energy ledger charges the ADC the table's ratio, nothing else changes.
+TEST(SynthAdcBits, SimulatedEnergyMovesByTheAdcShare) {
+  e2e::TempDir tmp;
+  const e2e::ModelFiles f = e2e::write_model(e2e::find_model("mini_resnet"), tmp.path());
+  const cimsim::ArchSpec base = cimsim::load_arch_spec(e2e::source_path("configs/isaac.yaml"));
+  auto run = [&](const std::string& bits) {
+    const cimsim::ArchSpec arch = cimsim::apply_arch_overrides(
+        base, {{"adc.bits", bits, "t"}, {"crossbar.rows", "64", "t"}, {"crossbar.cell_bits", "1", "t"}}, "t");
+    const std::string dir = tmp / ("adc" + bits);
+    fs::create_directories(dir);
+    e2e::write_file(dir + "/arch.yaml", cimsim::arch_to_yaml(arch));
+    cimsim::CompileOptions co;
+    co.model_path = f.model;
+    co.arch_path = dir + "/arch.yaml";
+    co.out_dir = dir + "/prog";
+    std::ostringstream log;
+    cimsim::compile(co, log);
+    cimsim::SimulateOptions so;
+    so.program_dir = co.out_dir;
+    so.input_path = f.input;
+    so.quiet = true;
+    std::ostringstream out, err;
+    const cimsim::SimulateResult r = cimsim::simulate(so, out, err);
+    EXPECT_TRUE(r.finished);
+    return r.report;
+  };
+  const nlohmann::json r8 = run("8"), r6 = run("6");
+  const double ratio = 1.20 / 1.67;  // HWC's 6-bit / 8-bit pJ per conversion (component-costs.md 2a)
+  const auto& e8 = r8.at("energy_pj").at("by_component");
+  const auto& e6 = r6.at("energy_pj").at("by_component");
+  const double adc8 = e8.at("adc").get<double>();
+  ASSERT_GT(adc8, 0);
+  EXPECT_NEAR(e6.at("adc").get<double>() / adc8, ratio, 1e-9);
+  for (const auto& [name, pj] : e8.items()) {
+    if (name != "adc") {
+      EXPECT_DOUBLE_EQ(e6.at(name).get<double>(), pj.get<double>()) << name;
+    }
+  }
+  const double t8 = r8.at("energy_pj").at("total").get<double>(), t6 = r6.at("energy_pj").at("total").get<double>();
+  EXPECT_NEAR(t6 - t8, adc8 * (ratio - 1), 1e-6 * t8);
+  EXPECT_EQ(r6.at("latency_ns"), r8.at("latency_ns"));  // conversion_ns is not scaled
+}
+
+// The default space searches adc.bits only where the base prices it.
+TEST(SynthAdcBits, DefaultSpaceSearchesAdcBitsOnlyOnAPricedBase) {
+  const cimsim::ArchSpec isaac = cimsim::load_arch_spec(e2e::source_path("configs/isaac.yaml"));
+  auto has_adc_bits = [](const SearchSpace& s) {
+    return std::any_of(s.knobs.begin(), s.knobs.end(), [](const auto& k) { return k.path == "adc.bits"; });
+  };
+  const SearchSpace priced = cimsim::synth::default_space(isaac);
+  ASSERT_TRUE(has_adc_bits(priced));
+  cimsim::synth::check_space(priced, isaac);
+  // ISAAC itself is a point: each architecture knob lists the base's value (adc.bits: 8).
+  for (const auto& k : priced.knobs) {
+    if (k.path == "compile.replication") continue;
+    const auto& keys = cimsim::arch_keys::arch_keys();
+    const auto def = std::find_if(keys.begin(), keys.end(), [&](const auto& d) { return d.path() == k.path; });
+    ASSERT_NE(def, keys.end()) << k.path;
+    const std::string value = cimsim::arch_keys::format_value(*def, def->get(isaac));
+    EXPECT_NE(std::find(k.choices.begin(), k.choices.end(), value), k.choices.end()) << k.path << " = " << value;
+  }
+  const cimsim::ArchSpec flat = cimsim::apply_arch_overrides(
+      isaac, {{"adc.cost_scaling", "none", "t"}, {"adc.cost_reference_bits", "0", "t"}}, "t");
+  EXPECT_FALSE(has_adc_bits(cimsim::synth::default_space(flat)));
+  // A space file that searches adc.bits on such a base is an error naming the key.
+  e2e::TempDir tmp;
+  const std::string path = tmp / "space.yaml";
+  e2e::write_file(path, "pe.adcs: [2, 4]\nadc.bits: [6, 8]\n");
+  try {
+    cimsim::synth::load_space(path, flat);
+    FAIL() << "no error";
+  } catch (const cimsim::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ":2:1: adc.bits is searched"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(cimsim::synth::load_space(path, isaac));
+  // A lossless ADC never clips: fewer bits would only look cheaper.
+  const cimsim::ArchSpec ideal = cimsim::load_arch_spec(e2e::source_path("configs/ideal.yaml"));
+  EXPECT_FALSE(has_adc_bits(cimsim::synth::default_space(ideal)));
+  try {
+    cimsim::synth::load_space(path, ideal);
+    FAIL() << "no error";
+  } catch (const cimsim::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ":2:1: adc.bits is searched, but the base"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("adc.lossless: true"), std::string::npos) << e.what();
   }
 }
 

@@ -72,8 +72,10 @@ struct ConvChoice {
 
 class Compiler {
  public:
-  Compiler(const q::QModel& m, const ArchSpec& arch, bool throughput, double replication = 1.0)
-      : m_(m), arch_(arch), d_(derive(arch)), throughput_(throughput), replication_(replication) {}
+  Compiler(const q::QModel& m, const ArchSpec& arch, bool throughput, double replication = 1.0,
+           std::map<std::string, int64_t> replicas = {})
+      : m_(m), arch_(arch), d_(derive(arch)), throughput_(throughput), replication_(replication),
+        replicas_(std::move(replicas)) {}
 
   // Plans, places and emits; the result has passed validate() and check_program().
   CompiledModel run();
@@ -167,6 +169,7 @@ class Compiler {
   const ArchDerived d_;
   const bool throughput_;
   const double replication_;  // BackendOptions::replication
+  const std::map<std::string, int64_t> replicas_;  // BackendOptions::replicas
   CompiledModel cm_;
   std::vector<int> plan_of_tensor_;
   std::map<int, TensorIO> global_of_tensor_;

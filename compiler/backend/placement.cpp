@@ -10,6 +10,7 @@
 
 #include "compiler/backend/compiler_impl.h"
 #include "compiler/backend/program_check.h"
+#include "platform/spec/arch_keys.h"
 
 namespace cimsim::backend {
 namespace detail {
@@ -292,11 +293,13 @@ void Compiler::choose_reloads() {
 
 // Throughput mode: add whole copies of the slowest matrix layer (output pixels per
 // replica) while crossbars and cores remain; a layer never gets more replicas than rows.
+// Explicit counts (BackendOptions::replicas) replace that rule.
 void Compiler::replicate() {
   std::vector<ReplicaCandidate> cands;
   int64_t cores = 0, xbars = 0;
   for (const LayerPlan& lp : cm_.layers) {
     ReplicaCandidate c;
+    c.name = m_.layers[static_cast<size_t>(lp.layer)].name;
     c.matrix = lp.kind == q::LayerKind::kConv;
     c.pixels = lp.win.OH * lp.win.OW;
     c.rows = lp.win.OH;
@@ -307,8 +310,10 @@ void Compiler::replicate() {
     cands.push_back(c);
   }
   const std::vector<int64_t> r =
-      choose_replicas(cands, replication_limit(cores, arch_.chip.cores, replication_),
-                      replication_limit(xbars, d_.crossbars_per_chip, replication_));
+      !replicas_.empty()
+          ? explicit_replicas(cands, replicas_, arch_.chip.cores, d_.crossbars_per_chip, m_.name)
+          : choose_replicas(cands, replication_limit(cores, arch_.chip.cores, replication_),
+                            replication_limit(xbars, d_.crossbars_per_chip, replication_));
   for (size_t i = 0; i < cm_.layers.size(); ++i) cm_.layers[i].replicas = r[i];
 }
 
@@ -518,7 +523,12 @@ CompiledModel compile_qmodel(const q::QModel& m, const ArchSpec& arch, const Bac
   if (!(opt.replication >= 0.0 && opt.replication <= 1.0)) {
     throw InputError(fmt::format("{}: replication share {} is not in [0, 1]", m.name, opt.replication));
   }
-  return detail::Compiler(m, arch, opt.mode == "throughput", opt.replication).run();
+  if (!opt.replicas.empty() && opt.mode != "throughput") {
+    throw InputError(fmt::format("{}: explicit replica counts ({} layers) are a throughput-mode mapping; "
+                                 "expected mode throughput, got {}",
+                                 m.name, opt.replicas.size(), opt.mode));
+  }
+  return detail::Compiler(m, arch, opt.mode == "throughput", opt.replication, opt.replicas).run();
 }
 
 int64_t replication_limit(int64_t one_copy, int64_t chip, double replication) {
@@ -555,6 +565,51 @@ std::vector<int64_t> choose_replicas(const std::vector<ReplicaCandidate>& layers
     cores += c.cores_per_replica;
     xbars += c.crossbars;
   }
+}
+
+std::vector<int64_t> explicit_replicas(const std::vector<ReplicaCandidate>& layers,
+                                       const std::map<std::string, int64_t>& counts, int64_t chip_cores,
+                                       int64_t chip_crossbars, const std::string& where) {
+  std::vector<int64_t> reps(layers.size(), 1);
+  std::vector<std::string> matrix_names;
+  for (const ReplicaCandidate& c : layers)
+    if (c.matrix) matrix_names.push_back(c.name);
+  int64_t cores = 0, xbars = 0, one_cores = 0, one_xbars = 0;
+  std::string grown;  // "conv1=4 (+6 cores, +18 crossbars)", for the does-not-fit message
+  for (const auto& [name, count] : counts) {
+    const auto it = std::find_if(layers.begin(), layers.end(), [&](const ReplicaCandidate& c) { return c.name == name; });
+    if (it == layers.end()) {
+      std::string list;
+      for (const std::string& n : matrix_names) list += (list.empty() ? "" : ", ") + n;
+      const std::string hint = arch_keys::closest(name, matrix_names);
+      throw InputError(fmt::format("{}: replicas for layer '{}': no such layer{}", where, name,
+                                   hint.empty() ? " (matrix layers: " + list + ")" : " (did you mean '" + hint + "'?)"));
+    }
+    if (!it->matrix)
+      throw InputError(fmt::format("{}: replicas for layer '{}': not a matrix layer (conv/FC); only matrix "
+                                   "layers are replicated",
+                                   where, name));
+    if (count < 1 || count > it->rows)
+      throw InputError(fmt::format("{}: replicas for layer '{}': {} is not in [1, {}] (a replica computes whole "
+                                   "output rows; the layer has {})",
+                                   where, name, count, it->rows, it->rows));
+    reps[static_cast<size_t>(it - layers.begin())] = count;
+    if (count > 1)
+      grown += fmt::format("{}{}={} (+{} cores, +{} crossbars)", grown.empty() ? "" : ", ", name, count,
+                           (count - 1) * it->cores_per_replica, (count - 1) * it->crossbars);
+  }
+  for (size_t i = 0; i < layers.size(); ++i) {
+    one_cores += layers[i].cores_per_replica;
+    one_xbars += layers[i].crossbars;
+    cores += reps[i] * layers[i].cores_per_replica;
+    xbars += reps[i] * layers[i].crossbars;
+  }
+  if (cores > chip_cores || xbars > chip_crossbars)
+    throw InputError(fmt::format("{}: the replicas {} need {} cores and {} crossbars (one copy of every layer: "
+                                 "{} and {}), the chip has {} and {}",
+                                 where, grown.empty() ? "(none above 1)" : grown, cores, xbars, one_cores, one_xbars,
+                                 chip_cores, chip_crossbars));
+  return reps;
 }
 
 }  // namespace cimsim::backend

@@ -387,15 +387,27 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice
     std::vector<backend::ReplicaCandidate> cands(net.layers.size());
     for (size_t i = 0; i < net.layers.size(); ++i) {
       const LayerShape& L = net.layers[i];
+      cands[i].name = L.name;
       cands[i].matrix = L.kind == q::LayerKind::kConv;
       cands[i].pixels = L.win.OH * L.win.OW;
       cands[i].rows = L.win.OH;
       cands[i].cores_per_replica = cands[i].matrix ? plans[i].cores : 1;
       cands[i].crossbars = cands[i].matrix ? plans[i].map.crossbars : 0;
     }
-    const std::vector<int64_t> reps = backend::choose_replicas(
-        cands, backend::replication_limit(est.cores_used, arch.chip.cores, mapping.replication),
-        backend::replication_limit(est.crossbars_used, x.d.crossbars_per_chip, mapping.replication));
+    std::vector<int64_t> reps;
+    if (mapping.replicas.empty()) {
+      reps = backend::choose_replicas(
+          cands, backend::replication_limit(est.cores_used, arch.chip.cores, mapping.replication),
+          backend::replication_limit(est.crossbars_used, x.d.crossbars_per_chip, mapping.replication));
+    } else {
+      try {
+        reps = backend::explicit_replicas(cands, mapping.replicas, arch.chip.cores, x.d.crossbars_per_chip,
+                                          net.model_name);
+      } catch (const InputError& e) {
+        est.why = e.what();
+        return est;
+      }
+    }
     for (size_t i = 0; i < net.layers.size(); ++i) {
       if (reps[i] <= 1) continue;
       plans[i].replicas = reps[i];

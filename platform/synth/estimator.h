@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -70,12 +71,15 @@ struct Estimate {
   std::vector<LayerEstimate> layers;
 };
 
-// How the compiler is asked to map: `cimsim compile --mode latency` (replication < 0), or
-// throughput mode with BackendOptions::replication = the share in [0, 1] (replicas chosen
-// by backend::choose_replicas, the compiler's own rule).
+// How the compiler is asked to map: `cimsim compile --mode latency` (replication < 0 and no
+// replicas), throughput mode with BackendOptions::replication = the share in [0, 1]
+// (replicas chosen by backend::choose_replicas, the compiler's own rule), or throughput mode
+// with explicit counts (BackendOptions::replicas, checked by backend::explicit_replicas; a
+// count the compiler would refuse makes the design infeasible with the compiler's reason).
 struct MappingChoice {
   double replication = -1;
-  bool throughput() const { return replication >= 0; }
+  std::map<std::string, int64_t> replicas;  // layer name -> count; others 1
+  bool throughput() const { return replication >= 0 || !replicas.empty(); }
 };
 
 Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice& mapping = {});

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/backend/conv_buffers.h"
 #include "compiler/backend/mapping.h"
 #include "compiler/quant/qmodel.h"
 #include "platform/spec/arch.h"
@@ -68,11 +69,6 @@ int64_t replication_limit(int64_t one_copy, int64_t chip, double replication);
 std::vector<int64_t> explicit_replicas(const std::vector<ReplicaCandidate>& layers,
                                        const std::map<std::string, int64_t>& counts, int64_t chip_cores,
                                        int64_t chip_crossbars, const std::string& where);
-
-struct BufferRegion {
-  std::string name;
-  int64_t offset = 0, bytes = 0;
-};
 
 // One non-reshape layer as mapped.
 struct LayerPlan {

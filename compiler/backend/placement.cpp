@@ -363,38 +363,22 @@ void Compiler::place() {
     if (lp.kind == q::LayerKind::kConv) {
       // Balanced: every slice gets floor or ceil of the column tiles, in channel order;
       // replicas repeat the slices.
-      const int64_t total = static_cast<int64_t>(lp.conv.col_tiles.size());
-      const int64_t ns = lp.slices;
+      // (slice_col_tiles, conv_buffers.h: the estimator slices the same way). Other parts
+      // and replicas repeat their slice's tiles; a core of a grouped conv reads only its
+      // groups' input channels.
+      const std::vector<std::vector<int>> slices =
+          slice_col_tiles(static_cast<int64_t>(lp.conv.col_tiles.size()), lp.slices);
       lp.core_col_tiles.assign(static_cast<size_t>(n), {});
-      int64_t t = 0;
-      for (int64_t sl = 0; sl < ns; ++sl) {
-        const size_t k = static_cast<size_t>(lp.core_index(0, sl, 0));
-        const int64_t cnt = total / ns + (sl < total % ns ? 1 : 0);
-        for (int64_t i = 0; i < cnt; ++i) lp.core_col_tiles[k].push_back(static_cast<int>(t++));
-        const auto& v = lp.core_col_tiles[k];
-        const ColTile &first = lp.conv.col_tiles[static_cast<size_t>(v.front())],
-                      &last = lp.conv.col_tiles[static_cast<size_t>(v.back())];
-        lp.m0[k] = first.m0;
-        lp.m1[k] = last.m0 + last.cols;
-      }
-      for (int64_t k = 0; k < n; ++k) {  // other parts and replicas repeat slice 0's tiles
-        const size_t src = static_cast<size_t>(lp.core_index(0, lp.slice_of(k), 0));
-        lp.core_col_tiles[static_cast<size_t>(k)] = lp.core_col_tiles[src];
-        lp.m0[static_cast<size_t>(k)] = lp.m0[src];
-        lp.m1[static_cast<size_t>(k)] = lp.m1[src];
-      }
-      // A core of a grouped conv reads only its groups' input channels.
       lp.in_c0.assign(static_cast<size_t>(n), 0);
       lp.in_c1.assign(static_cast<size_t>(n), 0);
       for (int64_t k = 0; k < n; ++k) {
-        int64_t lo = INT64_MAX, hi = 0;
-        for (int ct : lp.core_col_tiles[static_cast<size_t>(k)]) {
-          const ConvBlock& b = lp.conv.blocks[static_cast<size_t>(lp.conv.col_tiles[static_cast<size_t>(ct)].block)];
-          lo = std::min(lo, b.c0);
-          hi = std::max(hi, b.c0 + b.cin);
-        }
-        lp.in_c0[static_cast<size_t>(k)] = lo;
-        lp.in_c1[static_cast<size_t>(k)] = hi;
+        const auto& tiles = slices[static_cast<size_t>(lp.slice_of(k))];
+        const SliceRange r = slice_range(lp.conv, tiles);
+        lp.core_col_tiles[static_cast<size_t>(k)] = tiles;
+        lp.m0[static_cast<size_t>(k)] = r.m0;
+        lp.m1[static_cast<size_t>(k)] = r.m1;
+        lp.in_c0[static_cast<size_t>(k)] = r.c0;
+        lp.in_c1[static_cast<size_t>(k)] = r.c1;
       }
     }
     for (int64_t k = 0; k < n; ++k) lp.cores[static_cast<size_t>(k)] = cm_.snake[next++];

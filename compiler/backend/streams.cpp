@@ -37,18 +37,13 @@ int64_t Compiler::recv_tmp_bytes(const LayerPlan& lp, int64_t k) const {
   int64_t b = 0;
   for (int t : lp.inputs) {
     const auto [lo, hi] = in_range(lp, k, t);
-    const PhysShape& s = shape(t);
     const int pp = plan_of_tensor_[static_cast<size_t>(t)];
-    if (pp < 0) {
-      if (lo != 0 || hi != s.C) b = std::max(b, s.row_bytes());
-      continue;
+    std::vector<std::pair<int64_t, int64_t>> slices;
+    if (pp >= 0) {
+      const LayerPlan& prod = cm_.layers[static_cast<size_t>(pp)];
+      for (size_t j = 0; j < prod.cores.size(); ++j) slices.emplace_back(prod.m0[j], prod.m1[j]);
     }
-    const LayerPlan& prod = cm_.layers[static_cast<size_t>(pp)];
-    for (size_t j = 0; j < prod.cores.size(); ++j) {
-      const int64_t m0 = prod.m0[j], m1 = prod.m1[j];
-      if (std::max(m0, lo) >= std::min(m1, hi) || slice_direct(m0, m1, lo, hi, s.W)) continue;
-      b = std::max(b, s.W * (m1 - m0));
-    }
+    b = std::max(b, backend::recv_tmp_bytes(lo, hi, shape(t), pp < 0, slices));
   }
   return b;
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <utility>
 
@@ -66,6 +67,13 @@ struct Ctx {
     return c.core_out * rw + c.router * double(t.flits(bytes) * uint64_t(hops + 1)) +
            2.0 * (c.buffer * rw + c.bus * double(bytes));
   }
+  // A load or store of `bytes` between a core and global memory (core.cpp's charges, one hop):
+  // the memory bytes, the flits, the core's buffer port and bus, a store's output register.
+  double memory_access_pj(int64_t bytes, bool store) const {
+    const double rw = double(t.buffer_cycles(bytes));
+    return c.memory * double(bytes) + c.router * double(t.flits(bytes) * 2) + c.buffer * rw +
+           c.bus * double(bytes) + (store ? c.core_out * rw : 0.0);
+  }
   uint64_t message_cycles(int64_t bytes, int hops) const {
     return t.buffer_cycles(bytes) + uint64_t(hops) * uint64_t(t.hop_latency) +
            t.link_busy_cycles(t.flits(bytes)) + t.buffer_cycles(bytes);
@@ -109,6 +117,36 @@ struct ConvPlan {
   int64_t slices = 1, cores = 1;  // cores of one replica
   int64_t replicas = 1;
 };
+
+// Spilling of one layer (docs/schedule.md "Spilling"), as the compiler decides it: the
+// buffer choice of every core of one replica (replicas repeat it) by backend::choose_conv.
+struct SpillPlan {
+  struct Core {
+    int64_t ms = 0;  // output channels
+    bool part0 = true;
+    backend::ConvChoice ch;
+  };
+  std::vector<Core> cores;                              // conv layers: slice-major, then part
+  std::vector<std::pair<int64_t, int64_t>> slice_out;   // output channels [m0, m1) per slice
+  bool strips = false;     // a core reads its input from global memory in strips
+  bool store_px = false;   // a core stores its output pixel by pixel (the tensor is in memory)
+  bool spilled = false;    // the output tensor goes through global memory (rows stored)
+};
+
+// Global-memory bytes of the loads of strip core `ch` for output row oy (streams.cpp's
+// load_strip: per strip, one load per kernel row inside the input, padding filled).
+void strip_loads(const Window& w, const backend::ConvChoice& ch, int64_t oy, const std::function<void(int64_t)>& load) {
+  const int64_t P = ch.strip;
+  for (int64_t x0p = 0; x0p < w.OW; x0p += P) {
+    const int64_t npx = std::min(P, w.OW - x0p);
+    const int64_t x0 = x0p * w.sw - w.pl, x1 = x0 + (npx - 1) * w.sw + (w.kw - 1) * w.dw + 1;
+    const int64_t xa = std::clamp<int64_t>(x0, 0, w.W), xb = std::clamp<int64_t>(x1, 0, w.W);
+    for (int64_t ky = 0; ky < w.kh; ++ky) {
+      const int64_t y = oy * w.sh + ky * w.dh - w.pt;
+      if (y >= 0 && y < w.H && xb > xa) load((xb - xa) * w.C);
+    }
+  }
+}
 
 // Matrix layer: the busiest core holds ceil(col_tiles / slices) column tiles of part 0's
 // rows_per_part row tiles, tile i in PE i / pe.crossbars, crossbar i % pe.crossbars (ADC
@@ -415,8 +453,65 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice
       est.crossbars_used += (reps[i] - 1) * plans[i].map.crossbars;
     }
   }
-  // Row messages: one per consumer core whose replica needs the row (docs/schedule.md).
-  auto receivers = [&](const LayerShape& L, int64_t y) {
+  // Buffers and spilling: the compiler's choice per core (backend::choose_conv), in layer
+  // order (a layer whose producer stores pixels must read from global memory).
+  std::vector<SpillPlan> spills(net.layers.size());
+  for (size_t i = 0; i < net.layers.size(); ++i) {
+    const LayerShape& L = net.layers[i];
+    SpillPlan& sp = spills[i];
+    if (L.kind != q::LayerKind::kConv) {
+      sp.slice_out = {{0, L.out.C}};
+      for (int src : L.inputs)
+        if (src >= 0 && spills[static_cast<size_t>(src)].store_px) {
+          est.why = fmt::format("{}: layer {}: its input rows (from layer {}) do not fit a core and are stored to "
+                                "global memory pixel by pixel; only convolutions read their input from global memory",
+                                net.model_name, L.name, net.layers[static_cast<size_t>(src)].name);
+          return est;
+        }
+      continue;
+    }
+    const ConvPlan& p = plans[i];
+    const int src = L.inputs[0];
+    const bool forced = src >= 0 && spills[static_cast<size_t>(src)].store_px;
+    const auto slices = backend::slice_col_tiles(int64_t(p.map.col_tiles.size()), p.slices);
+    for (int64_t sl = 0; sl < p.slices; ++sl) {
+      const backend::SliceRange r = backend::slice_range(p.map, slices[static_cast<size_t>(sl)]);
+      sp.slice_out.emplace_back(r.m0, r.m1);
+      const int64_t tmp = backend::recv_tmp_bytes(r.c0, r.c1, L.in, src < 0,
+                                                  src < 0 ? std::vector<std::pair<int64_t, int64_t>>{}
+                                                          : spills[static_cast<size_t>(src)].slice_out);
+      for (int64_t part = 0; part < p.map.kparts; ++part) {
+        backend::ConvCoreBuffers cb = backend::conv_core_buffers(p.map, slices[static_cast<size_t>(sl)], part);
+        cb.recv_tmp = tmp;
+        cb.tokens = src >= 0;
+        SpillPlan::Core c;
+        c.ms = cb.ms;
+        c.part0 = cb.part0;
+        try {
+          c.ch = backend::choose_conv(cb, arch.core.buffer_bytes, forced,
+                                      fmt::format("{}: layer {}: a core (slice {}, part {})", net.model_name, L.name,
+                                                  sl, part));
+        } catch (const InputError& e) {
+          est.why = e.what();
+          return est;
+        }
+        sp.strips = sp.strips || c.ch.strip > 0;
+        sp.store_px = sp.store_px || (c.part0 && c.ch.nout == 0);
+        sp.cores.push_back(c);
+      }
+    }
+    sp.spilled = sp.store_px;
+    if (sp.strips && src >= 0) spills[static_cast<size_t>(src)].spilled = true;
+  }
+
+  // Row messages: one per consumer core whose replica needs the row (docs/schedule.md); a
+  // core reading the tensor from global memory gets a 1-byte token per producer slice instead.
+  const auto& producer_spill = spills;
+  auto messages_pj = [&](size_t li, int64_t y) {
+    const LayerShape& L = net.layers[li];
+    const int64_t row = L.out.row_bytes();
+    const int64_t producer_slices = int64_t(producer_spill[li].slice_out.size());
+    double pj = 0;
     int64_t n = 0;
     for (int c : L.consumers) {
       const LayerShape& C = net.layers[static_cast<size_t>(c)];
@@ -425,10 +520,20 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice
         continue;
       }
       const ConvPlan& cp = plans[static_cast<size_t>(c)];
-      for (int64_t r = 0; r < cp.replicas; ++r)
-        if (cp.replicas == 1 || C.win.row_needed(y, cp.replicas, r)) n += cp.cores;
+      const SpillPlan& csp = spills[static_cast<size_t>(c)];
+      for (int64_t r = 0; r < cp.replicas; ++r) {
+        if (cp.replicas > 1 && !C.win.row_needed(y, cp.replicas, r)) continue;
+        for (const SpillPlan::Core& core : csp.cores) {
+          if (core.ch.strip > 0) {
+            pj += double(producer_slices) * x.message_pj(1, 1);
+          } else {
+            n += 1;
+          }
+        }
+      }
     }
-    return std::max<int64_t>(1, n);
+    if (n == 0 && pj == 0) n = 1;
+    return pj + double(n) * x.message_pj(row, 1);
   };
 
   // Row pipeline: ready[i][y] = cycle row y of layer i's output has arrived at its consumers.
@@ -462,6 +567,18 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice
       const ConvPlan& p = plans[i];
       double pj_pixel = 0, pj_row = 0;
       const RowModel rm = conv_row(x, p, &pj_pixel, &pj_row);
+      // Strips (the busiest core's choice): the kh loads of a strip pass the memory port one
+      // after another; with two strip buffers only the first strip of a row waits for them,
+      // with one every strip does. The port also bounds the pixel period.
+      const backend::ConvChoice& ch0 = spills[i].cores.front().ch;
+      uint64_t strip_wait = 0, strip_period = 0;
+      if (ch0.strip > 0) {
+        const int64_t seg = ((ch0.strip - 1) * L.win.sw + (L.win.kw - 1) * L.win.dw + 1) * L.win.C;
+        const uint64_t load = x.t.memory_latency + uint64_t(L.win.kh) * x.t.memory_transfer_cycles(seg);
+        const int64_t nstrips = ceil_div(L.win.OW, ch0.strip);
+        strip_wait = ch0.strip_bufs > 1 ? load : uint64_t(nstrips) * load;
+        strip_period = uint64_t(L.win.kh) * x.t.memory_transfer_cycles(seg) / uint64_t(ch0.strip);
+      }
       // A row's first pixel ends `first` after its input is ready, or one period after the
       // previous row of its replica was requantized (the next copies queue behind it on the
       // vector unit). Replica r computes the rows oy % replicas == r.
@@ -469,7 +586,8 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice
       for (int64_t oy = 0; oy < OH; ++oy) {
         const uint64_t in = input_ready(last_needed_row(L.win, oy));
         first_start = std::min(first_start, in);
-        const auto [first, period] = rm.per_row[static_cast<size_t>(oy)];
+        const auto [first0, period0] = rm.per_row[static_cast<size_t>(oy)];
+        const uint64_t first = first0 + strip_wait, period = std::max(period0, strip_period);
         uint64_t& rf = rep_free[static_cast<size_t>(oy % p.replicas)];
         const uint64_t first_end = std::max(in + first, oy >= p.replicas ? rf + period : 0);
         const uint64_t done = first_end + uint64_t(rm.pixels - 1) * period + rm.tail;
@@ -513,7 +631,38 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice
     }
     // Rows sent to each consumer (a producer sends every row to every consumer core), model
     // inputs loaded, model outputs stored.
-    for (int64_t y = 0; y < OH; ++y) pj += double(receivers(L, y)) * x.message_pj(L.out.row_bytes(), 1);
+    for (int64_t y = 0; y < OH; ++y) pj += messages_pj(i, y);
+    // Spill traffic: strip loads; stores of a spilled tensor's rows (per slice; per pixel when
+    // the slice is not contiguous in the HWC row) or of each output pixel.
+    const SpillPlan& sp = spills[i];
+    if (L.kind == q::LayerKind::kConv && sp.strips) {
+      for (const SpillPlan::Core& core : sp.cores) {
+        if (core.ch.strip == 0) continue;
+        for (int64_t oy = 0; oy < OH; ++oy)
+          strip_loads(L.win, core.ch, oy, [&](int64_t bytes) { pj += x.memory_access_pj(bytes, false); });
+      }
+    }
+    if (sp.spilled && !L.model_output) {
+      const int64_t W = L.out.W, C = L.out.C;
+      double row_pj = 0;
+      if (L.kind != q::LayerKind::kConv) {
+        row_pj = x.memory_access_pj(L.out.row_bytes(), true);
+      } else {
+        for (const SpillPlan::Core& core : sp.cores) {
+          if (!core.part0) continue;
+          const int64_t ms = core.ms;
+          if (core.ch.nout == 0 && core.ch.strip > 0 && ms == C) {
+            for (int64_t x0 = 0; x0 < W; x0 += core.ch.strip)
+              row_pj += x.memory_access_pj(std::min(core.ch.strip, W - x0) * ms, true);
+          } else if (core.ch.nout != 0 && (ms == C || W == 1)) {
+            row_pj += x.memory_access_pj(W * ms, true);
+          } else {
+            row_pj += double(W) * x.memory_access_pj(ms, true);
+          }
+        }
+      }
+      pj += row_pj * double(OH);
+    }
     // Model inputs: every core loads the rows its replica's windows need.
     int64_t loaded_rows = L.in.H;
     if (L.kind == q::LayerKind::kConv) {

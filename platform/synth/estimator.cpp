@@ -158,7 +158,10 @@ void strip_loads(const Window& w, const backend::ConvChoice& ch, int64_t oy, con
 // the previous row tile of its column tile has written the accumulators; shared ADCs are
 // reserved in program order. The buffer port and dispatch bound the period from below.
 // One-row kernels read the ring in place (no copy) and the crossbars pipeline the pixels.
-RowModel conv_row(const Ctx& x, const ConvPlan& p, double* pj_per_pixel,
+// `per_pixel` (a buffer fallback, docs/schedule.md): the accumulators hold one pixel, whose
+// requant follows its mvms on the vector unit before the next pixel's first row tiles may
+// overwrite them (write-after-read).
+RowModel conv_row(const Ctx& x, const ConvPlan& p, bool per_pixel, double* pj_per_pixel,
                   double* pj_per_row) {
   const ConvMap& m = p.map;
   const Window& w = m.win;
@@ -210,7 +213,7 @@ RowModel conv_row(const Ctx& x, const ConvPlan& p, double* pj_per_pixel,
     std::vector<uint64_t> xb_free(tiles.size(), 0), chain(static_cast<size_t>(ct_core), 0), ends;
     std::vector<uint64_t> adc_free(static_cast<size_t>(x.d.crossbars_per_core / x.a.pe.crossbars * x.a.pe.adcs + 1), 0);
     std::vector<uint64_t> ready(static_cast<size_t>(nblocks), 0), read_start(static_cast<size_t>(nblocks), 0);
-    uint64_t vec_free = 0;
+    uint64_t vec_free = 0, acc_free = 0;
     auto span = [&](int64_t b0, int64_t b1, auto&& f) {
       for (int64_t k = b0 / kBlock; k < ceil_div(b1, kBlock) && k < nblocks; ++k) f(static_cast<size_t>(k));
     };
@@ -234,6 +237,7 @@ RowModel conv_row(const Ctx& x, const ConvPlan& p, double* pj_per_pixel,
         uint64_t st = xb_free[i];
         if (!direct) span(t.stage0, t.stage0 + t.rows, [&](size_t k) { st = std::max(st, ready[k]); });
         if (t.rt > 0) st = std::max(st, chain[static_cast<size_t>(t.ct)]);
+        if (per_pixel && t.rt == 0) st = std::max(st, acc_free);
         if (!direct) span(t.stage0, t.stage0 + t.rows, [&](size_t k) { read_start[k] = std::max(read_start[k], st); });
         uint64_t analog = st + x.t.buffer_cycles(t.rows);
         if (x.t.adc_shared) {
@@ -244,6 +248,10 @@ RowModel conv_row(const Ctx& x, const ConvPlan& p, double* pj_per_pixel,
         const uint64_t e = analog + t.analog + x.t.buffer_cycles(4 * t.cols) * (t.rt > 0 ? 2 : 1);
         xb_free[i] = chain[static_cast<size_t>(t.ct)] = e;
         end = std::max(end, e);
+      }
+      if (per_pixel) {
+        vec_free = std::max(end, vec_free) + x.t.vector_cycles(ms, 5 * ms);
+        end = acc_free = vec_free;
       }
       ends.push_back(end);
     }
@@ -265,7 +273,7 @@ RowModel conv_row(const Ctx& x, const ConvPlan& p, double* pj_per_pixel,
   }
   r.first = r.per_row.front().first;
   r.period = r.per_row.front().second;
-  r.tail = x.t.vector_cycles(w.OW * ms, 5 * w.OW * ms);
+  r.tail = per_pixel ? 0 : x.t.vector_cycles(w.OW * ms, 5 * w.OW * ms);
   if (m.kparts > 1) {
     const int64_t psum = 4 * w.OW * ms;
     r.tail += x.message_cycles(psum, 1) + uint64_t(m.kparts - 1) * x.t.vector_cycles(w.OW * ms, 12 * w.OW * ms);
@@ -566,31 +574,40 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice
     if (L.kind == q::LayerKind::kConv) {
       const ConvPlan& p = plans[i];
       double pj_pixel = 0, pj_row = 0;
-      const RowModel rm = conv_row(x, p, &pj_pixel, &pj_row);
+      const backend::ConvChoice& ch0 = spills[i].cores.front().ch;
+      const RowModel rm = conv_row(x, p, ch0.per_pixel, &pj_pixel, &pj_row);
+      // A minimal ring (a buffer fallback) receives the next rows only into the slots the
+      // current output row has finished reading.
+      const bool min_ring = ch0.strip == 0 && ch0.S < L.win.ring_slots();
       // Strips (the busiest core's choice): the kh loads of a strip pass the memory port one
       // after another; with two strip buffers only the first strip of a row waits for them,
       // with one every strip does. The port also bounds the pixel period.
-      const backend::ConvChoice& ch0 = spills[i].cores.front().ch;
-      uint64_t strip_wait = 0, strip_period = 0;
+      // With one buffer, each strip's load waits for the previous strip's reads and its
+      // pixel loop restarts (its first pixel takes `first`, not a period): extra per row.
+      uint64_t strip_wait = 0, strip_period = 0, strip_restart = 0;
+      int64_t nstrips = 1;
       if (ch0.strip > 0) {
         const int64_t seg = ((ch0.strip - 1) * L.win.sw + (L.win.kw - 1) * L.win.dw + 1) * L.win.C;
         const uint64_t load = x.t.memory_latency + uint64_t(L.win.kh) * x.t.memory_transfer_cycles(seg);
-        const int64_t nstrips = ceil_div(L.win.OW, ch0.strip);
-        strip_wait = ch0.strip_bufs > 1 ? load : uint64_t(nstrips) * load;
+        nstrips = ceil_div(L.win.OW, ch0.strip);
+        strip_wait = load;
         strip_period = uint64_t(L.win.kh) * x.t.memory_transfer_cycles(seg) / uint64_t(ch0.strip);
+        if (ch0.strip_bufs == 1) strip_restart = load;
       }
       // A row's first pixel ends `first` after its input is ready, or one period after the
       // previous row of its replica was requantized (the next copies queue behind it on the
       // vector unit). Replica r computes the rows oy % replicas == r.
       std::vector<uint64_t> rep_free(static_cast<size_t>(p.replicas), 0);
       for (int64_t oy = 0; oy < OH; ++oy) {
-        const uint64_t in = input_ready(last_needed_row(L.win, oy));
+        uint64_t in = input_ready(last_needed_row(L.win, oy));
         first_start = std::min(first_start, in);
         const auto [first0, period0] = rm.per_row[static_cast<size_t>(oy)];
         const uint64_t first = first0 + strip_wait, period = std::max(period0, strip_period);
         uint64_t& rf = rep_free[static_cast<size_t>(oy % p.replicas)];
+        if (min_ring && oy >= p.replicas) in = std::max(in, rf - rm.tail);
         const uint64_t first_end = std::max(in + first, oy >= p.replicas ? rf + period : 0);
-        const uint64_t done = first_end + uint64_t(rm.pixels - 1) * period + rm.tail;
+        const uint64_t restart = strip_restart > 0 ? uint64_t(nstrips - 1) * (strip_restart + first0 - std::min(first0, period)) : 0;
+        const uint64_t done = first_end + uint64_t(rm.pixels - 1) * period + restart + rm.tail;
         rf = done;
         ready[i][static_cast<size_t>(oy)] = done + rm.send;
       }

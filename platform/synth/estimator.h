@@ -13,6 +13,10 @@
 //    needing more cores or crossbars than the chip has (where the compiler would fall back to
 //    dense packing or weight reloads), or whose ADC cannot count a crossbar column without
 //    clipping, is reported infeasible with the reason (`Estimate::feasible`, `why`).
+//  - Buffers: every conv core's plan is the compiler's (backend::choose_conv, the ring with
+//    its fallbacks or spilling to global memory); its strip loads, stores and tokens are
+//    charged and timed. A core that fits nothing even when spilling makes the design
+//    infeasible with the compiler's message. Vector layers' buffers are not checked.
 //  - Energy per inference counts the actions the models charge (crossbar steps, row drives,
 //    conversions, register and buffer accesses, vector ops, router flits, memory bytes) with
 //    the arch's per-action costs, plus leakage x latency, as traces/report.cpp does.

@@ -560,7 +560,9 @@ std::vector<int64_t> explicit_replicas(const std::vector<ReplicaCandidate>& laye
     if (c.matrix) matrix_names.push_back(c.name);
   int64_t cores = 0, xbars = 0, one_cores = 0, one_xbars = 0;
   std::string grown;  // "conv1=4 (+6 cores, +18 crossbars)", for the does-not-fit message
-  for (const auto& [name, count] : counts) {
+  for (const auto& entry : counts) {
+    const std::string& name = entry.first;  // not a structured binding: the lambda captures it
+    const int64_t count = entry.second;
     const auto it = std::find_if(layers.begin(), layers.end(), [&](const ReplicaCandidate& c) { return c.name == name; });
     if (it == layers.end()) {
       std::string list;

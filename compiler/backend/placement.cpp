@@ -563,13 +563,15 @@ std::vector<int64_t> explicit_replicas(const std::vector<ReplicaCandidate>& laye
   for (const auto& entry : counts) {
     const std::string& name = entry.first;  // not a structured binding: the lambda captures it
     const int64_t count = entry.second;
-    const auto it = std::find_if(layers.begin(), layers.end(), [&](const ReplicaCandidate& c) { return c.name == name; });
+    const auto it =
+        std::find_if(layers.begin(), layers.end(), [&](const ReplicaCandidate& c) { return c.name == name; });
     if (it == layers.end()) {
       std::string list;
       for (const std::string& n : matrix_names) list += (list.empty() ? "" : ", ") + n;
       const std::string hint = arch_keys::closest(name, matrix_names);
       throw InputError(fmt::format("{}: replicas for layer '{}': no such layer{}", where, name,
-                                   hint.empty() ? " (matrix layers: " + list + ")" : " (did you mean '" + hint + "'?)"));
+                                   hint.empty() ? " (matrix layers: " + list + ")"
+                                                : " (did you mean '" + hint + "'?)"));
     }
     if (!it->matrix)
       throw InputError(fmt::format("{}: replicas for layer '{}': not a matrix layer (conv/FC); only matrix "

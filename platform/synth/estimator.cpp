@@ -606,7 +606,8 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice
         uint64_t& rf = rep_free[static_cast<size_t>(oy % p.replicas)];
         if (min_ring && oy >= p.replicas) in = std::max(in, rf - rm.tail);
         const uint64_t first_end = std::max(in + first, oy >= p.replicas ? rf + period : 0);
-        const uint64_t restart = strip_restart > 0 ? uint64_t(nstrips - 1) * (strip_restart + first0 - std::min(first0, period)) : 0;
+        const uint64_t restart =
+            strip_restart > 0 ? uint64_t(nstrips - 1) * (strip_restart + first0 - std::min(first0, period)) : 0;
         const uint64_t done = first_end + uint64_t(rm.pixels - 1) * period + restart + rm.tail;
         rf = done;
         ready[i][static_cast<size_t>(oy)] = done + rm.send;

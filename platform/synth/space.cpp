@@ -130,7 +130,8 @@ SearchSpace load_space(const std::string& path, const ArchSpec& base, const NetS
                                    "compile.replicas.LAYER",
                                    at, key, hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
     }
-    if (has_knob(s, key) || (key == kReplicasWildcard && wildcard)) throw InputError(fmt::format("{}: search key '{}' is listed twice", at, key));
+    if (has_knob(s, key) || (key == kReplicasWildcard && wildcard))
+      throw InputError(fmt::format("{}: search key '{}' is listed twice", at, key));
     const YAML::Node& v = kv.second;
     if (!v.IsSequence() || v.size() == 0)
       throw InputError(fmt::format("{}: {}: expected a non-empty list of choices, e.g. [64, 128]",

@@ -10,6 +10,7 @@
 
 #include "compiler/backend/compiler_impl.h"
 #include "compiler/backend/program_check.h"
+#include "compiler/backend/vector_buffers.h"
 #include "platform/spec/arch_keys.h"
 
 namespace cimsim::backend {
@@ -115,9 +116,7 @@ void Compiler::plan_layers() {
       case q::LayerKind::kAvgPool: {
         lp.win = pool_window(m_, lp.layer, cm_.tensors);
         const Window& w = lp.win;
-        lp.global_pool = l.kind == q::LayerKind::kAvgPool && w.kh == w.H && w.kw == w.W &&
-                         w.OH == 1 && w.OW == 1 && w.pt == 0 && w.pl == 0 && w.pb == 0 &&
-                         w.pr == 0 && w.dh == 1 && w.dw == 1;
+        lp.global_pool = is_global_pool(w, l.kind == q::LayerKind::kAvgPool);
         lp.ring = !lp.global_pool;
         if (l.kind == q::LayerKind::kAvgPool) {
           const int64_t maxcount = w.kh * w.kw;

@@ -150,14 +150,8 @@ void Compiler::emit_outputs(Ctx& c, int64_t oy, int64_t buf) {
 
 void Compiler::check_capacity(const Ctx& c, const Alloc& a) const {
   const LayerPlan& lp = cm_.layers[static_cast<size_t>(c.pi)];
-  if (a.top <= arch_.core.buffer_bytes) return;
-  std::string parts;
-  for (const BufferRegion& r : a.regions) parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", r.name, r.bytes);
-  throw InputError(fmt::format(
-      "{}: layer {}: core {} needs {} bytes of local buffer ({}), a core has {} (spilling to "
-      "global memory is implemented for convolutions only)",
-      m_.name, m_.layers[static_cast<size_t>(lp.layer)].name, c.core, a.top, parts,
-      arch_.core.buffer_bytes));
+  check_vector_core(a, arch_.core.buffer_bytes,
+                    fmt::format("{}: layer {}: core {}", m_.name, m_.layers[static_cast<size_t>(lp.layer)].name, c.core));
 }
 
 void Compiler::emit_core(int pi, int k) {

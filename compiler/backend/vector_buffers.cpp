@@ -1,7 +1,19 @@
 // Buffer regions of vector-layer cores (vector_buffers.h).
 #include "compiler/backend/vector_buffers.h"
 
+#include <fmt/format.h>
+
 namespace cimsim::backend {
+
+void check_vector_core(const BufferAlloc& a, int64_t buffer_bytes, const std::string& where) {
+  if (a.top <= buffer_bytes) return;
+  std::string parts;
+  for (const BufferRegion& r : a.regions) parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", r.name, r.bytes);
+  throw InputError(fmt::format(
+      "{} needs {} bytes of local buffer ({}), a core has {} (spilling to global memory is implemented for "
+      "convolutions only)",
+      where, a.top, parts, buffer_bytes));
+}
 
 PoolRegions pool_regions(const Window& w, bool is_max, int64_t recv_tmp, int64_t buffer_bytes, BufferAlloc* a) {
   const int64_t RW = w.slot_bytes(), C = w.C;

@@ -17,6 +17,16 @@
 
 namespace cimsim::backend {
 
+// An average pool over the whole plane, computed as a running sum per input row.
+inline bool is_global_pool(const Window& w, bool average) {
+  return average && w.kh == w.H && w.kw == w.W && w.OH == 1 && w.OW == 1 && w.pt == 0 && w.pl == 0 &&
+         w.pb == 0 && w.pr == 0 && w.dh == 1 && w.dw == 1;
+}
+
+// Throws InputError "WHERE needs N bytes of local buffer (regions), a core has CAP (spilling
+// to global memory is implemented for convolutions only)" when `a` exceeds `buffer_bytes`.
+void check_vector_core(const BufferAlloc& a, int64_t buffer_bytes, const std::string& where);
+
 struct PoolRegions {
   int64_t slots = 0;  // ring slots: the full ring, or the minimal one when that does not fit
   int64_t ring = 0, acc = 0, out = 0, gather = 0, recv_tmp = 0;

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "compiler/backend/backend.h"
+#include "compiler/backend/vector_buffers.h"
 #include "models/sc/timing_params.h"
 #include "platform/spec/slicing.h"
 #include "traces/report.h"
@@ -476,6 +477,38 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice
                                 net.model_name, L.name, net.layers[static_cast<size_t>(src)].name);
           return est;
         }
+      // Its buffer regions (vector_buffers.h; vector layers do not spill). A concat's LUT
+      // temp row depends on its tables and is left out: such a design may still be refused
+      // in validation.
+      int64_t tmp = 0;
+      std::vector<std::pair<std::string, int64_t>> rows;
+      std::vector<int> seen;
+      for (int src : L.inputs) {
+        if (src >= 0 && std::find(seen.begin(), seen.end(), src) != seen.end()) continue;
+        seen.push_back(src);
+        const PhysShape& s = src >= 0 ? net.layers[static_cast<size_t>(src)].out : L.in;
+        tmp = std::max(tmp, backend::recv_tmp_bytes(0, s.C, s, src < 0,
+                                                     src < 0 ? std::vector<std::pair<int64_t, int64_t>>{}
+                                                             : spills[static_cast<size_t>(src)].slice_out));
+        rows.emplace_back("in", s.row_bytes());
+      }
+      backend::BufferAlloc a;
+      const bool avg = L.kind == q::LayerKind::kAvgPool;
+      if (L.kind == q::LayerKind::kMaxPool || avg) {
+        if (backend::is_global_pool(L.win, avg)) {
+          backend::global_pool_regions(L.win, tmp, &a);
+        } else {
+          backend::pool_regions(L.win, !avg, tmp, arch.core.buffer_bytes, &a);
+        }
+      } else {
+        backend::rowwise_regions(rows, L.out.row_bytes(), tmp, &a);
+      }
+      try {
+        backend::check_vector_core(a, arch.core.buffer_bytes, fmt::format("{}: layer {}: its core", net.model_name, L.name));
+      } catch (const InputError& e) {
+        est.why = e.what();
+        return est;
+      }
       continue;
     }
     const ConvPlan& p = plans[i];

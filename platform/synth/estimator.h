@@ -16,7 +16,8 @@
 //  - Buffers: every conv core's plan is the compiler's (backend::choose_conv, the ring with
 //    its fallbacks or spilling to global memory); its strip loads, stores and tokens are
 //    charged and timed. A core that fits nothing even when spilling makes the design
-//    infeasible with the compiler's message. Vector layers' buffers are not checked.
+//    infeasible with the compiler's message; so does a vector-layer core whose regions
+//    (backend/vector_buffers.h; a concat's LUT temp left out) exceed the buffer.
 //  - Energy per inference counts the actions the models charge (crossbar steps, row drives,
 //    conversions, register and buffer accesses, vector ops, router flits, memory bytes) with
 //    the arch's per-action costs, plus leakage x latency, as traces/report.cpp does.

@@ -336,6 +336,43 @@ TEST(SynthEstimator, AdcThatClipsIsInfeasible) {
   EXPECT_NE(est.why.find("adc.bits"), std::string::npos) << est.why;
 }
 
+// Buffers the compiler refuses (a conv core that fits nothing even when spilling, at 128 B;
+// an Add core's rows, at 768 B) are infeasible in the estimator, with the same numbers.
+TEST(SynthEstimator, BuffersTheCompilerRefusesAreInfeasible) {
+  const cimsim::ArchSpec base = cimsim::load_arch_spec(e2e::source_path("configs/isaac.yaml"));
+  e2e::TempDir tmp;
+  const e2e::ModelFiles f = e2e::write_model(e2e::find_model("mini_resnet"), tmp.path());
+  cimsim::ir::Graph g = cimsim::frontend::load_onnx(f.model);
+  cimsim::frontend::simplify(g);
+  const auto net = cimsim::synth::net_shape(cimsim::quant::quantize(g, base.quantization, {}));
+  for (const char* bytes : {"128", "768"}) {
+    const auto arch = cimsim::apply_arch_overrides(base, {{"core.buffer_bytes", bytes, "t"}}, "t");
+    const auto est = cimsim::synth::estimate(net, arch);
+    EXPECT_FALSE(est.feasible) << bytes;
+    e2e::write_file(tmp / "arch.yaml", cimsim::arch_to_yaml(arch));
+    cimsim::CompileOptions co;
+    co.model_path = f.model;
+    co.arch_path = tmp / "arch.yaml";
+    co.out_dir = tmp / "prog";
+    std::ostringstream log;
+    std::string compiler;
+    try {
+      cimsim::compile(co, log);
+    } catch (const cimsim::InputError& e) {
+      compiler = e.what();
+    }
+    ASSERT_FALSE(compiler.empty()) << bytes << ": the compiler accepted it";
+    // "... layer L: core K needs N bytes of local buffer ..." in both.
+    const size_t at = compiler.find(" needs ");
+    ASSERT_NE(at, std::string::npos) << compiler;
+    const std::string needs = compiler.substr(at, compiler.find(" bytes", at) - at);
+    EXPECT_NE(est.why.find(needs + " bytes of local buffer"), std::string::npos) << est.why << " vs " << compiler;
+    const size_t layer = compiler.find("layer ");
+    EXPECT_NE(est.why.find(compiler.substr(layer, compiler.find(':', layer) - layer)), std::string::npos)
+        << est.why << " vs " << compiler;
+  }
+}
+
 class SynthCommand : public ::testing::Test {
  protected:
   void SetUp() override {

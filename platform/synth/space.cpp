@@ -174,6 +174,9 @@ SearchSpace load_space(const std::string& path, const ArchSpec& base, const NetS
       }
       if (!k.choices.empty()) s.knobs.push_back(std::move(k));
     }
+    if (!std::any_of(s.knobs.begin(), s.knobs.end(), [](const Knob& k) { return is_replicas_knob(k.path); }))
+      throw InputError(fmt::format("{}: {}: no matrix layer of {} has as many output rows as any of these choices",
+                                   wildcard->origin, kReplicasWildcard, net->model_name));
   }
   check_space(s, base);
   return s;

@@ -20,9 +20,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "compiler/backend/conv_buffers.h"
 #include "compiler/backend/mapping.h"
 #include "compiler/quant/qmodel.h"
 #include "platform/spec/arch.h"
@@ -35,6 +37,11 @@ struct BackendOptions {
   // Throughput mode: the share (0..1) of the cores and crossbars the one-copy mapping leaves
   // free that replicas may take (docs/mapping.md "Modes"); 1 = all of them.
   double replication = 1.0;
+  // Throughput mode only: explicit replica counts per matrix layer (layer / ONNX node name ->
+  // count), used instead of choose_replicas when not empty; layers not named get 1 replica
+  // and `replication` is then unused (docs/mapping.md "Explicit replicas"). Checked by
+  // explicit_replicas(); non-empty in latency mode is an InputError.
+  std::map<std::string, int64_t> replicas;
 };
 
 // Throughput-mode replication (docs/mapping.md "Modes"), shared by the compiler and the
@@ -45,6 +52,7 @@ struct BackendOptions {
 // and `crossbars_limit` and the layer has more rows than replicas; the loop stops when that
 // bottleneck cannot grow. Returns the replicas per entry (1 for non-matrix layers).
 struct ReplicaCandidate {
+  std::string name;  // the layer's name (explicit_replicas() matches BackendOptions::replicas on it)
   bool matrix = false;
   int64_t pixels = 1, rows = 1, cores_per_replica = 1, crossbars = 0;
 };
@@ -53,11 +61,14 @@ std::vector<int64_t> choose_replicas(const std::vector<ReplicaCandidate>& layers
 // The limits `replication` (0..1) gives: the one-copy totals plus that share of what the
 // chip has left, rounded down.
 int64_t replication_limit(int64_t one_copy, int64_t chip, double replication);
-
-struct BufferRegion {
-  std::string name;
-  int64_t offset = 0, bytes = 0;
-};
+// Explicit replicas (BackendOptions::replicas), shared by the compiler and the estimator:
+// the named layers get their counts, every other entry 1. Throws InputError, prefixed by
+// `where` (the model name), for a name that is no layer (with the closest matrix layer's
+// name), a non-matrix layer, a count < 1 or above the layer's output rows, and for totals
+// above `chip_cores` / `chip_crossbars` (naming the replicated layers and the numbers).
+std::vector<int64_t> explicit_replicas(const std::vector<ReplicaCandidate>& layers,
+                                       const std::map<std::string, int64_t>& counts, int64_t chip_cores,
+                                       int64_t chip_crossbars, const std::string& where);
 
 // One non-reshape layer as mapped.
 struct LayerPlan {

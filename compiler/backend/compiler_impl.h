@@ -20,7 +20,7 @@
 
 namespace cimsim::backend::detail {
 
-constexpr int64_t kAlign = 32;        // one buffer word: regions never share a word
+constexpr int64_t kAlign = kBufferAlign;  // one buffer word: regions never share a word
 constexpr int64_t kGlobalAlign = 64;
 constexpr int64_t kMaxBatch = 4096;
 // Registers (docs/schedule.md): r1 source offset, r2 accumulator offset, r3/r4 loop counter
@@ -33,17 +33,7 @@ constexpr int kRFirstGlobal = 10, kRLastGlobal = 13, kRImage = 14;
 
 inline int64_t align_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 
-struct Alloc {
-  int64_t top = 0;
-  std::vector<BufferRegion> regions;
-  int64_t add(const std::string& name, int64_t bytes) {
-    if (bytes <= 0) return 0;
-    top = align_up(top, kAlign);
-    regions.push_back({name, top, bytes});
-    top += bytes;
-    return regions.back().offset;
-  }
-};
+using Alloc = BufferAlloc;
 
 inline int64_t tag_of(int tensor, int64_t row) { return int64_t{tensor} * 65536 + row; }
 
@@ -61,19 +51,13 @@ inline int hops_between(const ArchSpec& a, int x, int y) {
 
 
 // How a conv core uses its local buffer (docs/schedule.md, "Local buffer" and "Spilling").
-struct ConvChoice {
-  int64_t S = 0;           // ring slots (ring mode)
-  bool per_pixel = false;  // ring mode: accumulators of one pixel, requant inside the pixel
-                           // loop (strip mode: per strip buffer, or per row when K-split)
-  int64_t nout = 2;        // output row buffers; 0 = each pixel is stored to global memory
-  int64_t strip = 0;       // > 0: input from global memory in strips of this many pixels
-  int64_t strip_bufs = 0;  // strip buffers (2: the next strip loads while this one computes)
-};
 
 class Compiler {
  public:
-  Compiler(const q::QModel& m, const ArchSpec& arch, bool throughput, double replication = 1.0)
-      : m_(m), arch_(arch), d_(derive(arch)), throughput_(throughput), replication_(replication) {}
+  Compiler(const q::QModel& m, const ArchSpec& arch, bool throughput, double replication = 1.0,
+           std::map<std::string, int64_t> replicas = {})
+      : m_(m), arch_(arch), d_(derive(arch)), throughput_(throughput), replication_(replication),
+        replicas_(std::move(replicas)) {}
 
   // Plans, places and emits; the result has passed validate() and check_program().
   CompiledModel run();
@@ -110,7 +94,7 @@ class Compiler {
   // Whether a producer slice [m0, m1) lands in place (no temp): it is exactly the window, or
   // the row is one pixel wide and the slice lies inside the window.
   static bool slice_direct(int64_t m0, int64_t m1, int64_t lo, int64_t hi, int64_t W) {
-    return (m0 == lo && m1 == hi) || (W == 1 && m0 >= lo && m1 <= hi);
+    return slice_in_place(m0, m1, lo, hi, W);
   }
 
   // placement.cpp
@@ -142,11 +126,15 @@ class Compiler {
   // Spilling: per conv core the buffer choice (ring, fallbacks, strips, per-pixel stores),
   // in layer order, before global memory is laid out; marks the spilled tensors.
   void plan_buffers();
-  // The regions of core k of a conv layer under `ch` (the single place that sizes them).
-  Alloc conv_alloc(const LayerPlan& lp, int64_t k, const ConvChoice& ch) const;
-  ConvChoice choose_conv(const LayerPlan& lp, int64_t k, bool forced) const;
+  // What core k's buffer plan depends on (conv_buffers.h, the one rule for the regions).
+  ConvCoreBuffers core_buffers(const LayerPlan& lp, int64_t k) const;
+  Alloc conv_alloc(const LayerPlan& lp, int64_t k, const ConvChoice& ch) const {
+    return backend::conv_alloc(core_buffers(lp, k), ch);
+  }
   // Whether block b's im2col vector is contiguous in the ring/strip (mvm reads it in place).
-  static bool conv_direct(const LayerPlan& lp, int64_t k, const ConvBlock& b, const ConvChoice& ch);
+  bool conv_direct(const LayerPlan& lp, int64_t k, const ConvBlock& b, const ConvChoice& ch) const {
+    return conv_block_direct(core_buffers(lp, k), {b.K, b.cin}, ch);
+  }
   // Does core k of layer lp read input tensor t from global memory (strips)?
   static bool reads_global(const LayerPlan& lp, int64_t k) {
     return k < static_cast<int64_t>(lp.strip_pixels.size()) && lp.strip_pixels[static_cast<size_t>(k)] > 0;
@@ -167,6 +155,7 @@ class Compiler {
   const ArchDerived d_;
   const bool throughput_;
   const double replication_;  // BackendOptions::replication
+  const std::map<std::string, int64_t> replicas_;  // BackendOptions::replicas
   CompiledModel cm_;
   std::vector<int> plan_of_tensor_;
   std::map<int, TensorIO> global_of_tensor_;

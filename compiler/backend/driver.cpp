@@ -1,7 +1,9 @@
 // compile(): the whole compiler pipeline and the atomic write of the program directory.
 #include "compiler/backend/driver.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -67,6 +69,7 @@ void compile(const CompileOptions& opt, std::ostream& log) {
   backend::BackendOptions bo;
   bo.mode = opt.mode;
   bo.replication = opt.replication;
+  bo.replicas = opt.replicas;
   const backend::CompiledModel cm = backend::compile_qmodel(qm, arch, bo);
 
   fs::path out = fs::path(opt.out_dir);
@@ -99,6 +102,42 @@ void compile(const CompileOptions& opt, std::ostream& log) {
                      "({:.2f} s)\n",
                      qm.name, cm.layers.size(), cores, arch.chip.cores, cm.crossbars_used,
                      cm.crossbars_available, instrs, out.string(), wall_s);
+}
+
+void set_replicas_option(CompileOptions* o, const std::string& text, bool mode_given, bool replication_given) {
+  std::map<std::string, int64_t> reps;
+  size_t at = 0;
+  while (at <= text.size()) {
+    const size_t comma = std::min(text.find(',', at), text.size());
+    const std::string item = text.substr(at, comma - at);
+    const size_t eq = item.rfind('=');
+    const std::string name = eq == std::string::npos ? item : item.substr(0, eq);
+    const std::string count = eq == std::string::npos ? "" : item.substr(eq + 1);
+    char* end = nullptr;
+    const long long n = count.empty() ? 0 : std::strtoll(count.c_str(), &end, 10);
+    if (eq == std::string::npos || name.empty() || count.empty() || *end != '\0' || n < 1)
+      throw InputError(fmt::format("--replicas {}: item '{}': expected LAYER=COUNT with a count >= 1, e.g. "
+                                   "conv1=2,layer1.0.conv1=4",
+                                   text, item));
+    if (!reps.emplace(name, n).second)
+      throw InputError(fmt::format("--replicas {}: layer '{}' is given twice", text, name));
+    at = comma + 1;
+  }
+  if (mode_given && o->mode != "throughput")
+    throw InputError(fmt::format("--replicas with --mode {}: explicit replica counts are a throughput-mode "
+                                 "mapping (--replicas implies --mode throughput)",
+                                 o->mode));
+  if (replication_given)
+    throw InputError("--replicas and --replication exclude each other: explicit counts replace the rule the "
+                     "share --replication caps (layers not named get 1 replica)");
+  o->replicas = std::move(reps);
+  o->mode = "throughput";
+}
+
+std::string replicas_option_text(const std::map<std::string, int64_t>& replicas) {
+  std::string s;
+  for (const auto& [name, n] : replicas) s += fmt::format("{}{}={}", s.empty() ? "" : ",", name, n);
+  return s;
 }
 
 }  // namespace cimsim

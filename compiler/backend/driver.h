@@ -18,6 +18,8 @@
 //  - Bad input throws cimsim::InputError (the CLI prints it and exits 1).
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <ostream>
 #include <string>
 
@@ -28,8 +30,17 @@ struct CompileOptions {
   std::string weights_path;  // trained weights (cimsim-weights file); empty: the model's own
   std::string mode = "latency";
   double replication = 1.0;  // throughput mode: BackendOptions::replication
+  std::map<std::string, int64_t> replicas;  // throughput mode: BackendOptions::replicas
   bool dump_ir = false;
 };
+
+// `--replicas conv1=2,layer1.0.conv1=4` (docs/cli.md): sets o->replicas and, as explicit
+// counts are a throughput-mode mapping, o->mode = "throughput". Throws InputError naming the
+// item for a missing '=', an empty name, a count that is not an integer >= 1, a layer named
+// twice; and when `mode_given` was latency or `replication_given` (the share would be unused).
+void set_replicas_option(CompileOptions* o, const std::string& text, bool mode_given, bool replication_given);
+// The --replicas text of a map (the inverse of the parsing above), e.g. "conv1=2,fc=1".
+std::string replicas_option_text(const std::map<std::string, int64_t>& replicas);
 
 void compile(const CompileOptions& opt, std::ostream& log);
 

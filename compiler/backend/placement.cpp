@@ -10,6 +10,8 @@
 
 #include "compiler/backend/compiler_impl.h"
 #include "compiler/backend/program_check.h"
+#include "compiler/backend/vector_buffers.h"
+#include "platform/spec/arch_keys.h"
 
 namespace cimsim::backend {
 namespace detail {
@@ -114,9 +116,7 @@ void Compiler::plan_layers() {
       case q::LayerKind::kAvgPool: {
         lp.win = pool_window(m_, lp.layer, cm_.tensors);
         const Window& w = lp.win;
-        lp.global_pool = l.kind == q::LayerKind::kAvgPool && w.kh == w.H && w.kw == w.W &&
-                         w.OH == 1 && w.OW == 1 && w.pt == 0 && w.pl == 0 && w.pb == 0 &&
-                         w.pr == 0 && w.dh == 1 && w.dw == 1;
+        lp.global_pool = is_global_pool(w, l.kind == q::LayerKind::kAvgPool);
         lp.ring = !lp.global_pool;
         if (l.kind == q::LayerKind::kAvgPool) {
           const int64_t maxcount = w.kh * w.kw;
@@ -292,11 +292,13 @@ void Compiler::choose_reloads() {
 
 // Throughput mode: add whole copies of the slowest matrix layer (output pixels per
 // replica) while crossbars and cores remain; a layer never gets more replicas than rows.
+// Explicit counts (BackendOptions::replicas) replace that rule.
 void Compiler::replicate() {
   std::vector<ReplicaCandidate> cands;
   int64_t cores = 0, xbars = 0;
   for (const LayerPlan& lp : cm_.layers) {
     ReplicaCandidate c;
+    c.name = m_.layers[static_cast<size_t>(lp.layer)].name;
     c.matrix = lp.kind == q::LayerKind::kConv;
     c.pixels = lp.win.OH * lp.win.OW;
     c.rows = lp.win.OH;
@@ -307,8 +309,10 @@ void Compiler::replicate() {
     cands.push_back(c);
   }
   const std::vector<int64_t> r =
-      choose_replicas(cands, replication_limit(cores, arch_.chip.cores, replication_),
-                      replication_limit(xbars, d_.crossbars_per_chip, replication_));
+      !replicas_.empty()
+          ? explicit_replicas(cands, replicas_, arch_.chip.cores, d_.crossbars_per_chip, m_.name)
+          : choose_replicas(cands, replication_limit(cores, arch_.chip.cores, replication_),
+                            replication_limit(xbars, d_.crossbars_per_chip, replication_));
   for (size_t i = 0; i < cm_.layers.size(); ++i) cm_.layers[i].replicas = r[i];
 }
 
@@ -358,38 +362,22 @@ void Compiler::place() {
     if (lp.kind == q::LayerKind::kConv) {
       // Balanced: every slice gets floor or ceil of the column tiles, in channel order;
       // replicas repeat the slices.
-      const int64_t total = static_cast<int64_t>(lp.conv.col_tiles.size());
-      const int64_t ns = lp.slices;
+      // (slice_col_tiles, conv_buffers.h: the estimator slices the same way). Other parts
+      // and replicas repeat their slice's tiles; a core of a grouped conv reads only its
+      // groups' input channels.
+      const std::vector<std::vector<int>> slices =
+          slice_col_tiles(static_cast<int64_t>(lp.conv.col_tiles.size()), lp.slices);
       lp.core_col_tiles.assign(static_cast<size_t>(n), {});
-      int64_t t = 0;
-      for (int64_t sl = 0; sl < ns; ++sl) {
-        const size_t k = static_cast<size_t>(lp.core_index(0, sl, 0));
-        const int64_t cnt = total / ns + (sl < total % ns ? 1 : 0);
-        for (int64_t i = 0; i < cnt; ++i) lp.core_col_tiles[k].push_back(static_cast<int>(t++));
-        const auto& v = lp.core_col_tiles[k];
-        const ColTile &first = lp.conv.col_tiles[static_cast<size_t>(v.front())],
-                      &last = lp.conv.col_tiles[static_cast<size_t>(v.back())];
-        lp.m0[k] = first.m0;
-        lp.m1[k] = last.m0 + last.cols;
-      }
-      for (int64_t k = 0; k < n; ++k) {  // other parts and replicas repeat slice 0's tiles
-        const size_t src = static_cast<size_t>(lp.core_index(0, lp.slice_of(k), 0));
-        lp.core_col_tiles[static_cast<size_t>(k)] = lp.core_col_tiles[src];
-        lp.m0[static_cast<size_t>(k)] = lp.m0[src];
-        lp.m1[static_cast<size_t>(k)] = lp.m1[src];
-      }
-      // A core of a grouped conv reads only its groups' input channels.
       lp.in_c0.assign(static_cast<size_t>(n), 0);
       lp.in_c1.assign(static_cast<size_t>(n), 0);
       for (int64_t k = 0; k < n; ++k) {
-        int64_t lo = INT64_MAX, hi = 0;
-        for (int ct : lp.core_col_tiles[static_cast<size_t>(k)]) {
-          const ConvBlock& b = lp.conv.blocks[static_cast<size_t>(lp.conv.col_tiles[static_cast<size_t>(ct)].block)];
-          lo = std::min(lo, b.c0);
-          hi = std::max(hi, b.c0 + b.cin);
-        }
-        lp.in_c0[static_cast<size_t>(k)] = lo;
-        lp.in_c1[static_cast<size_t>(k)] = hi;
+        const auto& tiles = slices[static_cast<size_t>(lp.slice_of(k))];
+        const SliceRange r = slice_range(lp.conv, tiles);
+        lp.core_col_tiles[static_cast<size_t>(k)] = tiles;
+        lp.m0[static_cast<size_t>(k)] = r.m0;
+        lp.m1[static_cast<size_t>(k)] = r.m1;
+        lp.in_c0[static_cast<size_t>(k)] = r.c0;
+        lp.in_c1[static_cast<size_t>(k)] = r.c1;
       }
     }
     for (int64_t k = 0; k < n; ++k) lp.cores[static_cast<size_t>(k)] = cm_.snake[next++];
@@ -518,7 +506,12 @@ CompiledModel compile_qmodel(const q::QModel& m, const ArchSpec& arch, const Bac
   if (!(opt.replication >= 0.0 && opt.replication <= 1.0)) {
     throw InputError(fmt::format("{}: replication share {} is not in [0, 1]", m.name, opt.replication));
   }
-  return detail::Compiler(m, arch, opt.mode == "throughput", opt.replication).run();
+  if (!opt.replicas.empty() && opt.mode != "throughput") {
+    throw InputError(fmt::format("{}: explicit replica counts ({} layers) are a throughput-mode mapping; "
+                                 "expected mode throughput, got {}",
+                                 m.name, opt.replicas.size(), opt.mode));
+  }
+  return detail::Compiler(m, arch, opt.mode == "throughput", opt.replication, opt.replicas).run();
 }
 
 int64_t replication_limit(int64_t one_copy, int64_t chip, double replication) {
@@ -555,6 +548,55 @@ std::vector<int64_t> choose_replicas(const std::vector<ReplicaCandidate>& layers
     cores += c.cores_per_replica;
     xbars += c.crossbars;
   }
+}
+
+std::vector<int64_t> explicit_replicas(const std::vector<ReplicaCandidate>& layers,
+                                       const std::map<std::string, int64_t>& counts, int64_t chip_cores,
+                                       int64_t chip_crossbars, const std::string& where) {
+  std::vector<int64_t> reps(layers.size(), 1);
+  std::vector<std::string> matrix_names;
+  for (const ReplicaCandidate& c : layers)
+    if (c.matrix) matrix_names.push_back(c.name);
+  int64_t cores = 0, xbars = 0, one_cores = 0, one_xbars = 0;
+  std::string grown;  // "conv1=4 (+6 cores, +18 crossbars)", for the does-not-fit message
+  for (const auto& entry : counts) {
+    const std::string& name = entry.first;  // not a structured binding: the lambda captures it
+    const int64_t count = entry.second;
+    const auto it =
+        std::find_if(layers.begin(), layers.end(), [&](const ReplicaCandidate& c) { return c.name == name; });
+    if (it == layers.end()) {
+      std::string list;
+      for (const std::string& n : matrix_names) list += (list.empty() ? "" : ", ") + n;
+      const std::string hint = arch_keys::closest(name, matrix_names);
+      throw InputError(fmt::format("{}: replicas for layer '{}': no such layer{}", where, name,
+                                   hint.empty() ? " (matrix layers: " + list + ")"
+                                                : " (did you mean '" + hint + "'?)"));
+    }
+    if (!it->matrix)
+      throw InputError(fmt::format("{}: replicas for layer '{}': not a matrix layer (conv/FC); only matrix "
+                                   "layers are replicated",
+                                   where, name));
+    if (count < 1 || count > it->rows)
+      throw InputError(fmt::format("{}: replicas for layer '{}': {} is not in [1, {}] (a replica computes whole "
+                                   "output rows; the layer has {})",
+                                   where, name, count, it->rows, it->rows));
+    reps[static_cast<size_t>(it - layers.begin())] = count;
+    if (count > 1)
+      grown += fmt::format("{}{}={} (+{} cores, +{} crossbars)", grown.empty() ? "" : ", ", name, count,
+                           (count - 1) * it->cores_per_replica, (count - 1) * it->crossbars);
+  }
+  for (size_t i = 0; i < layers.size(); ++i) {
+    one_cores += layers[i].cores_per_replica;
+    one_xbars += layers[i].crossbars;
+    cores += reps[i] * layers[i].cores_per_replica;
+    xbars += reps[i] * layers[i].crossbars;
+  }
+  if (cores > chip_cores || xbars > chip_crossbars)
+    throw InputError(fmt::format("{}: the replicas {} need {} cores and {} crossbars (one copy of every layer: "
+                                 "{} and {}), the chip has {} and {}",
+                                 where, grown.empty() ? "(none above 1)" : grown, cores, xbars, one_cores, one_xbars,
+                                 chip_cores, chip_crossbars));
+  return reps;
 }
 
 }  // namespace cimsim::backend

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "compiler/backend/compiler_impl.h"
+#include "compiler/backend/vector_buffers.h"
 
 namespace cimsim::backend::detail {
 
@@ -37,18 +38,13 @@ int64_t Compiler::recv_tmp_bytes(const LayerPlan& lp, int64_t k) const {
   int64_t b = 0;
   for (int t : lp.inputs) {
     const auto [lo, hi] = in_range(lp, k, t);
-    const PhysShape& s = shape(t);
     const int pp = plan_of_tensor_[static_cast<size_t>(t)];
-    if (pp < 0) {
-      if (lo != 0 || hi != s.C) b = std::max(b, s.row_bytes());
-      continue;
+    std::vector<std::pair<int64_t, int64_t>> slices;
+    if (pp >= 0) {
+      const LayerPlan& prod = cm_.layers[static_cast<size_t>(pp)];
+      for (size_t j = 0; j < prod.cores.size(); ++j) slices.emplace_back(prod.m0[j], prod.m1[j]);
     }
-    const LayerPlan& prod = cm_.layers[static_cast<size_t>(pp)];
-    for (size_t j = 0; j < prod.cores.size(); ++j) {
-      const int64_t m0 = prod.m0[j], m1 = prod.m1[j];
-      if (std::max(m0, lo) >= std::min(m1, hi) || slice_direct(m0, m1, lo, hi, s.W)) continue;
-      b = std::max(b, s.W * (m1 - m0));
-    }
+    b = std::max(b, backend::recv_tmp_bytes(lo, hi, shape(t), pp < 0, slices));
   }
   return b;
 }
@@ -154,14 +150,8 @@ void Compiler::emit_outputs(Ctx& c, int64_t oy, int64_t buf) {
 
 void Compiler::check_capacity(const Ctx& c, const Alloc& a) const {
   const LayerPlan& lp = cm_.layers[static_cast<size_t>(c.pi)];
-  if (a.top <= arch_.core.buffer_bytes) return;
-  std::string parts;
-  for (const BufferRegion& r : a.regions) parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", r.name, r.bytes);
-  throw InputError(fmt::format(
-      "{}: layer {}: core {} needs {} bytes of local buffer ({}), a core has {} (spilling to "
-      "global memory is implemented for convolutions only)",
-      m_.name, m_.layers[static_cast<size_t>(lp.layer)].name, c.core, a.top, parts,
-      arch_.core.buffer_bytes));
+  check_vector_core(a, arch_.core.buffer_bytes,
+                    fmt::format("{}: layer {}: core {}", m_.name, m_.layers[static_cast<size_t>(lp.layer)].name, c.core));
 }
 
 void Compiler::emit_core(int pi, int k) {
@@ -615,24 +605,11 @@ Compiler::Body Compiler::plan_pool(Ctx& c, Alloc& a) {
   const q::QTensor& in = m_.tensors[static_cast<size_t>(lp.inputs[0])];
   const q::QTensor& out = m_.tensors[static_cast<size_t>(lp.out)];
   const int64_t RW = w.slot_bytes(), C = w.C;
-  const int64_t tmpb = recv_tmp_bytes(lp, c.k);
-  auto need = [&](int64_t slots) {
-    Alloc probe;
-    probe.add("ring", slots * RW);
-    probe.add("acc", is_max ? 0 : w.OW * C * 4);
-    probe.add("out", 2 * w.OW * C);
-    probe.add("gather", w.sw > 1 ? w.OW * C : 0);
-    probe.add("recv_tmp", tmpb);
-    return probe.top;
-  };
-  // The minimal ring when the buffer is tight (see plan_conv).
-  const int64_t S = need(w.ring_slots()) > arch_.core.buffer_bytes ? (w.kh - 1) * w.dh + 1 : w.ring_slots();
+  const PoolRegions pr = pool_regions(w, is_max, recv_tmp_bytes(lp, c.k), arch_.core.buffer_bytes, &a);
+  const int64_t S = pr.slots;
   lp.ring_slots.assign(1, S);
-  const int64_t ring = a.add("ring", S * RW);
-  const int64_t acc = is_max ? 0 : a.add("acc", w.OW * C * 4);
-  const int64_t obuf = a.add("out", 2 * w.OW * C);
-  const int64_t gather = w.sw > 1 ? a.add("gather", w.OW * C) : 0;
-  c.recv_tmp = a.add("recv_tmp", tmpb);
+  const int64_t ring = pr.ring, acc = pr.acc, obuf = pr.out, gather = pr.gather;
+  c.recv_tmp = pr.recv_tmp;
 
   // Average pools: one requant table per window count.
   std::map<int64_t, int> qid_of_count;
@@ -740,10 +717,9 @@ Compiler::Body Compiler::plan_global_pool(Ctx& c, Alloc& a) {
   const q::QTensor& in = m_.tensors[static_cast<size_t>(lp.inputs[0])];
   const q::QTensor& out = m_.tensors[static_cast<size_t>(lp.out)];
   const int64_t C = w.C;
-  const int64_t row = a.add("row", w.W * C);
-  const int64_t acc = a.add("acc", C * 4);
-  const int64_t obuf = a.add("out", C);
-  c.recv_tmp = a.add("recv_tmp", recv_tmp_bytes(lp, c.k));
+  const GlobalPoolRegions gr = global_pool_regions(w, recv_tmp_bytes(lp, c.k), &a);
+  const int64_t row = gr.row, acc = gr.acc, obuf = gr.out;
+  c.recv_tmp = gr.recv_tmp;
   RequantDesc rq;
   rq.qmin = out.qmin();
   rq.qmax = out.qmax();
@@ -786,10 +762,13 @@ Compiler::Body Compiler::plan_rowwise(Ctx& c, Alloc& a) {
   const q::Layer& l = m_.layers[static_cast<size_t>(lp.layer)];
   const PhysShape os = shape(lp.out);
   const q::QTensor& out = m_.tensors[static_cast<size_t>(lp.out)];
+  std::vector<std::pair<std::string, int64_t>> rows;
+  for (int t : lp.inputs) rows.emplace_back(fmt::format("in_t{}", t), shape(t).row_bytes());
+  const RowwiseRegions rr = rowwise_regions(rows, os.row_bytes(), recv_tmp_bytes(lp, c.k), &a);
   std::map<int, int64_t> buf;
-  for (int t : lp.inputs) buf[t] = a.add(fmt::format("in_t{}", t), shape(t).row_bytes());
-  const int64_t obuf = a.add("out", 2 * os.row_bytes());
-  c.recv_tmp = a.add("recv_tmp", recv_tmp_bytes(lp, c.k));
+  for (size_t i = 0; i < lp.inputs.size(); ++i) buf[lp.inputs[i]] = rr.in[i];
+  const int64_t obuf = rr.out;
+  c.recv_tmp = rr.recv_tmp;
   int64_t lutbuf = 0;
   std::vector<int> lids(l.inputs.size(), -1);
   if (lp.kind == q::LayerKind::kAdd) {

@@ -40,6 +40,8 @@ constexpr int kExitInternal = 3;
 struct CompileArgs {
   std::string model, arch, out, calibration, weights, mode = "latency";
   double replication = 1.0;
+  std::string replicas;
+  bool mode_given = false, replication_given = false, replicas_given = false;
   bool dump_ir = false, print_arch = false;
 };
 
@@ -64,10 +66,16 @@ void add_compile_options(CLI::App* cmd, CompileArgs& a, bool with_output) {
                   ".npy with calibration inputs (N,C,H,W) for activation scales");
   cmd->add_option("--weights", a.weights, "trained weights (cimsim-weights file, e.g. from export-training)");
   cmd->add_option("--mode", a.mode, "schedule: latency (one input) or throughput (a stream)")
-      ->check(CLI::IsMember({"latency", "throughput"}));
+      ->check(CLI::IsMember({"latency", "throughput"}))
+      ->each([&a](const std::string&) { a.mode_given = true; });
   cmd->add_option("--replication", a.replication,
                   "throughput mode: share 0..1 of the free cores and crossbars replicas may take (default 1)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(CLI::Range(0.0, 1.0))
+      ->each([&a](const std::string&) { a.replication_given = true; });
+  cmd->add_option("--replicas", a.replicas,
+                  "explicit replicas per matrix layer, e.g. conv1=2,layer1.0.conv1=4 (implies --mode throughput; "
+                  "other layers get 1)")
+      ->each([&a](const std::string&) { a.replicas_given = true; });
   cmd->add_flag("--dump-ir", a.dump_ir, "print the simplified graph IR");
   cmd->add_flag("--print-arch", a.print_arch, "print the architecture and its derived figures");
 }
@@ -121,6 +129,7 @@ cimsim::CompileOptions to_compile_options(const CompileArgs& a) {
   o.weights_path = a.weights;
   o.mode = a.mode;
   o.replication = a.replication;
+  if (a.replicas_given) cimsim::set_replicas_option(&o, a.replicas, a.mode_given, a.replication_given);
   o.dump_ir = a.dump_ir;
   return o;
 }

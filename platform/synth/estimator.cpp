@@ -7,12 +7,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "compiler/backend/backend.h"
+#include "compiler/backend/vector_buffers.h"
 #include "models/sc/timing_params.h"
 #include "platform/spec/slicing.h"
 #include "traces/report.h"
@@ -66,6 +68,13 @@ struct Ctx {
     return c.core_out * rw + c.router * double(t.flits(bytes) * uint64_t(hops + 1)) +
            2.0 * (c.buffer * rw + c.bus * double(bytes));
   }
+  // A load or store of `bytes` between a core and global memory (core.cpp's charges, one hop):
+  // the memory bytes, the flits, the core's buffer port and bus, a store's output register.
+  double memory_access_pj(int64_t bytes, bool store) const {
+    const double rw = double(t.buffer_cycles(bytes));
+    return c.memory * double(bytes) + c.router * double(t.flits(bytes) * 2) + c.buffer * rw +
+           c.bus * double(bytes) + (store ? c.core_out * rw : 0.0);
+  }
   uint64_t message_cycles(int64_t bytes, int hops) const {
     return t.buffer_cycles(bytes) + uint64_t(hops) * uint64_t(t.hop_latency) +
            t.link_busy_cycles(t.flits(bytes)) + t.buffer_cycles(bytes);
@@ -110,6 +119,36 @@ struct ConvPlan {
   int64_t replicas = 1;
 };
 
+// Spilling of one layer (docs/schedule.md "Spilling"), as the compiler decides it: the
+// buffer choice of every core of one replica (replicas repeat it) by backend::choose_conv.
+struct SpillPlan {
+  struct Core {
+    int64_t ms = 0;  // output channels
+    bool part0 = true;
+    backend::ConvChoice ch;
+  };
+  std::vector<Core> cores;                              // conv layers: slice-major, then part
+  std::vector<std::pair<int64_t, int64_t>> slice_out;   // output channels [m0, m1) per slice
+  bool strips = false;     // a core reads its input from global memory in strips
+  bool store_px = false;   // a core stores its output pixel by pixel (the tensor is in memory)
+  bool spilled = false;    // the output tensor goes through global memory (rows stored)
+};
+
+// Global-memory bytes of the loads of strip core `ch` for output row oy (streams.cpp's
+// load_strip: per strip, one load per kernel row inside the input, padding filled).
+void strip_loads(const Window& w, const backend::ConvChoice& ch, int64_t oy, const std::function<void(int64_t)>& load) {
+  const int64_t P = ch.strip;
+  for (int64_t x0p = 0; x0p < w.OW; x0p += P) {
+    const int64_t npx = std::min(P, w.OW - x0p);
+    const int64_t x0 = x0p * w.sw - w.pl, x1 = x0 + (npx - 1) * w.sw + (w.kw - 1) * w.dw + 1;
+    const int64_t xa = std::clamp<int64_t>(x0, 0, w.W), xb = std::clamp<int64_t>(x1, 0, w.W);
+    for (int64_t ky = 0; ky < w.kh; ++ky) {
+      const int64_t y = oy * w.sh + ky * w.dh - w.pt;
+      if (y >= 0 && y < w.H && xb > xa) load((xb - xa) * w.C);
+    }
+  }
+}
+
 // Matrix layer: the busiest core holds ceil(col_tiles / slices) column tiles of part 0's
 // rows_per_part row tiles, tile i in PE i / pe.crossbars, crossbar i % pe.crossbars (ADC
 // crossbar % pe.adcs), as streams.cpp places them. Its pixel loop is replayed for a few
@@ -120,7 +159,10 @@ struct ConvPlan {
 // the previous row tile of its column tile has written the accumulators; shared ADCs are
 // reserved in program order. The buffer port and dispatch bound the period from below.
 // One-row kernels read the ring in place (no copy) and the crossbars pipeline the pixels.
-RowModel conv_row(const Ctx& x, const ConvPlan& p, double* pj_per_pixel,
+// `per_pixel` (a buffer fallback, docs/schedule.md): the accumulators hold one pixel, whose
+// requant follows its mvms on the vector unit before the next pixel's first row tiles may
+// overwrite them (write-after-read).
+RowModel conv_row(const Ctx& x, const ConvPlan& p, bool per_pixel, double* pj_per_pixel,
                   double* pj_per_row) {
   const ConvMap& m = p.map;
   const Window& w = m.win;
@@ -172,7 +214,7 @@ RowModel conv_row(const Ctx& x, const ConvPlan& p, double* pj_per_pixel,
     std::vector<uint64_t> xb_free(tiles.size(), 0), chain(static_cast<size_t>(ct_core), 0), ends;
     std::vector<uint64_t> adc_free(static_cast<size_t>(x.d.crossbars_per_core / x.a.pe.crossbars * x.a.pe.adcs + 1), 0);
     std::vector<uint64_t> ready(static_cast<size_t>(nblocks), 0), read_start(static_cast<size_t>(nblocks), 0);
-    uint64_t vec_free = 0;
+    uint64_t vec_free = 0, acc_free = 0;
     auto span = [&](int64_t b0, int64_t b1, auto&& f) {
       for (int64_t k = b0 / kBlock; k < ceil_div(b1, kBlock) && k < nblocks; ++k) f(static_cast<size_t>(k));
     };
@@ -196,6 +238,7 @@ RowModel conv_row(const Ctx& x, const ConvPlan& p, double* pj_per_pixel,
         uint64_t st = xb_free[i];
         if (!direct) span(t.stage0, t.stage0 + t.rows, [&](size_t k) { st = std::max(st, ready[k]); });
         if (t.rt > 0) st = std::max(st, chain[static_cast<size_t>(t.ct)]);
+        if (per_pixel && t.rt == 0) st = std::max(st, acc_free);
         if (!direct) span(t.stage0, t.stage0 + t.rows, [&](size_t k) { read_start[k] = std::max(read_start[k], st); });
         uint64_t analog = st + x.t.buffer_cycles(t.rows);
         if (x.t.adc_shared) {
@@ -206,6 +249,10 @@ RowModel conv_row(const Ctx& x, const ConvPlan& p, double* pj_per_pixel,
         const uint64_t e = analog + t.analog + x.t.buffer_cycles(4 * t.cols) * (t.rt > 0 ? 2 : 1);
         xb_free[i] = chain[static_cast<size_t>(t.ct)] = e;
         end = std::max(end, e);
+      }
+      if (per_pixel) {
+        vec_free = std::max(end, vec_free) + x.t.vector_cycles(ms, 5 * ms);
+        end = acc_free = vec_free;
       }
       ends.push_back(end);
     }
@@ -227,7 +274,7 @@ RowModel conv_row(const Ctx& x, const ConvPlan& p, double* pj_per_pixel,
   }
   r.first = r.per_row.front().first;
   r.period = r.per_row.front().second;
-  r.tail = x.t.vector_cycles(w.OW * ms, 5 * w.OW * ms);
+  r.tail = per_pixel ? 0 : x.t.vector_cycles(w.OW * ms, 5 * w.OW * ms);
   if (m.kparts > 1) {
     const int64_t psum = 4 * w.OW * ms;
     r.tail += x.message_cycles(psum, 1) + uint64_t(m.kparts - 1) * x.t.vector_cycles(w.OW * ms, 12 * w.OW * ms);
@@ -387,15 +434,27 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice
     std::vector<backend::ReplicaCandidate> cands(net.layers.size());
     for (size_t i = 0; i < net.layers.size(); ++i) {
       const LayerShape& L = net.layers[i];
+      cands[i].name = L.name;
       cands[i].matrix = L.kind == q::LayerKind::kConv;
       cands[i].pixels = L.win.OH * L.win.OW;
       cands[i].rows = L.win.OH;
       cands[i].cores_per_replica = cands[i].matrix ? plans[i].cores : 1;
       cands[i].crossbars = cands[i].matrix ? plans[i].map.crossbars : 0;
     }
-    const std::vector<int64_t> reps = backend::choose_replicas(
-        cands, backend::replication_limit(est.cores_used, arch.chip.cores, mapping.replication),
-        backend::replication_limit(est.crossbars_used, x.d.crossbars_per_chip, mapping.replication));
+    std::vector<int64_t> reps;
+    if (mapping.replicas.empty()) {
+      reps = backend::choose_replicas(
+          cands, backend::replication_limit(est.cores_used, arch.chip.cores, mapping.replication),
+          backend::replication_limit(est.crossbars_used, x.d.crossbars_per_chip, mapping.replication));
+    } else {
+      try {
+        reps = backend::explicit_replicas(cands, mapping.replicas, arch.chip.cores, x.d.crossbars_per_chip,
+                                          net.model_name);
+      } catch (const InputError& e) {
+        est.why = e.what();
+        return est;
+      }
+    }
     for (size_t i = 0; i < net.layers.size(); ++i) {
       if (reps[i] <= 1) continue;
       plans[i].replicas = reps[i];
@@ -403,8 +462,97 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice
       est.crossbars_used += (reps[i] - 1) * plans[i].map.crossbars;
     }
   }
-  // Row messages: one per consumer core whose replica needs the row (docs/schedule.md).
-  auto receivers = [&](const LayerShape& L, int64_t y) {
+  // Buffers and spilling: the compiler's choice per core (backend::choose_conv), in layer
+  // order (a layer whose producer stores pixels must read from global memory).
+  std::vector<SpillPlan> spills(net.layers.size());
+  for (size_t i = 0; i < net.layers.size(); ++i) {
+    const LayerShape& L = net.layers[i];
+    SpillPlan& sp = spills[i];
+    if (L.kind != q::LayerKind::kConv) {
+      sp.slice_out = {{0, L.out.C}};
+      for (int src : L.inputs)
+        if (src >= 0 && spills[static_cast<size_t>(src)].store_px) {
+          est.why = fmt::format("{}: layer {}: its input rows (from layer {}) do not fit a core and are stored to "
+                                "global memory pixel by pixel; only convolutions read their input from global memory",
+                                net.model_name, L.name, net.layers[static_cast<size_t>(src)].name);
+          return est;
+        }
+      // Its buffer regions (vector_buffers.h; vector layers do not spill). A concat's LUT
+      // temp row depends on its tables and is left out: such a design may still be refused
+      // in validation.
+      int64_t tmp = 0;
+      std::vector<std::pair<std::string, int64_t>> rows;
+      std::vector<int> seen;
+      for (int src : L.inputs) {
+        if (src >= 0 && std::find(seen.begin(), seen.end(), src) != seen.end()) continue;
+        seen.push_back(src);
+        const PhysShape& s = src >= 0 ? net.layers[static_cast<size_t>(src)].out : L.in;
+        tmp = std::max(tmp, backend::recv_tmp_bytes(0, s.C, s, src < 0,
+                                                     src < 0 ? std::vector<std::pair<int64_t, int64_t>>{}
+                                                             : spills[static_cast<size_t>(src)].slice_out));
+        rows.emplace_back("in", s.row_bytes());
+      }
+      backend::BufferAlloc a;
+      const bool avg = L.kind == q::LayerKind::kAvgPool;
+      if (L.kind == q::LayerKind::kMaxPool || avg) {
+        if (backend::is_global_pool(L.win, avg)) {
+          backend::global_pool_regions(L.win, tmp, &a);
+        } else {
+          backend::pool_regions(L.win, !avg, tmp, arch.core.buffer_bytes, &a);
+        }
+      } else {
+        backend::rowwise_regions(rows, L.out.row_bytes(), tmp, &a);
+      }
+      try {
+        backend::check_vector_core(a, arch.core.buffer_bytes, fmt::format("{}: layer {}: its core", net.model_name, L.name));
+      } catch (const InputError& e) {
+        est.why = e.what();
+        return est;
+      }
+      continue;
+    }
+    const ConvPlan& p = plans[i];
+    const int src = L.inputs[0];
+    const bool forced = src >= 0 && spills[static_cast<size_t>(src)].store_px;
+    const auto slices = backend::slice_col_tiles(int64_t(p.map.col_tiles.size()), p.slices);
+    for (int64_t sl = 0; sl < p.slices; ++sl) {
+      const backend::SliceRange r = backend::slice_range(p.map, slices[static_cast<size_t>(sl)]);
+      sp.slice_out.emplace_back(r.m0, r.m1);
+      const int64_t tmp = backend::recv_tmp_bytes(r.c0, r.c1, L.in, src < 0,
+                                                  src < 0 ? std::vector<std::pair<int64_t, int64_t>>{}
+                                                          : spills[static_cast<size_t>(src)].slice_out);
+      for (int64_t part = 0; part < p.map.kparts; ++part) {
+        backend::ConvCoreBuffers cb = backend::conv_core_buffers(p.map, slices[static_cast<size_t>(sl)], part);
+        cb.recv_tmp = tmp;
+        cb.tokens = src >= 0;
+        SpillPlan::Core c;
+        c.ms = cb.ms;
+        c.part0 = cb.part0;
+        try {
+          c.ch = backend::choose_conv(cb, arch.core.buffer_bytes, forced,
+                                      fmt::format("{}: layer {}: a core (slice {}, part {})", net.model_name, L.name,
+                                                  sl, part));
+        } catch (const InputError& e) {
+          est.why = e.what();
+          return est;
+        }
+        sp.strips = sp.strips || c.ch.strip > 0;
+        sp.store_px = sp.store_px || (c.part0 && c.ch.nout == 0);
+        sp.cores.push_back(c);
+      }
+    }
+    sp.spilled = sp.store_px;
+    if (sp.strips && src >= 0) spills[static_cast<size_t>(src)].spilled = true;
+  }
+
+  // Row messages: one per consumer core whose replica needs the row (docs/schedule.md); a
+  // core reading the tensor from global memory gets a 1-byte token per producer slice instead.
+  const auto& producer_spill = spills;
+  auto messages_pj = [&](size_t li, int64_t y) {
+    const LayerShape& L = net.layers[li];
+    const int64_t row = L.out.row_bytes();
+    const int64_t producer_slices = int64_t(producer_spill[li].slice_out.size());
+    double pj = 0;
     int64_t n = 0;
     for (int c : L.consumers) {
       const LayerShape& C = net.layers[static_cast<size_t>(c)];
@@ -413,10 +561,20 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice
         continue;
       }
       const ConvPlan& cp = plans[static_cast<size_t>(c)];
-      for (int64_t r = 0; r < cp.replicas; ++r)
-        if (cp.replicas == 1 || C.win.row_needed(y, cp.replicas, r)) n += cp.cores;
+      const SpillPlan& csp = spills[static_cast<size_t>(c)];
+      for (int64_t r = 0; r < cp.replicas; ++r) {
+        if (cp.replicas > 1 && !C.win.row_needed(y, cp.replicas, r)) continue;
+        for (const SpillPlan::Core& core : csp.cores) {
+          if (core.ch.strip > 0) {
+            pj += double(producer_slices) * x.message_pj(1, 1);
+          } else {
+            n += 1;
+          }
+        }
+      }
     }
-    return std::max<int64_t>(1, n);
+    if (n == 0 && pj == 0) n = 1;
+    return pj + double(n) * x.message_pj(row, 1);
   };
 
   // Row pipeline: ready[i][y] = cycle row y of layer i's output has arrived at its consumers.
@@ -449,18 +607,41 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice
     if (L.kind == q::LayerKind::kConv) {
       const ConvPlan& p = plans[i];
       double pj_pixel = 0, pj_row = 0;
-      const RowModel rm = conv_row(x, p, &pj_pixel, &pj_row);
+      const backend::ConvChoice& ch0 = spills[i].cores.front().ch;
+      const RowModel rm = conv_row(x, p, ch0.per_pixel, &pj_pixel, &pj_row);
+      // A minimal ring (a buffer fallback) receives the next rows only into the slots the
+      // current output row has finished reading.
+      const bool min_ring = ch0.strip == 0 && ch0.S < L.win.ring_slots();
+      // Strips (the busiest core's choice): the kh loads of a strip pass the memory port one
+      // after another; with two strip buffers only the first strip of a row waits for them,
+      // with one every strip does. The port also bounds the pixel period.
+      // With one buffer, each strip's load waits for the previous strip's reads and its
+      // pixel loop restarts (its first pixel takes `first`, not a period): extra per row.
+      uint64_t strip_wait = 0, strip_period = 0, strip_restart = 0;
+      int64_t nstrips = 1;
+      if (ch0.strip > 0) {
+        const int64_t seg = ((ch0.strip - 1) * L.win.sw + (L.win.kw - 1) * L.win.dw + 1) * L.win.C;
+        const uint64_t load = x.t.memory_latency + uint64_t(L.win.kh) * x.t.memory_transfer_cycles(seg);
+        nstrips = ceil_div(L.win.OW, ch0.strip);
+        strip_wait = load;
+        strip_period = uint64_t(L.win.kh) * x.t.memory_transfer_cycles(seg) / uint64_t(ch0.strip);
+        if (ch0.strip_bufs == 1) strip_restart = load;
+      }
       // A row's first pixel ends `first` after its input is ready, or one period after the
       // previous row of its replica was requantized (the next copies queue behind it on the
       // vector unit). Replica r computes the rows oy % replicas == r.
       std::vector<uint64_t> rep_free(static_cast<size_t>(p.replicas), 0);
       for (int64_t oy = 0; oy < OH; ++oy) {
-        const uint64_t in = input_ready(last_needed_row(L.win, oy));
+        uint64_t in = input_ready(last_needed_row(L.win, oy));
         first_start = std::min(first_start, in);
-        const auto [first, period] = rm.per_row[static_cast<size_t>(oy)];
+        const auto [first0, period0] = rm.per_row[static_cast<size_t>(oy)];
+        const uint64_t first = first0 + strip_wait, period = std::max(period0, strip_period);
         uint64_t& rf = rep_free[static_cast<size_t>(oy % p.replicas)];
+        if (min_ring && oy >= p.replicas) in = std::max(in, rf - rm.tail);
         const uint64_t first_end = std::max(in + first, oy >= p.replicas ? rf + period : 0);
-        const uint64_t done = first_end + uint64_t(rm.pixels - 1) * period + rm.tail;
+        const uint64_t restart =
+            strip_restart > 0 ? uint64_t(nstrips - 1) * (strip_restart + first0 - std::min(first0, period)) : 0;
+        const uint64_t done = first_end + uint64_t(rm.pixels - 1) * period + restart + rm.tail;
         rf = done;
         ready[i][static_cast<size_t>(oy)] = done + rm.send;
       }
@@ -501,7 +682,38 @@ Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice
     }
     // Rows sent to each consumer (a producer sends every row to every consumer core), model
     // inputs loaded, model outputs stored.
-    for (int64_t y = 0; y < OH; ++y) pj += double(receivers(L, y)) * x.message_pj(L.out.row_bytes(), 1);
+    for (int64_t y = 0; y < OH; ++y) pj += messages_pj(i, y);
+    // Spill traffic: strip loads; stores of a spilled tensor's rows (per slice; per pixel when
+    // the slice is not contiguous in the HWC row) or of each output pixel.
+    const SpillPlan& sp = spills[i];
+    if (L.kind == q::LayerKind::kConv && sp.strips) {
+      for (const SpillPlan::Core& core : sp.cores) {
+        if (core.ch.strip == 0) continue;
+        for (int64_t oy = 0; oy < OH; ++oy)
+          strip_loads(L.win, core.ch, oy, [&](int64_t bytes) { pj += x.memory_access_pj(bytes, false); });
+      }
+    }
+    if (sp.spilled && !L.model_output) {
+      const int64_t W = L.out.W, C = L.out.C;
+      double row_pj = 0;
+      if (L.kind != q::LayerKind::kConv) {
+        row_pj = x.memory_access_pj(L.out.row_bytes(), true);
+      } else {
+        for (const SpillPlan::Core& core : sp.cores) {
+          if (!core.part0) continue;
+          const int64_t ms = core.ms;
+          if (core.ch.nout == 0 && core.ch.strip > 0 && ms == C) {
+            for (int64_t x0 = 0; x0 < W; x0 += core.ch.strip)
+              row_pj += x.memory_access_pj(std::min(core.ch.strip, W - x0) * ms, true);
+          } else if (core.ch.nout != 0 && (ms == C || W == 1)) {
+            row_pj += x.memory_access_pj(W * ms, true);
+          } else {
+            row_pj += double(W) * x.memory_access_pj(ms, true);
+          }
+        }
+      }
+      pj += row_pj * double(OH);
+    }
     // Model inputs: every core loads the rows its replica's windows need.
     int64_t loaded_rows = L.in.H;
     if (L.kind == q::LayerKind::kConv) {

@@ -13,12 +13,18 @@
 //    needing more cores or crossbars than the chip has (where the compiler would fall back to
 //    dense packing or weight reloads), or whose ADC cannot count a crossbar column without
 //    clipping, is reported infeasible with the reason (`Estimate::feasible`, `why`).
+//  - Buffers: every conv core's plan is the compiler's (backend::choose_conv, the ring with
+//    its fallbacks or spilling to global memory); its strip loads, stores and tokens are
+//    charged and timed. A core that fits nothing even when spilling makes the design
+//    infeasible with the compiler's message; so does a vector-layer core whose regions
+//    (backend/vector_buffers.h; a concat's LUT temp left out) exceed the buffer.
 //  - Energy per inference counts the actions the models charge (crossbar steps, row drives,
 //    conversions, register and buffer accesses, vector ops, router flits, memory bytes) with
 //    the arch's per-action costs, plus leakage x latency, as traces/report.cpp does.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -73,12 +79,15 @@ struct Estimate {
   std::vector<LayerEstimate> layers;
 };
 
-// How the compiler is asked to map: `cimsim compile --mode latency` (replication < 0), or
-// throughput mode with BackendOptions::replication = the share in [0, 1] (replicas chosen
-// by backend::choose_replicas, the compiler's own rule).
+// How the compiler is asked to map: `cimsim compile --mode latency` (replication < 0 and no
+// replicas), throughput mode with BackendOptions::replication = the share in [0, 1]
+// (replicas chosen by backend::choose_replicas, the compiler's own rule), or throughput mode
+// with explicit counts (BackendOptions::replicas, checked by backend::explicit_replicas; a
+// count the compiler would refuse makes the design infeasible with the compiler's reason).
 struct MappingChoice {
   double replication = -1;
-  bool throughput() const { return replication >= 0; }
+  std::map<std::string, int64_t> replicas;  // layer name -> count; others 1
+  bool throughput() const { return replication >= 0 || !replicas.empty(); }
 };
 
 Estimate estimate(const NetShape& net, const ArchSpec& arch, const MappingChoice& mapping = {});

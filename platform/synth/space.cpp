@@ -20,9 +20,27 @@ std::string mark(const std::string& file, const YAML::Mark& m) {
   return fmt::format("{}:{}:{}", file, m.line + 1, m.column + 1);
 }
 
+constexpr const char* kReplicasPrefix = "compile.replicas.";
+constexpr const char* kReplicasWildcard = "compile.replicas.*";
+
 bool is_compile_knob(const std::string& path) {
   const auto& k = compile_knob_paths();
-  return std::find(k.begin(), k.end(), path) != k.end();
+  return is_replicas_knob(path) || std::find(k.begin(), k.end(), path) != k.end();
+}
+
+std::string replicas_layer(const std::string& path) { return path.substr(std::string(kReplicasPrefix).size()); }
+
+// A replica count choice: an integer >= 1 (0 when it is not one).
+int64_t replica_count(const std::string& text) {
+  char* end = nullptr;
+  const long long n = text.empty() ? 0 : std::strtoll(text.c_str(), &end, 10);
+  return text.empty() || *end != '\0' || n < 1 ? 0 : n;
+}
+
+const LayerShape* matrix_layer(const NetShape& net, const std::string& name) {
+  for (const LayerShape& L : net.layers)
+    if (L.name == name && L.kind == q::LayerKind::kConv) return &L;
+  return nullptr;
 }
 
 bool has_knob(const SearchSpace& s, const std::string& path) {
@@ -89,7 +107,7 @@ bool adc_cost_follows_bits(const ArchSpec& base) {
   return false;
 }
 
-SearchSpace load_space(const std::string& path, const ArchSpec& base) {
+SearchSpace load_space(const std::string& path, const ArchSpec& base, const NetShape* net) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw InputError(path + ": cannot read the search space file");
   std::stringstream ss;
@@ -105,16 +123,48 @@ SearchSpace load_space(const std::string& path, const ArchSpec& base) {
   SearchSpace s;
   std::vector<std::string> paths = arch_override_paths();
   for (const std::string& k : compile_knob_paths()) paths.push_back(k);
+  std::vector<std::string> matrix_names;
+  if (net)
+    for (const LayerShape& L : net->layers)
+      if (L.kind == q::LayerKind::kConv) matrix_names.push_back(L.name);
+  const Knob* wildcard = nullptr;
+  Knob wildcard_knob;
+  std::string replication_at, replicas_at;  // where each kind of replication knob was listed
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>();
     const std::string at = mark(path, kv.first.Mark());
-    if (std::find(paths.begin(), paths.end(), key) == paths.end()) {
+    const bool replicas = key.rfind(kReplicasPrefix, 0) == 0;
+    if (replicas) {
+      if (!net)
+        throw InputError(fmt::format("{}: {}: per-layer replica knobs need the model (cimsim synthesize)", at, key));
+      const std::string layer = replicas_layer(key);
+      if (key != kReplicasWildcard && !matrix_layer(*net, layer)) {
+        const bool exists = std::any_of(net->layers.begin(), net->layers.end(),
+                                        [&](const LayerShape& L) { return L.name == layer; });
+        const std::string hint = arch_keys::closest(layer, matrix_names);
+        throw InputError(fmt::format(
+            "{}: search key '{}': {} '{}' of {}{}; expected compile.replicas.LAYER with a matrix (conv/FC) layer "
+            "or compile.replicas.*",
+            at, key, exists ? "not a matrix layer:" : "no layer", layer, net->model_name,
+            hint.empty() ? "" : " (did you mean 'compile.replicas." + hint + "'?)"));
+      }
+      if (replicas_at.empty()) replicas_at = at;
+    } else if (key == "compile.replication") {
+      replication_at = at;
+    }
+    if (!replication_at.empty() && !replicas_at.empty())
+      throw InputError(fmt::format("{}: compile.replication and compile.replicas.* exclude each other (listed at "
+                                   "{} and {}): explicit counts replace the rule the share caps",
+                                   at, replication_at, replicas_at));
+    if (!replicas && std::find(paths.begin(), paths.end(), key) == paths.end()) {
       const std::string hint = arch_keys::closest(key, paths);
       throw InputError(fmt::format("{}: unknown search key '{}'{}; keys are architecture paths "
-                                   "section.key (docs/config.md), costs.COMPONENT.FIELD or compile.replication",
+                                   "section.key (docs/config.md), costs.COMPONENT.FIELD, compile.replication or "
+                                   "compile.replicas.LAYER",
                                    at, key, hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
     }
-    if (has_knob(s, key)) throw InputError(fmt::format("{}: search key '{}' is listed twice", at, key));
+    if (has_knob(s, key) || (key == kReplicasWildcard && wildcard))
+      throw InputError(fmt::format("{}: search key '{}' is listed twice", at, key));
     const YAML::Node& v = kv.second;
     if (!v.IsSequence() || v.size() == 0)
       throw InputError(fmt::format("{}: {}: expected a non-empty list of choices, e.g. [64, 128]",
@@ -126,10 +176,40 @@ SearchSpace load_space(const std::string& path, const ArchSpec& base) {
       const std::string text = c.Scalar();
       if (std::find(k.choices.begin(), k.choices.end(), text) != k.choices.end())
         throw InputError(fmt::format("{}: {}: choice {} is listed twice", mark(path, c.Mark()), key, text));
+      if (replicas && key != kReplicasWildcard) {
+        const int64_t rows = matrix_layer(*net, replicas_layer(key))->win.OH;
+        if (replica_count(text) > rows)
+          throw InputError(fmt::format("{}: {}: {} replicas exceed the layer's {} output rows (a replica computes "
+                                       "whole rows)",
+                                       mark(path, c.Mark()), key, text, rows));
+      }
       k.choices.push_back(text);
       k.choice_origins.push_back(mark(path, c.Mark()));
     }
+    if (key == kReplicasWildcard) {
+      wildcard_knob = std::move(k);
+      wildcard = &wildcard_knob;
+      continue;
+    }
     s.knobs.push_back(std::move(k));
+  }
+  if (wildcard) {
+    // One knob per matrix layer not listed by name, with the choices its rows allow.
+    for (const LayerShape& L : net->layers) {
+      if (L.kind != q::LayerKind::kConv || has_knob(s, kReplicasPrefix + L.name)) continue;
+      Knob k{kReplicasPrefix + L.name, {}, wildcard->origin, {}};
+      for (size_t i = 0; i < wildcard->choices.size(); ++i) {
+        const int64_t n = replica_count(wildcard->choices[i]);
+        if (n == 0 || n <= L.win.OH) {  // a malformed choice stays, for check_space to name
+          k.choices.push_back(wildcard->choices[i]);
+          k.choice_origins.push_back(wildcard->choice_origins[i]);
+        }
+      }
+      if (!k.choices.empty()) s.knobs.push_back(std::move(k));
+    }
+    if (!std::any_of(s.knobs.begin(), s.knobs.end(), [](const Knob& k) { return is_replicas_knob(k.path); }))
+      throw InputError(fmt::format("{}: {}: no matrix layer of {} has as many output rows as any of these choices",
+                                   wildcard->origin, kReplicasWildcard, net->model_name));
   }
   check_space(s, base);
   return s;
@@ -153,6 +233,11 @@ void check_space(const SearchSpace& space, const ArchSpec& base) {
     for (size_t i = 0; i < k.choices.size(); ++i) {
       const std::string& c = k.choices[i];
       const std::string& at = i < k.choice_origins.size() ? k.choice_origins[i] : k.origin;
+      if (is_replicas_knob(k.path)) {
+        if (replica_count(c) == 0)
+          throw InputError(fmt::format("{}: {} = {}: expected a replica count, an integer >= 1", at, k.path, c));
+        continue;
+      }
       if (is_compile_knob(k.path)) {
         char* end = nullptr;
         const double v = std::strtod(c.c_str(), &end);
@@ -212,9 +297,17 @@ const std::vector<std::string>& compile_knob_paths() {
   return paths;
 }
 
+bool is_replicas_knob(const std::string& path) { return path.rfind(kReplicasPrefix, 0) == 0; }
+
 CompileChoice compile_choice_of(const SearchSpace& space, const std::vector<int>& genome) {
   CompileChoice c;
   for (size_t i = 0; i < space.knobs.size(); ++i) {
+    if (is_replicas_knob(space.knobs[i].path)) {
+      c.mode = "throughput";
+      c.replicas[replicas_layer(space.knobs[i].path)] =
+          replica_count(space.knobs[i].choices[static_cast<size_t>(genome[i])]);
+      continue;
+    }
     if (space.knobs[i].path != "compile.replication") continue;
     const double share = std::strtod(space.knobs[i].choices[static_cast<size_t>(genome[i])].c_str(), nullptr);
     if (share > 0) {

@@ -17,12 +17,15 @@
 //    choices of knob i), in knob order.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "platform/spec/arch.h"
 #include "platform/spec/arch_edit.h"
+#include "platform/synth/estimator.h"
 
 namespace cimsim::synth {
 
@@ -47,7 +50,9 @@ SearchSpace default_space(const ArchSpec& base);
 // True when loading `base` at adc.bits +- 1 changes costs.adc (adc.cost_scaling, or an SRAM
 // macro's model).
 bool adc_cost_follows_bits(const ArchSpec& base);
-SearchSpace load_space(const std::string& path, const ArchSpec& base);
+// `net`: the model, needed only for compile.replicas.* keys (their layers are checked
+// against its matrix layers); without it such a key is an InputError.
+SearchSpace load_space(const std::string& path, const ArchSpec& base, const NetShape* net = nullptr);
 // Checks every choice of every knob alone against `base` (InputError naming its origin).
 void check_space(const SearchSpace& space, const ArchSpec& base);
 
@@ -59,10 +64,17 @@ std::vector<ArchOverride> to_overrides(const SearchSpace& space, const std::vect
 //   compile.replication: a share in [0, 1]; 0 compiles in latency mode (no replicas), s > 0
 //   in throughput mode with BackendOptions::replication = s (the compiler's own rule picks
 //   the replicas of each layer within that share of the free cores and crossbars).
+//   compile.replicas.LAYER: replica counts (integers >= 1, at most the layer's output rows)
+//   of one matrix layer; compile.replicas.*: one such knob per matrix layer not listed by
+//   name, each with the choices that do not exceed its rows (none left: no knob, 1 replica).
+//   Any of them compiles in throughput mode with BackendOptions::replicas (layers without a
+//   knob: 1); listing them together with compile.replication is an InputError.
 const std::vector<std::string>& compile_knob_paths();
+bool is_replicas_knob(const std::string& path);  // "compile.replicas.LAYER"
 struct CompileChoice {
   std::string mode = "latency";
   double replication = 1.0;
+  std::map<std::string, int64_t> replicas;  // from compile.replicas.* knobs
 };
 CompileChoice compile_choice_of(const SearchSpace& space, const std::vector<int>& genome);
 

@@ -78,13 +78,19 @@ constexpr double kConfirmed = 0.10;
 
 MappingChoice mapping_of(const CompileChoice& c) {
   MappingChoice m;
-  if (c.mode == "throughput") m.replication = c.replication;
+  if (c.mode == "throughput" && c.replicas.empty()) m.replication = c.replication;
+  m.replicas = c.replicas;
   return m;
 }
 
-std::string compile_command(const CompileChoice& c) {
-  return c.mode == "throughput" ? fmt::format("cimsim compile --mode throughput --replication {}", c.replication)
-                                : std::string("cimsim compile --mode latency");
+// The command that compiles the design's program (arch.yaml beside it; file names only, no
+// paths: the files are byte-identical wherever they are written).
+std::string compile_command(const CompileChoice& c, const std::string& model_file, const std::string& calibration) {
+  std::string cmd = "cimsim compile " + model_file + " --arch arch.yaml -o program";
+  if (!calibration.empty()) cmd += " --calibration " + fs::path(calibration).filename().string();
+  if (!c.replicas.empty()) return cmd + " --mode throughput --replicas " + replicas_option_text(c.replicas);
+  return c.mode == "throughput" ? cmd + fmt::format(" --mode throughput --replication {}", c.replication)
+                                : cmd + " --mode latency";
 }
 
 // a dominates b: no worse in TOPS/W, latency and peak power, better in one.
@@ -146,8 +152,6 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
   if (opt.population < 2 || opt.children < 1 || opt.generations < 0 || opt.top < 1)
     throw InputError("synthesize: need --population >= 2, --children >= 1, --generations >= 0, --top >= 1");
   const ArchSpec base = load_arch_spec(opt.base_arch_path);
-  const SearchSpace space = opt.space_path.empty() ? default_space(base) : load_space(opt.space_path, base);
-  if (opt.space_path.empty()) check_space(space, base);
 
   ir::Graph g = frontend::load_onnx(opt.model_path);
   frontend::simplify(g);
@@ -156,6 +160,9 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
   const q::QModel qm = quant::quantize(g, base.quantization, calib);
   const NetShape net = net_shape(qm);
   const std::string model_file = fs::path(opt.model_path).filename().string();  // no paths in files
+  // The space after the model: compile.replicas.LAYER keys name its layers.
+  const SearchSpace space = opt.space_path.empty() ? default_space(base) : load_space(opt.space_path, base, &net);
+  if (opt.space_path.empty()) check_space(space, base);
 
   // --- search ---------------------------------------------------------------------------
   double build_s = 0, estimate_s = 0;  // wall time split, for the log only
@@ -264,7 +271,8 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
       const fs::path arch_path = dir / "arch.yaml";
       write_text(arch_path, arch_to_yaml(v.arch, arch_header("cimsim synthesize candidate", p.est, nullptr, budget_w,
                                                  knob_values(space, p.genome, ", "),
-                                                 compile_command(compile_choice_of(space, p.genome)))));
+                                                 compile_command(compile_choice_of(space, p.genome), model_file,
+                                                                 opt.calibration_path))));
       try {
         CompileOptions co;
         co.model_path = opt.model_path;
@@ -274,6 +282,7 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
         const CompileChoice cc = compile_choice_of(space, p.genome);
         co.mode = cc.mode;
         co.replication = cc.replication;
+        co.replicas = cc.replicas;
         std::ostringstream clog;
         compile(co, clog);
         SimulateOptions sim;
@@ -325,7 +334,8 @@ void synthesize(const SynthesizeOptions& opt, std::ostream& log) {
                                                                "(ranked by {} TOPS/W)",
                                                                model_file, opt.power_w_text, opt.rank),
                                                    bp.est, &best, budget_w, knob_values(space, bp.genome, ", "),
-                                                   compile_command(compile_choice_of(space, bp.genome)))));
+                                                   compile_command(compile_choice_of(space, bp.genome), model_file,
+                                                                   opt.calibration_path))));
     fs::rename(best.program, stage / "program", ec);
     if (ec) throw InputError(fmt::format("{}: cannot move the program: {}", stage.string(), ec.message()));
     // The program's arch.yaml is its compile-time byte copy; make it the documented one.

@@ -11,7 +11,9 @@
 //    `input_path`), and ranks them by simulated TOPS/W (rank == "simulated") or estimated.
 //  - Writes out_dir atomically (staged in OUT.cimsim-synth, renamed at the end; an existing
 //    OUT is replaced only on success): arch.yaml (the best design, arch_to_yaml with a header
-//    of its derived and measured figures), program/ (its compiled program), input.npy (the
+//    of its derived and measured figures and the exact `cimsim compile` command, run in OUT,
+//    that reproduces program/: mode, --replication or --replicas), program/ (its compiled
+//    program, compiled with those options), input.npy (the
 //    validation input), pareto.csv and pareto.json (the Pareto front of every feasible point
 //    evaluated, plus the simulated ones, with estimator vs simulated figures),
 //    estimator_error.md (per simulated design and metric: estimate, simulated, ratio; per

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 
 #include "compiler/backend/backend.h"
@@ -533,14 +534,8 @@ TEST(BackendThroughput, ReplicatesTheSlowestLayersWithinBudget) {
   EXPECT_TRUE(r.ok()) << (r.problems.empty() ? "" : r.problems.front());
 }
 
-TEST(BackendThroughput, ReplicatedStreamsMatchReference) {
-  ArchSpec a = testing::test_arch(8, 8);
-  BackendOptions o;
-  o.mode = "throughput";
-  const q::QModel m = residual_model();
-  backend::CompiledModel thr = compile_qmodel(m, a, o);
-  ASSERT_GT(thr.layers[1].replicas, 1);
-  // expect_equivalent compiles in latency mode; run the throughput program directly.
+// Runs a throughput-mode program on two images (expect_equivalent compiles in latency mode).
+void expect_program_matches_reference(const q::QModel& m, const ArchSpec& a, const backend::CompiledModel& thr) {
   std::mt19937 rng(3);
   std::vector<uint8_t> global;
   std::vector<std::vector<std::vector<int32_t>>> ref;
@@ -557,6 +552,65 @@ TEST(BackendThroughput, ReplicatedStreamsMatchReference) {
                 ref[static_cast<size_t>(n)][static_cast<size_t>(m.outputs[k])]);
     }
   }
+}
+
+TEST(BackendThroughput, ReplicatedStreamsMatchReference) {
+  ArchSpec a = testing::test_arch(8, 8);
+  BackendOptions o;
+  o.mode = "throughput";
+  const q::QModel m = residual_model();
+  backend::CompiledModel thr = compile_qmodel(m, a, o);
+  ASSERT_GT(thr.layers[1].replicas, 1);
+  expect_program_matches_reference(m, a, thr);
+}
+
+// Explicit counts replace the rule: the named layers get exactly theirs, all others 1; the
+// program still computes the reference; and every bad count is an InputError naming it.
+TEST(BackendThroughput, ExplicitReplicasAreUsedAndChecked) {
+  ArchSpec a = testing::test_arch(8, 8);
+  const q::QModel m = residual_model();
+  const std::string c1 = m.layers[0].name, c2 = m.layers[1].name;
+  BackendOptions o;
+  o.mode = "throughput";
+  o.replicas = {{c1, 3}, {c2, 2}};
+  const backend::CompiledModel thr = compile_qmodel(m, a, o);
+  ASSERT_EQ(thr.layers[0].layer, 0);
+  EXPECT_EQ(thr.layers[0].replicas, 3);
+  EXPECT_EQ(thr.layers[1].replicas, 2);
+  int64_t xbars = 0;
+  for (size_t i = 2; i < thr.layers.size(); ++i) EXPECT_EQ(thr.layers[i].replicas, 1) << i;
+  for (const auto& lp : thr.layers) {
+    EXPECT_EQ(static_cast<int64_t>(lp.cores.size()), lp.per_replica() * lp.replicas);
+    xbars += lp.conv.crossbars * lp.replicas;
+  }
+  EXPECT_EQ(thr.crossbars_used, xbars);
+  EXPECT_THAT(backend::compile_json_text(m, a, thr), HasSubstr("\"replication\": 3"));
+  expect_program_matches_reference(m, a, thr);
+
+  auto error_of = [&](std::map<std::string, int64_t> reps, const std::string& mode = "throughput",
+                      const ArchSpec* chip = nullptr) {
+    BackendOptions bad;
+    bad.mode = mode;
+    bad.replicas = std::move(reps);
+    try {
+      compile_qmodel(m, chip ? *chip : a, bad);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_THAT(error_of({{c1 + "x", 2}}), HasSubstr("replicas for layer '" + c1 + "x': no such layer (did you mean '" + c1 + "'?)"));
+  const std::string pool = m.layers[3].name;
+  ASSERT_EQ(m.layers[3].kind, q::LayerKind::kMaxPool);
+  EXPECT_THAT(error_of({{pool, 2}}), HasSubstr("'" + pool + "': not a matrix layer"));
+  EXPECT_THAT(error_of({{c1, 0}}), HasSubstr("'" + c1 + "': 0 is not in [1, 9]"));
+  EXPECT_THAT(error_of({{c1, 10}}), HasSubstr("'" + c1 + "': 10 is not in [1, 9]"));
+  EXPECT_THAT(error_of({{c1, 2}}, "latency"), HasSubstr("throughput-mode mapping"));
+  // 16 cores hold one copy of every layer, not 9 copies of the first two.
+  const ArchSpec small = testing::test_arch(4, 4);
+  EXPECT_THAT(error_of({{c1, 9}, {c2, 9}}, "throughput", &small),
+              HasSubstr("the replicas " + c1 + "=9 (+"));
+  EXPECT_THAT(error_of({{c1, 9}, {c2, 9}}, "throughput", &small), HasSubstr("the chip has 16 and"));
 }
 
 TEST(BackendEquivalence, ConvVariants) {

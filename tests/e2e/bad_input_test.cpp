@@ -6,6 +6,8 @@
 
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 
@@ -286,6 +288,35 @@ TEST_F(E2EBadInput, RunWithBadInputCreatesNoDirectory) {
   write_file(garbage, "garbage, not numpy");
   expect_bad({"run", files_.model, "--arch", tiny_, "--input", garbage, "-o", tmp_ / "run_out2", "-q"}, garbage);
   EXPECT_FALSE(exists(tmp_ / "run_out2"));
+}
+
+// --replicas (docs/cli.md): accepted counts reach compile.json; bad ones are exit 1 naming
+// the item or the layer, on compile and run, with no output directory.
+TEST_F(E2EBadInput, BadReplicasNameTheLayer) {
+  const nlohmann::json cj = nlohmann::json::parse(read_file(compiled() + "/compile.json"));
+  std::string layer;
+  for (const auto& L : cj.at("layers"))
+    if (layer.empty() && L.at("kind").get<std::string>() == "conv") layer = L.at("name").get<std::string>();
+  ASSERT_FALSE(layer.empty());
+  RunResult ok = run_cimsim({"compile", files_.model, "--arch", tiny_, "-o", tmp_ / "rep", "--replicas", layer + "=2"},
+                            tmp_.path());
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  const nlohmann::json rj = nlohmann::json::parse(read_file(tmp_ / "rep/compile.json"));
+  EXPECT_EQ(rj.at("mode").get<std::string>(), "throughput");
+  for (const auto& L : rj.at("layers"))
+    EXPECT_EQ(L.at("replication").get<int64_t>(), L.at("name").get<std::string>() == layer ? 2 : 1);
+
+  expect_compile_and_run_fail(files_.model, tiny_, "--replicas " + layer + ": item '" + layer + "': expected LAYER=COUNT",
+                              {}, {"--replicas", layer});
+  expect_compile_and_run_fail(files_.model, tiny_, "--replicas " + layer + "=0: item", {}, {"--replicas", layer + "=0"});
+  expect_compile_and_run_fail(files_.model, tiny_, "", {"replicas for layer '" + layer + "x': no such layer (did you mean '" + layer + "'?)"},
+                              {"--replicas", layer + "x=2"});
+  expect_compile_and_run_fail(files_.model, tiny_, "", {"replicas for layer '" + layer + "': 9999 is not in [1, "},
+                              {"--replicas", layer + "=9999"});
+  expect_compile_and_run_fail(files_.model, tiny_, "--replicas with --mode latency", {},
+                              {"--replicas", layer + "=2", "--mode", "latency"});
+  expect_compile_and_run_fail(files_.model, tiny_, "--replicas and --replication exclude each other", {},
+                              {"--replicas", layer + "=2", "--replication", "0.5"});
 }
 
 TEST_F(E2EBadInput, InputMissingNpy) {

@@ -23,12 +23,19 @@
 
 namespace cimsim {
 
+struct Program;  // platform/spec/isa.h
+
 struct CompileOptions {
   std::string model_path, arch_path, out_dir, calibration_path;
   std::string weights_path;  // trained weights (cimsim-weights file); empty: the model's own
   std::string mode = "latency";
   double replication = 1.0;  // throughput mode: BackendOptions::replication
   bool dump_ir = false;
+  // Tuned per-tile ADC settings (`cimsim calibrate`): when set, every tile's adc_full_scale
+  // and adc_offset_lsb are taken from this program before any file is written, so that
+  // program.bin, cores/*.s and cim-ir.yaml all show them. It must be a program this compile
+  // produces (same cores and tiles, same placement and weights), else std::logic_error.
+  const Program* tuned_adc = nullptr;
 };
 
 void compile(const CompileOptions& opt, std::ostream& log);

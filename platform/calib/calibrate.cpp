@@ -326,6 +326,28 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
   result.global_step_error = current.rel_l2_error;
   for (const LayerSlot& s : slots) set_full_scale(program, tuned_arch, s.info.layer, s.info.chosen_full_scale);
   const std::vector<float> offsets = offset_candidates(tuned_arch.calibration);
+  // Global offset step: every layer at the same correction. A device offset is the same in
+  // every converter, and (as for the full scales) a single layer's correction barely shows at
+  // the output while the layers after it are still biased.
+  if (tuned_arch.calibration.adc_offset && !slots.empty()) {
+    for (float offset : offsets) {
+      if (offset == 0.0f) continue;  // the start: already measured
+      for (const LayerSlot& s : slots) set_offset(program, s.info.layer, offset);
+      auto [m, y] = run(program, tuned_arch);
+      log << fmt::format("calibrate: every layer at offset correction {} LSB: rel. L2 error {:.4f}\n", offset,
+                         m.rel_l2_error);
+      if (m.rel_l2_error < current.rel_l2_error) {
+        current = m;
+        best_out = std::move(y);
+        result.global_offset_lsb = offset;
+      }
+    }
+    for (LayerSlot& s : slots) {
+      s.info.chosen_offset_lsb = result.global_offset_lsb;
+      set_offset(program, s.info.layer, result.global_offset_lsb);
+    }
+    result.global_offset_error = current.rel_l2_error;
+  }
   for (int pass = 0; pass < tuned_arch.calibration.passes; ++pass)
     for (size_t i = 0; i < slots.size(); ++i) {
       LayerSlot& s = slots[i];
@@ -400,6 +422,8 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
   j["calibrated"] = metrics_json(result.calibrated);
   j["start_rel_l2_error"] = result.naive_start_error;
   j["global_step"] = {{"grid_point", result.global_grid_point}, {"rel_l2_error", result.global_step_error}};
+  if (tuned_arch.calibration.adc_offset)
+    j["global_offset_step"] = {{"offset_lsb", result.global_offset_lsb}, {"rel_l2_error", result.global_offset_error}};
   const CalibrationSpec& cs = tuned_arch.calibration;
   j["tuned"] = {{"adc_full_scale", cs.adc_full_scale}, {"adc_offset", cs.adc_offset}};
   if (cs.adc_offset) j["offset_candidates_lsb"] = offsets;
@@ -431,11 +455,15 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
   md += metrics_row("naive (" + j["arch"].get<std::string>() + ")", result.naive, with_labels, true);
   md += metrics_row("calibrated", result.calibrated, with_labels, true);
   md += fmt::format("\nSearch: start (the naive ranges on the calibrated arch) rel. L2 error {:.4f}; global step "
-                    "(every layer at grid point k of {}) {} -> {:.4f}; then per layer:\n",
+                    "(every layer at grid point k of {}) {} -> {:.4f}{}; then per layer:\n",
                     result.naive_start_error, tuned_arch.calibration.full_scale_points,
                     result.global_grid_point > 0 ? fmt::format("k = {}", result.global_grid_point)
                                                  : std::string("kept the start"),
-                    result.global_step_error);
+                    result.global_step_error,
+                    tuned_arch.calibration.adc_offset
+                        ? fmt::format("; global offset step (every layer at one correction) {} LSB -> {:.4f}",
+                                      result.global_offset_lsb, result.global_offset_error)
+                        : std::string());
   md += std::string("\n| layer | name | tiles | full scale (naive) | full scale (chosen) | worst case |") +
         (cs.adc_offset ? " offset correction (LSB) | error after full scale |" : "") +
         " error before | error after |\n|---|---|---|---|---|---|" + (cs.adc_offset ? "---|---|" : "") + "---|---|\n";

@@ -19,7 +19,8 @@
 //    reference is kept (ties keep the current value, so the error never rises). With
 //    calibration.adc_offset, each layer's offset correction (TileDesc::adc_offset_lsb) is
 //    searched the same way right after its full scale, over calibration.offset_points values
-//    in +-calibration.offset_range_lsb. Start: the naive deployment's ADC range (lsb_aligned
+//    in +-calibration.offset_range_lsb, after a global offset step (every layer at the same
+//    candidate) that follows the global full-scale step. Start: the naive deployment's ADC range (lsb_aligned
 //    -> 2^Ba-1 counts, worst_case -> worst case) and offset correction 0.
 //    Deterministic: the arch's nonideality.seed seeds every run.
 //  - Output DIR (a program directory `cimsim simulate DIR` runs): the compiled files with the
@@ -74,6 +75,8 @@ struct CalibrateResult {
   double naive_start_error = 0;  // the naive ranges on the calibrated arch (= naive's error)
   int global_grid_point = 0;      // 1-based grid point the global step chose; 0: kept the start
   double global_step_error = 0;
+  float global_offset_lsb = 0;     // with adc_offset: the correction the global offset step chose
+  double global_offset_error = 0;
   int simulations = 0;  // chip runs the search made
 };
 

@@ -289,7 +289,9 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
     // Start from the naive range: lsb_aligned is a calibrated full scale of 2^Ba-1 counts.
     s.info.initial_full_scale =
         base.adc.range == AdcRangePolicy::kLsbAligned ? lsb_full_scale : s.info.worst_case_full_scale;
-    set_full_scale(program, tuned_arch, s.info.layer, s.info.initial_full_scale);
+    // A layer in the search for its offset only keeps what the loop above gave its tiles
+    // (capping 2^Ba-1 at a smaller worst case would make its step finer than the naive one).
+    if (!s.candidates.empty()) set_full_scale(program, tuned_arch, s.info.layer, s.info.initial_full_scale);
     s.info.chosen_full_scale = s.info.initial_full_scale;
   }
   auto [current, best_out] = run(program, tuned_arch);
@@ -324,7 +326,8 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
   }
   result.naive_start_error = start_error;
   result.global_step_error = current.rel_l2_error;
-  for (const LayerSlot& s : slots) set_full_scale(program, tuned_arch, s.info.layer, s.info.chosen_full_scale);
+  for (const LayerSlot& s : slots)
+    if (!s.candidates.empty()) set_full_scale(program, tuned_arch, s.info.layer, s.info.chosen_full_scale);
   const std::vector<float> offsets = offset_candidates(tuned_arch.calibration);
   // Global offset step: every layer at the same correction. A device offset is the same in
   // every converter, and (as for the full scales) a single layer's correction barely shows at

@@ -150,6 +150,7 @@ TEST(E2ECalibrate, OffsetTuningBeatsFullScaleOnlyOnADeviceOffset) {
   RecordProperty("full_scale_only_rel_l2", std::to_string(fs_only));
   RecordProperty("full_scale_offset_rel_l2", std::to_string(with_offset));
   EXPECT_EQ(jb["naive"]["rel_l2_error"].get<double>(), naive);
+  EXPECT_EQ(jb["start_rel_l2_error"].get<double>(), naive) << "the search starts at the naive deployment";
   EXPECT_LT(fs_only, naive);
   EXPECT_LT(with_offset, fs_only);
   EXPECT_FALSE(ja["tuned"]["adc_offset"].get<bool>());
@@ -191,6 +192,18 @@ TEST(E2ECalibrate, OffsetTuningBeatsFullScaleOnlyOnADeviceOffset) {
     }
   EXPECT_EQ(stripped, plain_ir);
   EXPECT_NE(read_file(tmp / "off/summary.md").find("offset correction (LSB)"), std::string::npos);
+
+  // Offsets alone: the full scales stay at the naive ranges.
+  write_file(tmp / "offset_only.yaml", base + "calibration:\n  adc_full_scale: false\n  adc_offset: true\n");
+  RunResult rc = run_cimsim({"calibrate", f.model, "--inputs", f.input, "--arch", tmp / "offset_only.yaml", "-o",
+                             tmp / "only"}, tmp.path());
+  ASSERT_EQ(rc.exit_code, 0) << rc.err;
+  const nlohmann::json jc = read_json(tmp / "only/calibration.json");
+  EXPECT_EQ(jc["start_rel_l2_error"].get<double>(), naive);
+  EXPECT_EQ(jc["global_step"]["grid_point"].get<int>(), 0);
+  EXPECT_LT(jc["calibrated"]["rel_l2_error"].get<double>(), naive);
+  for (const auto& l : jc["layers"])
+    EXPECT_EQ(l["chosen_full_scale"].get<double>(), l["initial_full_scale"].get<double>());
 }
 
 // Exit 1, a message containing `want`, and no output or staging directory.

@@ -243,7 +243,8 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
   const std::string tuned_arch_path = (fs::path(work.path) / "arch.yaml").string();
   write_file_atomically(tuned_arch_path,
                         arch_to_yaml(tuned_arch, fmt::format("{} with adc.range = calibrated; written by cimsim "
-                                                             "calibrate (the per-layer tuned values are in program.bin and cim-ir.yaml)",
+                                                             "calibrate (the per-layer tuned values are in "
+                                                             "program.bin and cim-ir.yaml)",
                                                              fs::path(opt.arch_path).filename().string())));
   const std::string naive_dir = (fs::path(work.path) / "naive").string();
   const std::string tuned_dir = (fs::path(work.path) / "tuned").string();

@@ -261,11 +261,12 @@ TEST_F(DriverTest, TunedAdcSettingsReachEveryProgramFile) {
   const fs::path d = root_ / "tuned";
   EXPECT_EQ(read_program_dir(d.string()), tuned);
   const std::string ir = slurp(d / "cim-ir.yaml"), plain_ir = slurp(root_ / "plain" / "cim-ir.yaml");
-  size_t fs_n = 0, off_n = 0;
-  for (size_t at = ir.find(", adc_full_scale: 40.5"); at != std::string::npos; at = ir.find(", adc_full_scale: 40.5", at + 1))
-    ++fs_n;
-  for (size_t at = ir.find(", adc_offset_lsb: -0.25}"); at != std::string::npos; at = ir.find(", adc_offset_lsb: -0.25}", at + 1))
-    ++off_n;
+  auto count = [&ir](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = ir.find(what); at != std::string::npos; at = ir.find(what, at + 1)) ++n;
+    return n;
+  };
+  const size_t fs_n = count(", adc_full_scale: 40.5"), off_n = count(", adc_offset_lsb: -0.25}");
   EXPECT_EQ(fs_n, static_cast<size_t>(set)) << ir;
   EXPECT_EQ(off_n, static_cast<size_t>(set / 2)) << ir;
   EXPECT_THAT(plain_ir, ::testing::Not(HasSubstr("adc_")));

@@ -2,9 +2,9 @@
 //
 // Contract: the column sum I is in cell-level units (one unit = one input count times one
 // cell level). Conversion: x = I * (1 + gain_error) / step + net_offset_lsb, where
-// net_offset_lsb = offset_lsb - correction_lsb (the device's systematic offset
-// nonideality.adc_offset_lsb minus the tile's digital correction TileDesc::adc_offset_lsb,
-// formed once in double); lossless ADCs return x * step unrounded and unclipped; otherwise
+// net_offset_lsb = offset_lsb - correction_lsb, formed once in double: the device's systematic
+// offset nonideality.adc_offset_lsb minus the tile's correction TileDesc::adc_offset_lsb (a
+// trim of the decision thresholds, so it acts before rounding); lossless ADCs return x * step unrounded and unclipped; otherwise
 // code = clamp(floor(x + 0.5), 0, 2^bits - 1) and the decoded value is code * step. Only
 // clipping at the top counts as a saturation. step = 1 for lsb_aligned and lossless;
 // FS / (2^bits - 1) for worst_case and calibrated, FS from adc_full_scale().
@@ -28,7 +28,7 @@ struct AdcModel {
   int64_t max_code = 255;
   double gain = 1.0;      // 1 + adc_gain_error
   double offset_lsb = 0.0;      // the device's: nonideality.adc_offset_lsb
-  double correction_lsb = 0.0;  // the tile's digital correction: TileDesc::adc_offset_lsb
+  double correction_lsb = 0.0;  // the tile's correction: TileDesc::adc_offset_lsb
   double net_offset_lsb = 0.0;  // offset_lsb - correction_lsb
 
   // `correction_lsb`: the tile's TileDesc::adc_offset_lsb.

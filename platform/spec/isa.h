@@ -86,7 +86,7 @@ struct TileDesc {
   bool input_unsigned = true;   // activation codes feeding this tile are unsigned
   int32_t layer = 0;
   float adc_full_scale = 0.0f;  // kCalibrated only: column-sum full scale, cell-level units
-  // Digital offset correction of this tile's ADC conversions, in LSBs (real-valued, finite,
+  // Offset correction of this tile's ADC conversions, in LSBs (real-valued, finite,
   // |v| <= 65536): subtracted from every conversion before rounding, next to the device's
   // nonideality.adc_offset_lsb (models/kernels/adc_model.h). The compiler writes 0;
   // `cimsim calibrate` with calibration.adc_offset the tuned value (docs/calibration.md).

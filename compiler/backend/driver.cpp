@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -42,6 +43,26 @@ std::vector<ir::FloatTensor> calibration_for(const std::string& path, const ir::
   return load_calibration(path);
 }
 
+// CompileOptions::tuned_adc: copies the tuned per-tile ADC settings into the compiled program.
+void apply_tuned_adc(Program& compiled, const Program& tuned) {
+  bool same = compiled.cores.size() == tuned.cores.size();
+  for (size_t c = 0; same && c < compiled.cores.size(); ++c) {
+    std::vector<TileDesc>& to = compiled.cores[c].tiles;
+    const std::vector<TileDesc>& from = tuned.cores[c].tiles;
+    same = to.size() == from.size();
+    for (size_t t = 0; same && t < to.size(); ++t) {
+      TileDesc want = from[t];
+      want.adc_full_scale = to[t].adc_full_scale;
+      want.adc_offset_lsb = to[t].adc_offset_lsb;
+      same = want == to[t];
+      to[t].adc_full_scale = from[t].adc_full_scale;
+      to[t].adc_offset_lsb = from[t].adc_offset_lsb;
+    }
+  }
+  if (!same)
+    throw std::logic_error("compile: the tuned ADC settings are for another program (cores or tiles differ)");
+}
+
 // Removes a directory tree, ignoring errors (cleanup paths).
 void remove_quietly(const fs::path& p) {
   std::error_code ec;
@@ -70,7 +91,8 @@ void compile(const CompileOptions& opt, std::ostream& log) {
   bo.mode = opt.mode;
   bo.replication = opt.replication;
   bo.replicas = opt.replicas;
-  const backend::CompiledModel cm = backend::compile_qmodel(qm, arch, bo);
+  backend::CompiledModel cm = backend::compile_qmodel(qm, arch, bo);
+  if (opt.tuned_adc) apply_tuned_adc(cm.program, *opt.tuned_adc);
 
   fs::path out = fs::path(opt.out_dir);
   if (out.filename().empty()) out = out.parent_path();  // "dir/" -> "dir"

@@ -25,6 +25,8 @@
 
 namespace cimsim {
 
+struct Program;  // platform/spec/isa.h
+
 struct CompileOptions {
   std::string model_path, arch_path, out_dir, calibration_path;
   std::string weights_path;  // trained weights (cimsim-weights file); empty: the model's own
@@ -32,6 +34,11 @@ struct CompileOptions {
   double replication = 1.0;  // throughput mode: BackendOptions::replication
   std::map<std::string, int64_t> replicas;  // throughput mode: BackendOptions::replicas
   bool dump_ir = false;
+  // Tuned per-tile ADC settings (`cimsim calibrate`): when set, every tile's adc_full_scale
+  // and adc_offset_lsb are taken from this program before any file is written, so that
+  // program.bin, cores/*.s and cim-ir.yaml all show them. It must be a program this compile
+  // produces (same cores and tiles, same placement and weights), else std::logic_error.
+  const Program* tuned_adc = nullptr;
 };
 
 // `--replicas conv1=2,layer1.0.conv1=4` (docs/cli.md): sets o->replicas and, as explicit

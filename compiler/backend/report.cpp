@@ -45,6 +45,15 @@ double cell_utilization(const ConvMap& cv, const ArchSpec& arch) {
   return cells > 0 ? static_cast<double>(cv.used_cells) / cells : 0.0;
 }
 
+// A tile's tuned ADC settings (`cimsim calibrate`), only where set: the compiler writes 0
+// for both, so a compiled program's cim-ir.yaml does not change.
+std::string tuned_adc_yaml(const TileDesc& t) {
+  std::string o;
+  if (t.adc_full_scale != 0.0f) o += fmt::format(", adc_full_scale: {}", t.adc_full_scale);
+  if (t.adc_offset_lsb != 0.0f) o += fmt::format(", adc_offset_lsb: {}", t.adc_offset_lsb);
+  return o;
+}
+
 }  // namespace
 
 std::string cim_ir_yaml(const q::QModel& m, const ArchSpec& arch, const CompiledModel& cm) {
@@ -114,12 +123,13 @@ std::string cim_ir_yaml(const q::QModel& m, const ArchSpec& arch, const Compiled
           const int64_t r0 = rt * arch.crossbar.rows;
           o << fmt::format(
               "      - {{core: {}, tile: {}, pe: {}, crossbar: {}, block: {}, rows: [{}, {}], "
-              "out_channels: [{}, {}], in_channels: [{}, {}]{}}}\n",
+              "out_channels: [{}, {}], in_channels: [{}, {}]{}{}}}\n",
               core, ti, t.pe, t.crossbar, c.block, r0, r0 + t.rows, c.m0, c.m0 + c.cols, b.c0,
               b.c0 + b.cin,
               t.weight_global_addr >= 0
                   ? fmt::format(", reloadable: true, weight_global_addr: {}", t.weight_global_addr)
-                  : "");
+                  : "",
+              tuned_adc_yaml(t));
         }
       }
     }

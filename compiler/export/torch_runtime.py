@@ -181,6 +181,9 @@ class Crossbar:
             # unless the program carries a calibrated one (not modelled here).
             step = float(R) * float(2 ** d - 1) * lmax / max_code
         gain = 1.0 + a["adc_gain_error"]
+        # The device's offset. The simulator subtracts the tile's correction
+        # (TileDesc::adc_offset_lsb) from it; compiled programs carry 0 there (only `cimsim
+        # calibrate` sets it), so this is the simulator's offset bit for bit (docs/training.md).
         off = a["adc_offset_lsb"]
 
         def convert(col):

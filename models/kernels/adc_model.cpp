@@ -10,12 +10,15 @@ double adc_full_scale(const ArchSpec& arch, int rows_used, float calibrated_full
   return static_cast<double>(rows_used) * input_max * level_max;
 }
 
-AdcModel AdcModel::from_arch(const ArchSpec& arch, int rows_used, float calibrated_full_scale) {
+AdcModel AdcModel::from_arch(const ArchSpec& arch, int rows_used, float calibrated_full_scale,
+                             float correction_lsb) {
   AdcModel m;
   m.lossless = arch.adc.lossless;
   m.max_code = (int64_t{1} << arch.adc.bits) - 1;
   m.gain = 1.0 + arch.nonideality.adc_gain_error;
   m.offset_lsb = arch.nonideality.adc_offset_lsb;
+  m.correction_lsb = static_cast<double>(correction_lsb);
+  m.net_offset_lsb = m.offset_lsb - m.correction_lsb;
   if (!m.lossless && arch.adc.range != AdcRangePolicy::kLsbAligned)
     m.step = adc_full_scale(arch, rows_used, calibrated_full_scale) /
              static_cast<double>(m.max_code);

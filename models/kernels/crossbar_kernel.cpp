@@ -195,7 +195,7 @@ void ProgrammedTile::Impl::program(const ArchSpec& arch, const TileDesc& tile,
   phys = cols * cells;
   input_unsigned = tile.input_unsigned;
   input_offset = input_unsigned ? 0 : int64_t{1} << (act_bits - 1);
-  adc = kernels::AdcModel::from_arch(arch, rows, tile.adc_full_scale);
+  adc = kernels::AdcModel::from_arch(arch, rows, tile.adc_full_scale, tile.adc_offset_lsb);
 
   // Weights column-major and zero-padded: the exact kernel's layout, and contiguous per
   // column for the level sums below.
@@ -248,7 +248,8 @@ void ProgrammedTile::Impl::program(const ArchSpec& arch, const TileDesc& tile,
     fits = input_chunk_max * column_level_sum[p] <= adc.max_code;
   analog_cells = ni.programming_noise_sigma > 0 || ni.read_noise_sigma > 0 ||
                  ni.conductance_levels > 0;
-  if (!ni.any() && (arch.adc.lossless || fits))
+  // A tile's offset correction changes conversions like a device offset does.
+  if (!ni.any() && adc.no_offset() && (arch.adc.lossless || fits))
     auto_path = MvmPath::kExact;
   else
     auto_path = analog_cells ? MvmPath::kAnalog : MvmPath::kBitPlane;
@@ -585,7 +586,7 @@ void ProgrammedTile::mvm(const uint8_t* in, int32_t* out, bool accumulate, MvmSt
 bool ProgrammedTile::integer_samples() const {
   const Impl& t = *impl_;
   return !t.analog_cells && t.adc.step == 1.0 &&
-         (!t.adc.lossless || (t.adc.gain == 1.0 && t.adc.offset_lsb == 0.0));
+         (!t.adc.lossless || (t.adc.gain == 1.0 && t.adc.no_offset()));
 }
 
 void ProgrammedTile::digitize(const uint8_t* in, const int32_t* accumulate_onto,

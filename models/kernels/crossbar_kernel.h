@@ -7,9 +7,9 @@
 // column and step (range policy, bits, offset/gain error, read noise), digital shift-and-add
 // and corrections. Timing is not modelled here (see models/sc); only values and counts.
 //
-// With adc.lossless, or when no column can exceed the ADC's count range and there is no
-// noise, the result equals the exact integer dot product sum_r W[r][c] * x[r], and the
-// fast exact path is used. Otherwise the bit-plane (AND + popcount) path quantizes each
+// With adc.lossless, or when no column can exceed the ADC's count range, and there is no
+// non-ideality and no offset correction (TileDesc::adc_offset_lsb == 0), the result equals
+// the exact integer dot product sum_r W[r][c] * x[r], and the fast exact path is used. Otherwise the bit-plane (AND + popcount) path quantizes each
 // step's column sum; with analog non-idealities a float path is used.
 //
 // Bad tiles or arch fields throw InputError. The exact math, path choice and random draws

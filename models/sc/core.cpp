@@ -139,6 +139,7 @@ Core::Core(sc_core::sc_module_name name, int index, const ArchSpec& arch, const 
     tr.input_unsigned = td.input_unsigned;
     tr.layer = td.layer;
     tr.adc_full_scale = td.adc_full_scale;
+    tr.adc_offset_lsb = td.adc_offset_lsb;
     tiles_.push_back(std::move(tr));
   }
   if (arch.pe.shift_add_model == ShiftAddModel::kRtl) {
@@ -935,6 +936,7 @@ void Core::exec_wload(const Instruction& in, uint64_t d) {
     td.input_unsigned = tr.input_unsigned;
     td.layer = tr.layer;
     td.adc_full_scale = tr.adc_full_scale;
+    td.adc_offset_lsb = tr.adc_offset_lsb;
     td.weights.assign(reinterpret_cast<const int8_t*>(wload_bytes_.data()),
                       reinterpret_cast<const int8_t*>(wload_bytes_.data()) + len);
     tr.tile = std::make_unique<ProgrammedTile>(*arch_, td, tr.seed_stream);

@@ -95,6 +95,7 @@ class Core : public sc_core::sc_module {
     bool input_unsigned = true;
     int layer = 0;
     float adc_full_scale = 0.0f;
+    float adc_offset_lsb = 0.0f;
   };
   enum { kVectorUnit = 0, kNicUnit = 1, kFirstCrossbarUnit = 2 };
 

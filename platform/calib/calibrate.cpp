@@ -121,10 +121,12 @@ std::vector<LayerSlot> tunable_layers(const Program& p, const ArchSpec& arch) {
     s.info.name = layer >= 0 && static_cast<size_t>(layer) < p.layers.size() ? p.layers[layer] : "";
     s.info.worst_case_full_scale = kernels::adc_full_scale(arch, s.info.rows_max, 0.0f);
     const double hi = s.info.worst_case_full_scale;
-    if (hi <= lo) continue;  // one count per level already covers every column sum
-    for (int i = 0; i < points; ++i)
-      s.candidates.push_back(i == points - 1 ? hi : lo * std::pow(hi / lo, double(i) / (points - 1)));
-    out.push_back(std::move(s));
+    // hi <= lo: one count per level already covers every column sum: no full scale to tune
+    // (the layer stays in the search only for its offset).
+    if (hi > lo && arch.calibration.adc_full_scale)
+      for (int i = 0; i < points; ++i)
+        s.candidates.push_back(i == points - 1 ? hi : lo * std::pow(hi / lo, double(i) / (points - 1)));
+    if (!s.candidates.empty() || arch.calibration.adc_offset) out.push_back(std::move(s));
   }
   return out;
 }
@@ -136,6 +138,22 @@ void set_full_scale(Program& p, const ArchSpec& arch, int layer, double full_sca
     for (TileDesc& t : core.tiles)
       if (t.layer == layer)
         t.adc_full_scale = static_cast<float>(std::min(full_scale, kernels::adc_full_scale(arch, t.rows, 0.0f)));
+}
+
+// Writes the offset correction `offset_lsb` into every tile of `layer`.
+void set_offset(Program& p, int layer, float offset_lsb) {
+  for (CoreProgram& core : p.cores)
+    for (TileDesc& t : core.tiles)
+      if (t.layer == layer) t.adc_offset_lsb = offset_lsb;
+}
+
+// calibration.offset_points values evenly spaced over +-offset_range_lsb, as the floats
+// TileDesc carries (so that "already measured" comparisons see the value the chip ran).
+std::vector<float> offset_candidates(const CalibrationSpec& c) {
+  std::vector<float> v;
+  for (int i = 0; i < c.offset_points; ++i)
+    v.push_back(static_cast<float>(-c.offset_range_lsb + 2.0 * c.offset_range_lsb * i / (c.offset_points - 1)));
+  return v;
 }
 
 std::string pct(double x) { return fmt::format("{:.2f} %", 100.0 * x); }
@@ -186,8 +204,13 @@ const std::vector<std::string>& calibration_file_names() {
 CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
   // Inputs first: every bad-input error comes before any file is written.
   const ArchSpec base = load_arch_spec(opt.arch_path);
-  if (!base.calibration.adc_full_scale)
-    throw InputError(opt.arch_path + ": calibration.adc_full_scale is false: nothing is marked tunable");
+  if (!base.calibration.adc_full_scale && !base.calibration.adc_offset)
+    throw InputError(opt.arch_path + ": calibration.adc_full_scale and calibration.adc_offset are false: nothing "
+                     "is marked tunable");
+  if (base.adc.lossless && base.calibration.adc_offset)
+    throw InputError(opt.arch_path + ": calibration.adc_offset is true, but adc.lossless is true: a lossless ADC "
+                     "does not round, so there is no offset to correct (expected adc.lossless: false or "
+                     "calibration.adc_offset: false)");
   if (base.adc.lossless)
     throw InputError(opt.arch_path + ": adc.lossless is true: an ideal ADC has no range to calibrate");
   ir::Graph g = frontend::load_onnx(opt.model_path);
@@ -220,7 +243,8 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
   const std::string tuned_arch_path = (fs::path(work.path) / "arch.yaml").string();
   write_file_atomically(tuned_arch_path,
                         arch_to_yaml(tuned_arch, fmt::format("{} with adc.range = calibrated; written by cimsim "
-                                                             "calibrate (per-layer full scales are in program.bin)",
+                                                             "calibrate (the per-layer tuned values are in "
+                                                             "program.bin and cim-ir.yaml)",
                                                              fs::path(opt.arch_path).filename().string())));
   const std::string naive_dir = (fs::path(work.path) / "naive").string();
   const std::string tuned_dir = (fs::path(work.path) / "tuned").string();
@@ -266,7 +290,9 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
     // Start from the naive range: lsb_aligned is a calibrated full scale of 2^Ba-1 counts.
     s.info.initial_full_scale =
         base.adc.range == AdcRangePolicy::kLsbAligned ? lsb_full_scale : s.info.worst_case_full_scale;
-    set_full_scale(program, tuned_arch, s.info.layer, s.info.initial_full_scale);
+    // A layer in the search for its offset only keeps what the loop above gave its tiles
+    // (capping 2^Ba-1 at a smaller worst case would make its step finer than the naive one).
+    if (!s.candidates.empty()) set_full_scale(program, tuned_arch, s.info.layer, s.info.initial_full_scale);
     s.info.chosen_full_scale = s.info.initial_full_scale;
   }
   auto [current, best_out] = run(program, tuned_arch);
@@ -279,24 +305,53 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
   // a log scale). Greedy per-layer steps from a start where later layers clip everything see
   // no change at the output; this start gives them a working network.
   const int points = tuned_arch.calibration.full_scale_points;
-  for (int k = 0; k < points && !slots.empty(); ++k) {
+  bool any_full_scale = false;
+  for (const LayerSlot& s : slots) any_full_scale = any_full_scale || !s.candidates.empty();
+  for (int k = 0; k < points && any_full_scale; ++k) {
     bool same = true;
-    for (const LayerSlot& s : slots) same = same && s.candidates[k] == s.info.chosen_full_scale;
+    for (const LayerSlot& s : slots)
+      same = same && (s.candidates.empty() || s.candidates[k] == s.info.chosen_full_scale);
     if (same) continue;  // the naive start: already measured
-    for (const LayerSlot& s : slots) set_full_scale(program, tuned_arch, s.info.layer, s.candidates[k]);
+    for (const LayerSlot& s : slots)
+      if (!s.candidates.empty()) set_full_scale(program, tuned_arch, s.info.layer, s.candidates[k]);
     auto [m, y] = run(program, tuned_arch);
     log << fmt::format("calibrate: every layer at grid point {}/{}: rel. L2 error {:.4f}\n", k + 1, points,
                        m.rel_l2_error);
     if (m.rel_l2_error < current.rel_l2_error) {
       current = m;
       best_out = std::move(y);
-      for (LayerSlot& s : slots) s.info.chosen_full_scale = s.candidates[k];
+      for (LayerSlot& s : slots)
+        if (!s.candidates.empty()) s.info.chosen_full_scale = s.candidates[k];
       result.global_grid_point = k + 1;
     }
   }
   result.naive_start_error = start_error;
   result.global_step_error = current.rel_l2_error;
-  for (const LayerSlot& s : slots) set_full_scale(program, tuned_arch, s.info.layer, s.info.chosen_full_scale);
+  for (const LayerSlot& s : slots)
+    if (!s.candidates.empty()) set_full_scale(program, tuned_arch, s.info.layer, s.info.chosen_full_scale);
+  const std::vector<float> offsets = offset_candidates(tuned_arch.calibration);
+  // Global offset step: every layer at the same correction. A device offset is the same in
+  // every converter, and (as for the full scales) a single layer's correction barely shows at
+  // the output while the layers after it are still biased.
+  if (tuned_arch.calibration.adc_offset && !slots.empty()) {
+    for (float offset : offsets) {
+      if (offset == 0.0f) continue;  // the start: already measured
+      for (const LayerSlot& s : slots) set_offset(program, s.info.layer, offset);
+      auto [m, y] = run(program, tuned_arch);
+      log << fmt::format("calibrate: every layer at offset correction {} LSB: rel. L2 error {:.4f}\n", offset,
+                         m.rel_l2_error);
+      if (m.rel_l2_error < current.rel_l2_error) {
+        current = m;
+        best_out = std::move(y);
+        result.global_offset_lsb = offset;
+      }
+    }
+    for (LayerSlot& s : slots) {
+      s.info.chosen_offset_lsb = result.global_offset_lsb;
+      set_offset(program, s.info.layer, result.global_offset_lsb);
+    }
+    result.global_offset_error = current.rel_l2_error;
+  }
   for (int pass = 0; pass < tuned_arch.calibration.passes; ++pass)
     for (size_t i = 0; i < slots.size(); ++i) {
       LayerSlot& s = slots[i];
@@ -315,17 +370,39 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
           set_full_scale(program, tuned_arch, s.info.layer, keep);
         }
       }
+      s.info.error_after_full_scale = current.rel_l2_error;
+      // Its offset correction next, given the full scale just chosen (the step it corrects).
+      if (tuned_arch.calibration.adc_offset)
+        for (float offset : offsets) {
+          if (offset == static_cast<float>(s.info.chosen_offset_lsb)) continue;  // `current`
+          set_offset(program, s.info.layer, offset);
+          auto [m, y] = run(program, tuned_arch);
+          if (m.rel_l2_error < current.rel_l2_error) {
+            current = m;
+            best_out = std::move(y);
+            s.info.chosen_offset_lsb = offset;
+          } else {
+            set_offset(program, s.info.layer, static_cast<float>(s.info.chosen_offset_lsb));
+          }
+        }
       s.info.error_after = current.rel_l2_error;
       log << fmt::format("calibrate: pass {} layer {}/{} '{}' ({} tile(s), {} rows): full scale {:.4g} of worst "
-                         "case {:.4g}; rel. L2 error {:.4f} -> {:.4f}\n",
+                         "case {:.4g}{}; rel. L2 error {:.4f} -> {:.4f}\n",
                          pass + 1, i + 1, slots.size(), s.info.name, s.info.tiles, s.info.rows_max,
-                         s.info.chosen_full_scale, s.info.worst_case_full_scale, before, current.rel_l2_error);
+                         s.info.chosen_full_scale, s.info.worst_case_full_scale,
+                         tuned_arch.calibration.adc_offset
+                             ? fmt::format(", offset correction {} LSB", s.info.chosen_offset_lsb)
+                             : std::string(),
+                         before, current.rel_l2_error);
     }
   result.calibrated = current;
   for (const LayerSlot& s : slots) result.layers.push_back(s.info);
 
-  // The tuned program, then the check that the files reproduce what the search measured.
-  write_program_files(program, tuned_dir);
+  // The tuned program, written by compile() itself so that every file of the directory
+  // (program.bin, cores/*.s, cim-ir.yaml) shows the tuned values; then the check that the
+  // files reproduce what the search measured.
+  co.tuned_adc = &program;
+  compile(co, compile_log);
   SimulateOptions so;
   so.program_dir = tuned_dir;
   so.input_path = opt.inputs_path;
@@ -349,23 +426,32 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
   j["calibrated"] = metrics_json(result.calibrated);
   j["start_rel_l2_error"] = result.naive_start_error;
   j["global_step"] = {{"grid_point", result.global_grid_point}, {"rel_l2_error", result.global_step_error}};
+  if (tuned_arch.calibration.adc_offset)
+    j["global_offset_step"] = {{"offset_lsb", result.global_offset_lsb}, {"rel_l2_error", result.global_offset_error}};
+  const CalibrationSpec& cs = tuned_arch.calibration;
+  j["tuned"] = {{"adc_full_scale", cs.adc_full_scale}, {"adc_offset", cs.adc_offset}};
+  if (cs.adc_offset) j["offset_candidates_lsb"] = offsets;
   j["layers"] = nlohmann::json::array();
   std::string csv = "layer,name,tiles,rows_max,initial_full_scale,worst_case_full_scale,chosen_full_scale,"
-                    "error_before,error_after\n";
+                    "error_before,error_after,chosen_offset_lsb,error_after_full_scale\n";
   for (const LayerCalibration& l : result.layers) {
     j["layers"].push_back({{"layer", l.layer}, {"name", l.name}, {"tiles", l.tiles}, {"rows_max", l.rows_max},
                            {"initial_full_scale", l.initial_full_scale},
                            {"worst_case_full_scale", l.worst_case_full_scale},
-                           {"chosen_full_scale", l.chosen_full_scale}, {"error_before", l.error_before},
-                           {"error_after", l.error_after}});
-    csv += fmt::format("{},{},{},{},{},{},{},{:.6f},{:.6f}\n", l.layer, csv_field(l.name), l.tiles, l.rows_max,
-                       l.initial_full_scale, l.worst_case_full_scale, l.chosen_full_scale, l.error_before,
-                       l.error_after);
+                           {"chosen_full_scale", l.chosen_full_scale},
+                           {"chosen_offset_lsb", l.chosen_offset_lsb}, {"error_before", l.error_before},
+                           {"error_after_full_scale", l.error_after_full_scale}, {"error_after", l.error_after}});
+    csv += fmt::format("{},{},{},{},{},{},{},{:.6f},{:.6f},{},{:.6f}\n", l.layer, csv_field(l.name), l.tiles,
+                       l.rows_max, l.initial_full_scale, l.worst_case_full_scale, l.chosen_full_scale,
+                       l.error_before, l.error_after, l.chosen_offset_lsb, l.error_after_full_scale);
   }
   std::string md = fmt::format("# Calibration of {} on {}\n\n{} samples, seed {}; {} chip simulations. Full scales "
-                               "are in cell-level units (docs/functional-model.md).\n\n",
+                               "are in cell-level units (docs/functional-model.md){}.\n\n",
                                j["model"].get<std::string>(), j["arch"].get<std::string>(), n, seed,
-                               result.simulations);
+                               result.simulations,
+                               cs.adc_offset ? "; offset corrections in ADC LSBs, subtracted from every conversion "
+                                               "before rounding"
+                                             : "");
   md += std::string("| deployment | rel. L2 error vs float | mean cosine | top-1 agreement |") +
         (with_labels ? " accuracy |" : "") + " ADC saturations |\n|---|---|---|---|" +
         (with_labels ? "---|" : "") + "---|\n";
@@ -373,17 +459,24 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
   md += metrics_row("naive (" + j["arch"].get<std::string>() + ")", result.naive, with_labels, true);
   md += metrics_row("calibrated", result.calibrated, with_labels, true);
   md += fmt::format("\nSearch: start (the naive ranges on the calibrated arch) rel. L2 error {:.4f}; global step "
-                    "(every layer at grid point k of {}) {} -> {:.4f}; then per layer:\n",
+                    "(every layer at grid point k of {}) {} -> {:.4f}{}; then per layer:\n",
                     result.naive_start_error, tuned_arch.calibration.full_scale_points,
                     result.global_grid_point > 0 ? fmt::format("k = {}", result.global_grid_point)
                                                  : std::string("kept the start"),
-                    result.global_step_error);
-  md += "\n| layer | name | tiles | full scale (naive) | full scale (chosen) | worst case | error before | error after |\n"
-        "|---|---|---|---|---|---|---|---|\n";
+                    result.global_step_error,
+                    tuned_arch.calibration.adc_offset
+                        ? fmt::format("; global offset step (every layer at one correction) {} LSB -> {:.4f}",
+                                      result.global_offset_lsb, result.global_offset_error)
+                        : std::string());
+  md += std::string("\n| layer | name | tiles | full scale (naive) | full scale (chosen) | worst case |") +
+        (cs.adc_offset ? " offset correction (LSB) | error after full scale |" : "") +
+        " error before | error after |\n|---|---|---|---|---|---|" + (cs.adc_offset ? "---|---|" : "") + "---|---|\n";
   for (const LayerCalibration& l : result.layers)
-    md += fmt::format("| {} | {} | {} | {:.4g} | {:.4g} | {:.4g} | {:.4f} | {:.4f} |\n", l.layer, l.name, l.tiles,
-                      l.initial_full_scale, l.chosen_full_scale, l.worst_case_full_scale, l.error_before,
-                      l.error_after);
+    md += fmt::format("| {} | {} | {} | {:.4g} | {:.4g} | {:.4g} |{} {:.4f} | {:.4f} |\n", l.layer, l.name, l.tiles,
+                      l.initial_full_scale, l.chosen_full_scale, l.worst_case_full_scale,
+                      cs.adc_offset ? fmt::format(" {} | {:.4f} |", l.chosen_offset_lsb, l.error_after_full_scale)
+                                    : std::string(),
+                      l.error_before, l.error_after);
   md += "\nThe calibrated row is the search's own measurement; `cimsim simulate` of this directory on the same "
         "samples reproduces its outputs bit for bit (checked before this file was written).\n";
   const std::vector<uint8_t> output_bytes = encode_npy(check.outputs.at(0));

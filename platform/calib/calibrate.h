@@ -5,8 +5,9 @@
 //  - Inputs: an ONNX model, a base arch, samples X (.npy, [N, ...model input shape]), optional
 //    labels (.npy, N integer class indices) and optional activation-calibration data for the
 //    quantizer (default: X). The base arch's `calibration` section says what is tuned
-//    (today: calibration.adc_full_scale) and how finely; a key that section does not know is a
-//    load error (file:line:col, did-you-mean), so an unknown tunable never runs.
+//    (calibration.adc_full_scale, calibration.adc_offset) and how finely; a key that section
+//    does not know is a load error (file:line:col, did-you-mean), so an unknown tunable never
+//    runs. Nothing marked tunable, or adc.lossless (no rounding, no range), is an InputError.
 //  - Naive deployment: the model compiled for the base arch and simulated on X.
 //  - Calibrated deployment: the base arch with adc.range = calibrated (arch_edit.h), compiled
 //    once; a global step tries every layer at the same grid point k of its candidates; then,
@@ -15,11 +16,16 @@
 //    program.bin) and the whole program is simulated on X by the SystemC chip
 //    (simulate_in_memory: the crossbar kernel the simulator always uses; no second model);
 //    the candidate with the lowest relative L2 error of the network output vs the float
-//    reference is kept (ties keep the current value, so the error never rises). Start: the
-//    naive deployment's ADC range (lsb_aligned -> 2^Ba-1 counts, worst_case -> worst case).
+//    reference is kept (ties keep the current value, so the error never rises). With
+//    calibration.adc_offset, each layer's offset correction (TileDesc::adc_offset_lsb) is
+//    searched the same way right after its full scale, over calibration.offset_points values
+//    in +-calibration.offset_range_lsb, after a global offset step (every layer at the same
+//    candidate) that follows the global full-scale step. Start: the naive deployment's ADC range (lsb_aligned
+//    -> 2^Ba-1 counts, worst_case -> worst case) and offset correction 0.
 //    Deterministic: the arch's nonideality.seed seeds every run.
 //  - Output DIR (a program directory `cimsim simulate DIR` runs): the compiled files with the
-//    tuned full scales in program.bin / cores/*.s, arch.yaml (arch_to_yaml of the tuned arch),
+//    tuned full scales and offsets in program.bin / cores/*.s / cim-ir.yaml (all written by
+//    compile() from the tuned program: CompileOptions::tuned_adc), arch.yaml (arch_to_yaml of the tuned arch),
 //    calibration.json and calibration.csv (per layer: candidates' range, chosen full scale,
 //    error before/after), output.npy (the calibrated outputs on X), summary.md (float vs naive vs calibrated: relative L2 error, mean
 //    cosine, top-1 agreement with float, accuracy when labels are given, ADC saturations).
@@ -58,7 +64,9 @@ struct LayerCalibration {
   double initial_full_scale = 0;  // cell-level units; the naive deployment's range
   double worst_case_full_scale = 0;
   double chosen_full_scale = 0;   // per tile min(chosen, its own worst case)
+  double chosen_offset_lsb = 0;   // offset correction of every tile (0 unless adc_offset)
   double error_before = 0, error_after = 0;  // network rel. L2 error around this layer's step
+  double error_after_full_scale = 0;         // after its full scale, before its offset (last pass)
 };
 
 struct CalibrateResult {
@@ -67,6 +75,8 @@ struct CalibrateResult {
   double naive_start_error = 0;  // the naive ranges on the calibrated arch (= naive's error)
   int global_grid_point = 0;      // 1-based grid point the global step chose; 0: kept the start
   double global_step_error = 0;
+  float global_offset_lsb = 0;     // with adc_offset: the correction the global offset step chose
+  double global_offset_error = 0;
   int simulations = 0;  // chip runs the search made
 };
 

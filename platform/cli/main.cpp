@@ -302,7 +302,7 @@ int main(int argc, char** argv) {
 
   cimsim::CalibrateOptions cal;
   CLI::App* calibrate = app.add_subcommand(
-      "calibrate", "tune per-layer ADC full scales against the float reference (docs/calibration.md)");
+      "calibrate", "tune per-layer ADC full scales (and offsets) against the float reference (docs/calibration.md)");
   calibrate->add_option("model", cal.model_path, "ONNX model file")->required();
   calibrate->add_option("--arch", cal.arch_path, "base architecture YAML")->required();
   calibrate->add_option("--inputs", cal.inputs_path, "samples .npy (N, ...) the search runs on")->required();

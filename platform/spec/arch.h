@@ -158,6 +158,11 @@ struct CalibrationSpec {
   bool adc_full_scale = true;   // search each layer's ADC full scale (TileDesc::adc_full_scale)
   int full_scale_points = 12;   // candidates per layer, geometric from 2^Ba-1 to the worst case
   int passes = 1;               // sweeps over the layers (coordinate descent)
+  // Search each layer's ADC offset correction (TileDesc::adc_offset_lsb) after its full scale,
+  // over offset_points candidates evenly spaced in [-offset_range_lsb, +offset_range_lsb].
+  bool adc_offset = false;
+  int offset_points = 9;
+  double offset_range_lsb = 1.0;
 };
 
 // One component's cost figures. `energy_pj` is per action (the action is named in

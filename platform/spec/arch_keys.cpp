@@ -284,6 +284,16 @@ std::vector<KeyDef> build_keys() {
   k.push_back(no_fingerprint(key("calibration", "passes", K::kInt, "", "1", 1, 8,
       "sweeps over the layers, each layer in network order given the others' current values",
       &ArchSpec::calibration, &CalibrationSpec::passes)));
+  k.push_back(no_fingerprint(key("calibration", "adc_offset", K::kBool, "", "false", 0, 0,
+      "calibrate also searches each layer's ADC offset correction (TileDesc::adc_offset_lsb, "
+      "subtracted before rounding), after its full scale; pays where nonideality.adc_offset_lsb != 0",
+      &ArchSpec::calibration, &CalibrationSpec::adc_offset)));
+  k.push_back(no_fingerprint(key("calibration", "offset_points", K::kInt, "", "9", 2, 257,
+      "offset candidates per layer, evenly spaced over +-offset_range_lsb (9: steps of 1/4 of the range)",
+      &ArchSpec::calibration, &CalibrationSpec::offset_points)));
+  k.push_back(no_fingerprint(key("calibration", "offset_range_lsb", K::kFloat, "LSB", "1", 0.0625, 64,
+      "half-width of the offset candidates' range", &ArchSpec::calibration,
+      &CalibrationSpec::offset_range_lsb)));
   return k;
 }
 

@@ -165,6 +165,7 @@ bool TileDesc::operator==(const TileDesc& o) const {
   return pe == o.pe && crossbar == o.crossbar && rows == o.rows && cols == o.cols &&
          input_unsigned == o.input_unsigned && layer == o.layer &&
          std::memcmp(&adc_full_scale, &o.adc_full_scale, sizeof(float)) == 0 &&
+         std::memcmp(&adc_offset_lsb, &o.adc_offset_lsb, sizeof(float)) == 0 &&
          weights == o.weights && weight_global_addr == o.weight_global_addr;
 }
 
@@ -309,6 +310,7 @@ void validate(const CoreProgram& core, int core_index, int num_cores, const std:
     if (!std::isfinite(tile.adc_full_scale) || tile.adc_full_scale < 0) {
       fail("fullscale must be finite and >= 0");
     }
+    if (!(std::fabs(tile.adc_offset_lsb) <= 65536.0f)) fail("adc offset must be finite, -65536..65536 LSB");
     int64_t expect = int64_t{tile.rows} * tile.cols;
     if (static_cast<int64_t>(tile.weights.size()) != expect) {
       fail(fmt::format("has {} weights, rows * cols = {}", tile.weights.size(), expect));

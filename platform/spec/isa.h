@@ -22,7 +22,10 @@
 
 namespace cimsim {
 
-constexpr uint32_t kProgramVersion = 2;  // 2: wload, TileDesc::weight_global_addr
+// 2: wload, TileDesc::weight_global_addr; 3: TileDesc::adc_offset_lsb. decode_program reads
+// version 2 too (as version 3 with every adc_offset_lsb 0; docs/isa.md "Versioning").
+constexpr uint32_t kProgramVersion = 3;
+constexpr uint32_t kOldestReadableProgramVersion = 2;
 constexpr int kNumRegisters = 16;
 constexpr int kBatchRegister = 15;
 
@@ -83,6 +86,11 @@ struct TileDesc {
   bool input_unsigned = true;   // activation codes feeding this tile are unsigned
   int32_t layer = 0;
   float adc_full_scale = 0.0f;  // kCalibrated only: column-sum full scale, cell-level units
+  // Offset correction of this tile's ADC conversions, in LSBs (real-valued, finite,
+  // |v| <= 65536): subtracted from every conversion before rounding, next to the device's
+  // nonideality.adc_offset_lsb (models/kernels/adc_model.h). The compiler writes 0;
+  // `cimsim calibrate` with calibration.adc_offset the tuned value (docs/calibration.md).
+  float adc_offset_lsb = 0.0f;
   std::vector<int8_t> weights;  // rows * cols, row-major [r][c]
   // -1: resident (programmed before the run; at most one resident tile per crossbar).
   // >= 0: reloadable: its weights (rows * cols int8 codes, row-major) are stored in global

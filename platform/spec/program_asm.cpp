@@ -46,9 +46,9 @@ std::string disassemble_core(const CoreProgram& core, int core_index,
                                 core.requant.size(), core.luts.size());
   for (size_t t = 0; t < core.tiles.size(); ++t) {
     const TileDesc& d = core.tiles[t];
-    out += fmt::format(".tile {} pe={} xbar={} rows={} cols={} unsigned={} layer={} fullscale={}", t,
-                       d.pe, d.crossbar, d.rows, d.cols, d.input_unsigned ? 1 : 0, d.layer,
-                       d.adc_full_scale);
+    out += fmt::format(".tile {} pe={} xbar={} rows={} cols={} unsigned={} layer={} fullscale={} offset={}",
+                       t, d.pe, d.crossbar, d.rows, d.cols, d.input_unsigned ? 1 : 0, d.layer,
+                       d.adc_full_scale, d.adc_offset_lsb);
     if (d.weight_global_addr >= 0) out += fmt::format(" gaddr={}", d.weight_global_addr);
     if (weight_offsets && t < weight_offsets->size() && (*weight_offsets)[t] >= 0) {
       out += fmt::format(" weights=@{}", (*weight_offsets)[t]);
@@ -373,6 +373,11 @@ CoreProgram assemble_core(const std::string& text, const std::string& filename,
       t.layer = lp.int32("layer");
       lp.key("fullscale");
       t.adc_full_scale = lp.real("finite number");
+      // Version-2 text has no offset (read as 0); the disassembler always prints it.
+      if (lp.peek('o')) {
+        lp.key("offset");
+        t.adc_offset_lsb = lp.real("finite number");
+      }
       if (lp.peek('g')) {
         lp.key("gaddr");
         t.weight_global_addr = lp.integer(0, std::numeric_limits<int64_t>::max() / 2, "global weight address");

@@ -314,7 +314,7 @@ std::vector<std::vector<int64_t>> weight_offsets(const Program& p) {
 std::vector<uint8_t> encode_program(const Program& p, std::vector<uint8_t>* weights_bin) {
   Writer w;
   w.raw(kProgramMagic, 8);
-  w.u32(p.version);
+  w.u32(kProgramVersion);  // the layout written is always the current one
   w.u64(p.arch_fingerprint);
   Writer model;
   model.str(p.model_name);
@@ -337,7 +337,7 @@ std::vector<uint8_t> encode_program(const Program& p, std::vector<uint8_t>* weig
 
   Writer wts;
   wts.raw(kWeightsMagic, 8);
-  wts.u32(p.version);
+  wts.u32(kProgramVersion);
   for (const CoreProgram& core : p.cores) {
     Writer c;
     c.varint(core.code.size());
@@ -351,6 +351,7 @@ std::vector<uint8_t> encode_program(const Program& p, std::vector<uint8_t>* weig
       c.u8(t.input_unsigned ? 1 : 0);
       c.svarint(t.layer);
       c.f32(t.adc_full_scale);
+      c.f32(t.adc_offset_lsb);
       c.svarint(t.weight_global_addr);
       c.varint(wts.bytes.size());
       c.varint(t.weights.size());
@@ -473,11 +474,14 @@ Program decode_program_from(const std::vector<uint8_t>& program_bin, WeightsSour
   }
   r.need(8, "magic");
   for (int i = 0; i < 8; ++i) r.u8("magic");
-  p.version = r.u32("version");
-  if (p.version != kProgramVersion) {
-    throw InputError(fmt::format("{}: version {}, this cimsim reads version {} (recompile the model with this cimsim)", pfile, p.version,
-                                 kProgramVersion));
+  // Versions 2 and 3 differ only in TileDesc::adc_offset_lsb (absent in 2: read as 0); the
+  // decoded Program is a version-3 one either way.
+  const uint32_t file_version = r.u32("version");
+  if (file_version < kOldestReadableProgramVersion || file_version > kProgramVersion) {
+    throw InputError(fmt::format("{}: version {}, this cimsim reads versions {}..{} (recompile the model with this cimsim)",
+                                 pfile, file_version, kOldestReadableProgramVersion, kProgramVersion));
   }
+  p.version = kProgramVersion;
   p.arch_fingerprint = r.u64("arch fingerprint");
 
   Reader wr(weights_head, wfile);
@@ -486,9 +490,9 @@ Program decode_program_from(const std::vector<uint8_t>& program_bin, WeightsSour
   }
   for (int i = 0; i < 8; ++i) wr.u8("magic");
   uint32_t wversion = wr.u32("version");
-  if (wversion != kProgramVersion) {
-    throw InputError(fmt::format("{}: version {}, this cimsim reads version {} (recompile the model with this cimsim)", wfile, wversion,
-                                 kProgramVersion));
+  if (wversion != file_version) {
+    throw InputError(fmt::format("{}: version {}, {} is version {} (recompile the model with this cimsim)", wfile,
+                                 wversion, pfile, file_version));
   }
   size_t weights_next = kWeightsHeaderBytes;  // tiles are stored back to back, in order
 
@@ -540,6 +544,7 @@ Program decode_program_from(const std::vector<uint8_t>& program_bin, WeightsSour
       t.input_unsigned = s.boolean("tile unsigned");
       t.layer = s.s32("tile layer");
       t.adc_full_scale = s.f32("tile fullscale");
+      if (file_version >= 3) t.adc_offset_lsb = s.f32("tile adc offset");
       t.weight_global_addr = s.svarint("tile weight_global_addr");
       size_t at = s.pos();
       uint64_t off = s.varint("weight offset");

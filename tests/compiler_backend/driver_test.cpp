@@ -6,6 +6,8 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -234,6 +236,51 @@ TEST_F(DriverTest, ErrorLeavesNothingAndKeepsExistingDirectory) {
   o.out_dir = (root_ / "fresh").string();
   EXPECT_THROW(compile(o, log), InputError);
   EXPECT_FALSE(fs::exists(root_ / "fresh"));
+}
+
+// CompileOptions::tuned_adc: the tuned per-tile ADC settings reach program.bin, cores/*.s and
+// cim-ir.yaml (only tiles with a non-zero value list them); nothing else changes; a program of
+// another shape is refused before anything is written.
+TEST_F(DriverTest, TunedAdcSettingsReachEveryProgramFile) {
+  std::ostringstream log;
+  compile(opts("plain"), log);
+  Program tuned = read_program_dir((root_ / "plain").string());
+  ASSERT_FALSE(tuned.cores.empty());
+  int set = 0;
+  size_t first = tuned.cores.size();  // the first core with tiles
+  for (size_t c = 0; c < tuned.cores.size(); ++c)
+    for (TileDesc& t : tuned.cores[c].tiles) {
+      first = std::min(first, c);
+      t.adc_full_scale = 40.5f;
+      t.adc_offset_lsb = set++ % 2 ? -0.25f : 0.0f;
+    }
+  ASSERT_GT(set, 1);
+  CompileOptions o = opts("tuned");
+  o.tuned_adc = &tuned;
+  compile(o, log);
+  const fs::path d = root_ / "tuned";
+  EXPECT_EQ(read_program_dir(d.string()), tuned);
+  const std::string ir = slurp(d / "cim-ir.yaml"), plain_ir = slurp(root_ / "plain" / "cim-ir.yaml");
+  auto count = [&ir](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = ir.find(what); at != std::string::npos; at = ir.find(what, at + 1)) ++n;
+    return n;
+  };
+  const size_t fs_n = count(", adc_full_scale: 40.5"), off_n = count(", adc_offset_lsb: -0.25}");
+  EXPECT_EQ(fs_n, static_cast<size_t>(set)) << ir;
+  EXPECT_EQ(off_n, static_cast<size_t>(set / 2)) << ir;
+  EXPECT_THAT(plain_ir, ::testing::Not(HasSubstr("adc_")));
+  char core_file[32];
+  std::snprintf(core_file, sizeof core_file, "cores/core_%03zu.s", first);
+  EXPECT_THAT(slurp(d / core_file), HasSubstr("fullscale=40.5 offset=0"));
+  for (const char* f : {"schedule.yaml", "compile.json", "arch.yaml"})
+    EXPECT_EQ(slurp(d / f), slurp(root_ / "plain" / f)) << f;
+  Program other = tuned;
+  other.cores[first].tiles[0].rows += 1;
+  o.out_dir = (root_ / "other").string();
+  o.tuned_adc = &other;
+  EXPECT_THROW(compile(o, log), std::logic_error);
+  EXPECT_FALSE(fs::exists(root_ / "other"));
 }
 
 TEST_F(DriverTest, CalibrationFileChangesScales) {

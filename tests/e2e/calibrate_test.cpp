@@ -111,6 +111,117 @@ TEST(E2ECalibrate, DeterministicWithReadNoiseAndLabels) {
   EXPECT_NE(read_file(tmp / "a/summary.md").find("accuracy"), std::string::npos);
 }
 
+// `text` with the line `from` replaced by `to` (which must be there).
+std::string replace_line(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  if (at == std::string::npos) throw std::runtime_error("'" + from + "' not found");
+  return text.replace(at, from.size(), to);
+}
+
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// A device with a systematic ADC offset of +0.5 LSB: every conversion rounds up by half a
+// step. Tuning the per-layer offset correction after the full scale removes most of it, so
+// the error is strictly below the full-scale-only calibration's; the written directory
+// reproduces the search's outputs and its cim-ir.yaml lists the tuned values per tile.
+TEST(E2ECalibrate, OffsetTuningBeatsFullScaleOnlyOnADeviceOffset) {
+  TempDir tmp;
+  ModelFiles f = chain4_files(tmp, 8);
+  const std::string base = replace_line(read_file(lossy_tiny(tmp, "tmp4")), "  adc_offset_lsb: 0\n",
+                                        "  adc_offset_lsb: 0.5\n");
+  write_file(tmp / "fs_only.yaml", base);
+  write_file(tmp / "with_offset.yaml", base + "calibration:\n  adc_offset: true\n");
+  std::vector<std::string> args = {"calibrate", f.model, "--inputs", f.input, "--arch"};
+  std::vector<std::string> a = args, b = args;
+  for (std::string s : {tmp / "fs_only.yaml", std::string("-o"), tmp / "fs"}) a.push_back(s);
+  for (std::string s : {tmp / "with_offset.yaml", std::string("-o"), tmp / "off"}) b.push_back(s);
+  RunResult ra = run_cimsim(a, tmp.path()), rb = run_cimsim(b, tmp.path());
+  ASSERT_EQ(ra.exit_code, 0) << ra.err;
+  ASSERT_EQ(rb.exit_code, 0) << rb.err;
+  const nlohmann::json ja = read_json(tmp / "fs/calibration.json"), jb = read_json(tmp / "off/calibration.json");
+  const double naive = ja["naive"]["rel_l2_error"].get<double>();
+  const double fs_only = ja["calibrated"]["rel_l2_error"].get<double>();
+  const double with_offset = jb["calibrated"]["rel_l2_error"].get<double>();
+  RecordProperty("naive_rel_l2", std::to_string(naive));
+  RecordProperty("full_scale_only_rel_l2", std::to_string(fs_only));
+  RecordProperty("full_scale_offset_rel_l2", std::to_string(with_offset));
+  EXPECT_EQ(jb["naive"]["rel_l2_error"].get<double>(), naive);
+  EXPECT_EQ(jb["start_rel_l2_error"].get<double>(), naive) << "the search starts at the naive deployment";
+  EXPECT_LT(fs_only, naive);
+  EXPECT_LT(with_offset, fs_only);
+  EXPECT_FALSE(ja["tuned"]["adc_offset"].get<bool>());
+  EXPECT_TRUE(jb["tuned"]["adc_offset"].get<bool>());
+  size_t corrected_tiles = 0;
+  for (const auto& l : ja["layers"]) EXPECT_EQ(l["chosen_offset_lsb"].get<double>(), 0.0);
+  for (const auto& l : jb["layers"]) {
+    const double off = l["chosen_offset_lsb"].get<double>();
+    EXPECT_GE(off, -1.0);
+    EXPECT_LE(off, 1.0);
+    EXPECT_LE(l["error_after"].get<double>(), l["error_after_full_scale"].get<double>());
+    if (off != 0) corrected_tiles += l["tiles"].get<size_t>();
+  }
+  EXPECT_GT(corrected_tiles, 0u);
+  // `cimsim simulate DIR` reproduces DIR/output.npy bit for bit.
+  RunResult sim = run_cimsim({"simulate", tmp / "off", "--input", f.input, "--output", tmp / "sim.npy", "-q"},
+                             tmp.path());
+  ASSERT_EQ(sim.exit_code, 0) << sim.err;
+  EXPECT_EQ(read_file(tmp / "sim.npy"), read_file(tmp / "off/output.npy"));
+  // cim-ir.yaml lists each tuned tile: a full scale on every tile (the calibrated range), an
+  // offset on each tile of a corrected layer; the compiler's own cim-ir.yaml lists neither.
+  const std::string ir = read_file(tmp / "off/cim-ir.yaml");
+  EXPECT_EQ(count_of(ir, ", adc_offset_lsb: "), corrected_tiles) << ir;
+  EXPECT_GT(count_of(ir, ", adc_full_scale: "), 0u) << ir;
+  EXPECT_EQ(count_of(read_file(tmp / "fs/cim-ir.yaml"), ", adc_offset_lsb: "), 0u);
+  RunResult comp = run_cimsim({"compile", f.model, "--arch", tmp / "off/arch.yaml", "--calibration", f.input, "-o",
+                               tmp / "plain"}, tmp.path());
+  ASSERT_EQ(comp.exit_code, 0) << comp.err;
+  const std::string plain_ir = read_file(tmp / "plain/cim-ir.yaml");
+  EXPECT_EQ(count_of(plain_ir, "adc_offset_lsb"), 0u);
+  EXPECT_EQ(count_of(plain_ir, "adc_full_scale"), 0u);
+  // Apart from the tuned values the calibrated directory is that compile's: strip them and the
+  // two cim-ir.yaml files are equal.
+  std::string stripped = ir;
+  for (const char* key : {", adc_full_scale: ", ", adc_offset_lsb: "})
+    for (size_t at = stripped.find(key); at != std::string::npos; at = stripped.find(key, at)) {
+      const size_t end = stripped.find_first_of(",}", at + 2);
+      stripped.erase(at, end - at);
+    }
+  EXPECT_EQ(stripped, plain_ir);
+  EXPECT_NE(read_file(tmp / "off/summary.md").find("offset correction (LSB)"), std::string::npos);
+
+  // Offsets alone: the full scales stay at the naive ranges.
+  write_file(tmp / "offset_only.yaml", base + "calibration:\n  adc_full_scale: false\n  adc_offset: true\n");
+  RunResult rc = run_cimsim({"calibrate", f.model, "--inputs", f.input, "--arch", tmp / "offset_only.yaml", "-o",
+                             tmp / "only"}, tmp.path());
+  ASSERT_EQ(rc.exit_code, 0) << rc.err;
+  const nlohmann::json jc = read_json(tmp / "only/calibration.json");
+  EXPECT_EQ(jc["start_rel_l2_error"].get<double>(), naive);
+  EXPECT_EQ(jc["global_step"]["grid_point"].get<int>(), 0);
+  EXPECT_LT(jc["calibrated"]["rel_l2_error"].get<double>(), naive);
+  bool corrected = false;
+  for (const auto& l : jc["layers"]) {
+    EXPECT_EQ(l["chosen_full_scale"].get<double>(), l["initial_full_scale"].get<double>());
+    corrected = corrected || l["chosen_offset_lsb"].get<double>() != 0;
+  }
+  ASSERT_TRUE(corrected);
+  // At the naive lsb-aligned ranges (a full scale of 2^Ba-1 counts: one level per code) the ADC
+  // codes stay integers with a correction, so the RTL shift-and-add (docs/cosim.md) runs the
+  // corrected program and gives the same bits as the TLM model.
+  const std::string rtl_arch = replace_line(read_file(tmp / "only/arch.yaml"), "  shift_add_model: tlm\n",
+                                            "  shift_add_model: rtl\n");
+  write_file(tmp / "rtl.yaml", rtl_arch);
+  RunResult rtl = run_cimsim({"simulate", tmp / "only", "--arch", tmp / "rtl.yaml", "--input", f.input, "--output",
+                              tmp / "rtl.npy", "-q"}, tmp.path());
+  if (rtl.exit_code == 1 && rtl.err.find("built without Verilator") != std::string::npos)
+    GTEST_SKIP() << "cimsim built without Verilator: " << rtl.err;
+  ASSERT_EQ(rtl.exit_code, 0) << rtl.err;
+  EXPECT_EQ(read_file(tmp / "rtl.npy"), read_file(tmp / "only/output.npy"));
+}
+
 // Exit 1, a message containing `want`, and no output or staging directory.
 void expect_bad_input(const TempDir& tmp, const std::vector<std::string>& args, const std::string& want) {
   RunResult r = run_cimsim(args, tmp.path());
@@ -132,6 +243,14 @@ TEST(E2ECalibrate, BadInputExitsOneAndWritesNothing) {
   const std::string nothing = lossy_tiny(tmp, "nothing", 0, "calibration:\n  adc_full_scale: false\n");
   expect_bad_input(tmp, {"calibrate", f.model, "--arch", nothing, "--inputs", f.input, "-o", tmp / "out"},
                    "nothing is marked tunable");
+  // An offset correction where it cannot apply: a lossless ADC does not round.
+  const std::string lossless = replace_line(read_file(good), "  lossless: false", "  lossless: true");
+  write_file(tmp / "lossless.yaml", lossless + "calibration:\n  adc_offset: true\n");
+  expect_bad_input(tmp, {"calibrate", f.model, "--arch", tmp / "lossless.yaml", "--inputs", f.input, "-o", tmp / "out"},
+                   "lossless.yaml: calibration.adc_offset is true, but adc.lossless is true");
+  const std::string points = lossy_tiny(tmp, "points", 0, "calibration:\n  adc_offset: true\n  offset_points: 1\n");
+  expect_bad_input(tmp, {"calibrate", f.model, "--arch", points, "--inputs", f.input, "-o", tmp / "out"},
+                   "points.yaml:");
   Tensor wrong{{2, 3, 9, 10}, std::vector<float>(2 * 3 * 9 * 10, 0.5f)};
   write_npy(tmp / "wrong.npy", wrong);
   expect_bad_input(tmp, {"calibrate", f.model, "--arch", good, "--inputs", tmp / "wrong.npy", "-o", tmp / "out"},

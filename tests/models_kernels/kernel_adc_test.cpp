@@ -143,6 +143,62 @@ TEST(KernelAdc, OffsetAndGainErrorMatchTheReference) {
   }
 }
 
+// TileDesc::adc_offset_lsb is subtracted from every conversion, next to the device's
+// nonideality.adc_offset_lsb, on every range policy and both non-exact paths; the exact path
+// is used only when both are 0; a correction equal to the device offset undoes it exactly.
+TEST(KernelAdc, TileOffsetCorrectionMatchesThePerStepReference) {
+  std::mt19937_64 rng(10);
+  for (auto range : {AdcRangePolicy::kLsbAligned, AdcRangePolicy::kWorstCase, AdcRangePolicy::kCalibrated}) {
+    for (double device : {0.0, 0.5}) {
+      for (float correction : {0.5f, -0.25f, 0.875f}) {
+        SCOPED_TRACE(::testing::Message() << "range " << static_cast<int>(range) << " device " << device
+                                        << " correction " << correction);
+        ArchParams p;
+        p.range = range;
+        p.adc_bits = 6;  // clips at lsb_aligned: saturation counts matter too
+        ArchSpec arch = make_arch(p);
+        arch.nonideality.adc_offset_lsb = device;
+        TileDesc desc = random_tile(arch, 96, 24, (static_cast<int>(range) + 1) % 2 == 0, rng);
+        if (range == AdcRangePolicy::kCalibrated) desc.adc_full_scale = 300.0f;
+        desc.adc_offset_lsb = correction;
+        for (MvmPath path : {MvmPath::kBitPlane, MvmPath::kAnalog}) {
+          ProgrammedTile tile(arch, desc, 1);
+          EXPECT_EQ(tile.path(), MvmPath::kBitPlane);
+          tile.force_path(path);
+          for (int i = 0; i < 2; ++i) {
+            const auto in = random_inputs(arch, desc.rows, desc.input_unsigned, rng);
+            MvmStats stats;
+            const auto got = run(tile, in, &stats);
+            int64_t ref_sat = 0;
+            const auto want = reference_mvm(arch, desc, in, &ref_sat);
+            for (size_t c = 0; c < got.size(); ++c) ASSERT_LE(std::llabs(got[c] - want[c]), 1) << c;
+            EXPECT_EQ(stats.adc_saturations, ref_sat);
+          }
+        }
+      }
+    }
+  }
+  // The correction alone leaves the exact path (it changes results) ...
+  ArchParams p;
+  p.adc_bits = 12;  // never clips: without offsets this tile is exact
+  const ArchSpec ideal = make_arch(p);
+  TileDesc desc = random_tile(ideal, 64, 16, true, rng);
+  EXPECT_EQ(ProgrammedTile(ideal, desc, 1).path(), MvmPath::kExact);
+  desc.adc_offset_lsb = 0.75f;
+  ProgrammedTile corrected(ideal, desc, 1);
+  EXPECT_EQ(corrected.path(), MvmPath::kBitPlane);
+  const auto in = random_inputs(ideal, 64, true, rng);
+  EXPECT_NE(run(corrected, in), naive_dot(desc, in));
+  // ... and a correction equal to the device's offset cancels it bit for bit.
+  ArchSpec offset_arch = ideal;
+  offset_arch.nonideality.adc_offset_lsb = 0.75;
+  ProgrammedTile cancelled(offset_arch, desc, 1);
+  EXPECT_EQ(run(cancelled, in), naive_dot(desc, in));
+  desc.adc_offset_lsb = 0.0f;
+  ProgrammedTile uncorrected(offset_arch, desc, 1);
+  EXPECT_NE(run(uncorrected, in), naive_dot(desc, in));
+}
+
 // ISAAC: 128 rows x 2-bit cells x 1-bit inputs can reach 384 per column (9 bits); with the
 // weight flip no column sum exceeds 128 * 3 / 2 = 192, so 8 bits never clip.
 std::vector<TileDesc> adversarial_tiles(const ArchSpec& arch, std::mt19937_64& rng) {

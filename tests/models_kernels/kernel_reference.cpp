@@ -80,7 +80,9 @@ std::vector<int64_t> reference_mvm(const ArchSpec& arch, const TileDesc& tile,
     step = fs / double(max_code);
   }
   const double gain = 1.0 + arch.nonideality.adc_gain_error;
+  // The device's offset is added, the tile's correction subtracted (TileDesc::adc_offset_lsb).
   const double offset = arch.nonideality.adc_offset_lsb;
+  const double correction = tile.adc_offset_lsb;
 
   std::vector<int64_t> u(tile.rows);
   for (int r = 0; r < tile.rows; ++r) u[r] = input_value(tile, in[r]) + x_offset;
@@ -105,7 +107,7 @@ std::vector<int64_t> reference_mvm(const ArchSpec& arch, const TileDesc& tile,
           current += v * g[r];
           chunk_sum += v;
         }
-        const double x = double(current) * gain / step + offset;
+        const double x = double(current) * gain / step + offset - correction;
         double decoded;
         if (arch.adc.lossless) {
           decoded = x * step;

@@ -21,6 +21,7 @@ struct Case {
   ArchParams p;
   bool input_unsigned = true;
   double stuck_on = 0, offset_lsb = 0;
+  float tile_offset_lsb = 0;  // TileDesc::adc_offset_lsb (the digital correction)
 };
 
 std::vector<Case> cases() {
@@ -53,6 +54,12 @@ std::vector<Case> cases() {
   stuck.offset_lsb = 0.4;
   stuck.input_unsigned = false;
   v.push_back(stuck);
+  Case corrected;  // a device offset and a tile's correction of it, with clipping
+  corrected.name = "offset + tile correction";
+  corrected.p.adc_bits = 6;
+  corrected.offset_lsb = 0.7;
+  corrected.tile_offset_lsb = 0.45f;
+  v.push_back(corrected);
   return v;
 }
 
@@ -63,7 +70,8 @@ TEST(ShiftAdd, DigitizeThenReferenceEqualsMvm) {
     arch.nonideality.stuck_on_fraction = k.stuck_on;
     arch.nonideality.adc_offset_lsb = k.offset_lsb;
     const int cells = slicing::cells_per_weight(8, k.p.cell_bits, k.p.encoding);
-    const TileDesc desc = random_tile(arch, 77, 128 / cells - 1, k.input_unsigned, rng);
+    TileDesc desc = random_tile(arch, 77, 128 / cells - 1, k.input_unsigned, rng);
+    desc.adc_offset_lsb = k.tile_offset_lsb;
     ProgrammedTile tile(arch, desc, 3);
     ASSERT_TRUE(tile.integer_samples()) << k.name;
     int64_t saturations = 0;

@@ -20,7 +20,7 @@ Instruction make(Op op) {
 
 // A core with one tile, two requant sets and one LUT so every index operand is valid.
 const char* kTables =
-    ".tile 0 pe=1 xbar=2 rows=2 cols=3 unsigned=1 layer=0 fullscale=0.5\n"
+    ".tile 0 pe=1 xbar=2 rows=2 cols=3 unsigned=1 layer=0 fullscale=0.5 offset=-0.3125\n"
     ".requant 0 kind=per_channel qmin=0 qmax=255 channels=2 bias=[10,-20] "
     "mult=[1073741824,2147483647] shift=[31,0]\n"
     ".requant 1 kind=add qmin=-128 qmax=127 mult_a=1234 mult_b=-5 shift=20 a_unsigned=0 "
@@ -98,6 +98,7 @@ TEST(Assembly, EveryOpcodeRoundTripsTextStructBinaryStructText) {
     EXPECT_EQ(core.tiles[0].pe, 1);
     EXPECT_EQ(core.tiles[0].crossbar, 2);
     EXPECT_EQ(core.tiles[0].adc_full_scale, 0.5f);
+    EXPECT_EQ(core.tiles[0].adc_offset_lsb, -0.3125f);
     ASSERT_EQ(core.requant.size(), 2u);
     EXPECT_EQ(core.requant[0].bias, (std::vector<int32_t>{10, -20}));
     EXPECT_EQ(core.requant[0].multiplier, (std::vector<int32_t>{1073741824, 2147483647}));
@@ -202,8 +203,29 @@ TEST(Assembly, WeightOffsetsRoundTrip) {
   EXPECT_EQ(offs, (std::vector<int64_t>{12, -1}));
   EXPECT_EQ(c.tiles[1].adc_full_scale, 1e30f);
   std::string text = disassemble_core(c, 0, {}, &offs);
-  EXPECT_NE(text.find("fullscale=0 weights=@12\n"), std::string::npos);
-  EXPECT_NE(text.find("fullscale=1e+30\n"), std::string::npos);
+  EXPECT_NE(text.find("fullscale=0 offset=0 weights=@12\n"), std::string::npos);
+  EXPECT_NE(text.find("fullscale=1e+30 offset=0\n"), std::string::npos);
+}
+
+// Version-2 text has no `offset=` (read as 0); the disassembler always prints it, in the
+// shortest form that reads back to the same float.
+TEST(Assembly, TileOffsetIsOptionalOnInputAndAlwaysPrinted) {
+  CoreProgram c = assemble_core(
+      ".tile 0 pe=0 xbar=0 rows=1 cols=1 unsigned=0 layer=0 fullscale=15 gaddr=64\n"
+      ".tile 1 pe=0 xbar=1 rows=1 cols=1 unsigned=0 layer=0 fullscale=15 offset=0.1 gaddr=128\n"
+      ".tile 2 pe=0 xbar=2 rows=1 cols=1 unsigned=0 layer=0 fullscale=0 offset=-1e-07\n",
+      "o.s");
+  ASSERT_EQ(c.tiles.size(), 3u);
+  EXPECT_EQ(c.tiles[0].adc_offset_lsb, 0.0f);
+  EXPECT_EQ(c.tiles[0].weight_global_addr, 64);
+  EXPECT_EQ(c.tiles[1].adc_offset_lsb, 0.1f);
+  EXPECT_EQ(c.tiles[1].weight_global_addr, 128);
+  EXPECT_EQ(c.tiles[2].adc_offset_lsb, -1e-7f);
+  const std::string text = disassemble_core(c, 0, {});
+  EXPECT_NE(text.find("fullscale=15 offset=0 gaddr=64\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("fullscale=15 offset=0.1 gaddr=128\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("fullscale=0 offset=-1e-07\n"), std::string::npos) << text;
+  EXPECT_EQ(assemble_core(text, "o.s"), c);
 }
 
 TEST(Assembly, RandomCoresRoundTripBothWays) {
@@ -255,6 +277,10 @@ TEST(Assembly, ErrorsCarryExactLineAndColumn) {
        "e.s:1:7: expected tile index 0 (tables are listed in order), found '1'"},
       {".tile 0 pe=0 xbar=0 rows=1 cols=1 unsigned=0 layer=0 fullscale=nan\n",
        "e.s:1:64: expected finite number, found 'nan'"},
+      {".tile 0 pe=0 xbar=0 rows=1 cols=1 unsigned=0 layer=0 fullscale=0 offset=inf\n",
+       "e.s:1:73: expected finite number, found 'inf'"},
+      {".tile 0 pe=0 xbar=0 rows=1 cols=1 unsigned=0 layer=0 fullscale=0 offset=\n",
+       "e.s:1:73: expected finite number, found end of line"},
       {".requant 0 kind=mul qmin=0 qmax=1\n",
        "e.s:1:17: expected 'per_channel' or 'add', found 'mul'"},
       {".lut 0 unsigned=1 table=[1,2 3]\n", "e.s:1:30: expected ',' or ']', found '3'"},
@@ -370,9 +396,9 @@ TEST(Validate, ProgramLevelLayerAndTensorChecks) {
 TEST(Assembly, WloadAndReloadableTilesRoundTrip) {
   const std::string text =
       "# core 0: 3 instructions, 3 tiles, 0 requant sets, 0 LUTs\n"
-      ".tile 0 pe=0 xbar=1 rows=2 cols=2 unsigned=1 layer=0 fullscale=0\n"
-      ".tile 1 pe=0 xbar=1 rows=2 cols=1 unsigned=0 layer=0 fullscale=0 gaddr=4096\n"
-      ".tile 2 pe=0 xbar=1 rows=1 cols=2 unsigned=1 layer=0 fullscale=0 gaddr=0\n"
+      ".tile 0 pe=0 xbar=1 rows=2 cols=2 unsigned=1 layer=0 fullscale=0 offset=0\n"
+      ".tile 1 pe=0 xbar=1 rows=2 cols=1 unsigned=0 layer=0 fullscale=0 offset=0 gaddr=4096\n"
+      ".tile 2 pe=0 xbar=1 rows=1 cols=2 unsigned=1 layer=0 fullscale=0 offset=0 gaddr=0\n"
       "  wload t1\n"
       "  mvm t1, [r0+0], [r0+64], acc=0\n"
       "  wload t2\n";

@@ -2,7 +2,9 @@
 // inputs that must throw InputError (never crash).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -36,7 +38,7 @@ TEST(ProgramBinary, HeaderBytesAreAsDocumented) {
   std::vector<uint8_t> w;
   std::vector<uint8_t> bin = encode_program(p, &w);
   const uint8_t expected[] = {
-      'C', 'I', 'M', 'S', 'I', 'M', 'P', 'G', 2, 0, 0, 0,  // magic, u32 version
+      'C', 'I', 'M', 'S', 'I', 'M', 'P', 'G', 3, 0, 0, 0,  // magic, u32 version
       8, 7, 6, 5, 4, 3, 2, 1,                              // u64 fingerprint
       1, 2, 1, 'm',                                        // model section: string "m"
       2, 1, 0,                                             // layers: count 0
@@ -46,7 +48,7 @@ TEST(ProgramBinary, HeaderBytesAreAsDocumented) {
   };
   ASSERT_EQ(bin.size(), sizeof(expected));
   EXPECT_EQ(0, std::memcmp(bin.data(), expected, sizeof(expected)));
-  const uint8_t wexp[] = {'C', 'I', 'M', 'S', 'I', 'M', 'W', 'T', 2, 0, 0, 0};
+  const uint8_t wexp[] = {'C', 'I', 'M', 'S', 'I', 'M', 'W', 'T', 3, 0, 0, 0};
   ASSERT_EQ(w.size(), sizeof(wexp));
   EXPECT_EQ(0, std::memcmp(w.data(), wexp, sizeof(wexp)));
 }
@@ -79,7 +81,7 @@ TEST(ProgramBinary, BadMagicAndVersion) {
             "D/program.bin: offset 0: bad magic, expected \"CIMSIMPG\" (not a cimsim program.bin)");
   b = bin;
   b[8] = 7;
-  EXPECT_EQ(decode_error(b, w), "D/program.bin: version 7, this cimsim reads version 2 (recompile the model with this cimsim)");
+  EXPECT_EQ(decode_error(b, w), "D/program.bin: version 7, this cimsim reads versions 2..3 (recompile the model with this cimsim)");
   std::vector<uint8_t> wb = w;
   wb[7] = 'X';
   EXPECT_EQ(decode_error(bin, wb),
@@ -87,13 +89,87 @@ TEST(ProgramBinary, BadMagicAndVersion) {
   wb = w;
   wb[8] = 1;
   EXPECT_EQ(decode_error(bin, wb),
-            "D/weights.bin: version 1, this cimsim reads version 2 (recompile the model with this cimsim)");
+            "D/weights.bin: version 1, D/program.bin is version 3 (recompile the model with this cimsim)");
   b = bin;
   b[8] = 1;  // a version-1 program (written before wload existed)
   EXPECT_EQ(decode_error(b, w),
-            "D/program.bin: version 1, this cimsim reads version 2 (recompile the model with this cimsim)");
+            "D/program.bin: version 1, this cimsim reads versions 2..3 (recompile the model with this cimsim)");
   EXPECT_EQ(decode_error({}, w),
             "D/program.bin: offset 0: bad magic, expected \"CIMSIMPG\" (not a cimsim program.bin)");
+}
+
+// One core, one tile with the given ADC settings, as bytes of the current version.
+Program one_tile_program(float full_scale, float offset_lsb) {
+  Program p;
+  p.model_name = "m";
+  p.layers = {"conv"};
+  p.cores.resize(1);
+  TileDesc t;
+  t.rows = 2;
+  t.cols = 1;
+  t.weights = {5, -6};
+  t.adc_full_scale = full_scale;
+  t.adc_offset_lsb = offset_lsb;
+  p.cores[0].tiles = {t};
+  return p;
+}
+
+TEST(ProgramBinary, Version3CarriesTheTileOffsetAfterTheFullScale) {
+  const Program p = one_tile_program(12.5f, -0.375f);
+  std::vector<uint8_t> w;
+  std::vector<uint8_t> bin = encode_program(p, &w);
+  EXPECT_EQ(decode_program(bin, w, "D"), p);
+  // The tile record: pe, crossbar, rows, cols, unsigned, layer, f32 fullscale, f32 offset, ...
+  const float fs = 12.5f, off = -0.375f;
+  uint8_t record[14] = {0, 0, 4, 2, 1, 0};  // svarint 0, 0, 2, 1; bool 1; svarint 0
+  std::memcpy(record + 6, &fs, 4);
+  std::memcpy(record + 10, &off, 4);
+  auto at = std::search(bin.begin(), bin.end(), std::begin(record), std::end(record));
+  EXPECT_NE(at, bin.end()) << "tile record with fullscale then offset not found";
+}
+
+// A version-2 program.bin (no offset field) decodes as version 3 with offset 0; writing it
+// again gives version 3. The v2 bytes are the v3 encoding with the offset's 4 bytes taken out
+// of the tile record and the section lengths and versions adjusted.
+TEST(ProgramBinary, Version2DecodesWithOffsetZero) {
+  const Program p = one_tile_program(7.0f, 0.0f);
+  std::vector<uint8_t> w;
+  std::vector<uint8_t> v3 = encode_program(p, &w);
+  const float fs = 7.0f;
+  uint8_t fs_bytes[4];
+  std::memcpy(fs_bytes, &fs, 4);
+  auto at = std::search(v3.begin(), v3.end(), std::begin(fs_bytes), std::end(fs_bytes));
+  ASSERT_NE(at, v3.end());
+  const size_t off = static_cast<size_t>(at - v3.begin()) + 4;
+  std::vector<uint8_t> v2(v3.begin(), v3.begin() + static_cast<std::ptrdiff_t>(off));
+  v2.insert(v2.end(), v3.begin() + static_cast<std::ptrdiff_t>(off + 4), v3.end());
+  // The core section (id 6, one-byte length: this program is small) is the last one.
+  size_t sec = 20;
+  while (v2[sec] != 6) sec += 2 + v2[sec + 1];
+  ASSERT_LT(v2[sec + 1], 0x80);
+  v2[sec + 1] = static_cast<uint8_t>(v2[sec + 1] - 4);
+  v2[8] = 2;
+  std::vector<uint8_t> w2 = w;
+  w2[8] = 2;
+  Program got = decode_program(v2, w2, "D");
+  EXPECT_EQ(got.version, kProgramVersion);
+  EXPECT_EQ(got, p);
+  EXPECT_EQ(got.cores[0].tiles[0].adc_offset_lsb, 0.0f);
+  std::vector<uint8_t> again_w;
+  EXPECT_EQ(encode_program(got, &again_w), v3);
+  // Mixed versions are refused.
+  EXPECT_EQ(decode_error(v2, w), "D/weights.bin: version 3, D/program.bin is version 2 (recompile the model with this cimsim)");
+}
+
+TEST(ProgramBinary, NonFiniteOrHugeTileOffsetIsRejected) {
+  for (float bad : {std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN(), 70000.0f}) {
+    Program p = one_tile_program(0.0f, bad);
+    std::vector<uint8_t> w;
+    std::vector<uint8_t> bin = encode_program(p, &w);
+    EXPECT_NE(decode_error(bin, w).find("core 0, tile 0: adc offset must be finite, -65536..65536 LSB"),
+              std::string::npos)
+        << bad;
+  }
 }
 
 TEST(ProgramBinary, TruncationAtEveryByteThrows) {
@@ -245,7 +321,7 @@ TEST(ProgramBinary, LargeStreamStaysSmall) {
   std::vector<uint8_t> bin = encode_program(p, nullptr);
   // op, layer, tile, D base + imm (2 bytes), S base + imm (2 bytes), acc: 10 bytes each.
   EXPECT_LE(bin.size(), 10u * (1u << 20) + 100u);
-  EXPECT_EQ(decode_program(bin, {'C', 'I', 'M', 'S', 'I', 'M', 'W', 'T', 2, 0, 0, 0}, "D"), p);
+  EXPECT_EQ(decode_program(bin, {'C', 'I', 'M', 'S', 'I', 'M', 'W', 'T', 3, 0, 0, 0}, "D"), p);
 }
 
 }  // namespace

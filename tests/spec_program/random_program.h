@@ -37,6 +37,7 @@ inline CoreProgram random_core(std::mt19937& g, int num_cores, int num_layers,
     d.input_unsigned = rand_i32(g, 0, 1);
     d.layer = rand_i32(g, 0, num_layers - 1);
     d.adc_full_scale = rand_i32(g, 0, 1) ? 0.0f : std::uniform_real_distribution<float>(0, 1e6f)(g);
+    d.adc_offset_lsb = rand_i32(g, 0, 1) ? 0.0f : std::uniform_real_distribution<float>(-4, 4)(g);
     for (int i = 0; i < d.rows * d.cols; ++i) d.weights.push_back(static_cast<int8_t>(rand_i32(g, -127, 127)));
     // Reloadable tiles may share a crossbar; a second resident tile on one crossbar may not.
     bool shared = false;

@@ -1,16 +1,8 @@
-# core 0: 9 instructions, 1 tiles, 0 requant sets, 2 LUTs
-.tile 0 pe=7 xbar=6 rows=8 cols=1 unsigned=0 layer=1 fullscale=0 weights=@12
-.lut 0 unsigned=1 table=[-102,-108,-30,86,-72,138,-83,188,20,-9,-118,66,-10,198,53,-16,7,132,130,33,-127,133,91,-44,-83,82,164,197,-87,154,-123,63,21,17,167,174,237,-64,175,97,241,37,68,-105,24,-17,-45,153,20,-18,1,21,215,116,-103,191,-59,-6,245,-67,-38,145,-66,207]
-.lut 1 unsigned=0 table=[146,138,-45,-62,126,76,41,206,-34,194,187,245,-101,172,25,-53,222,106,-58,55,-112,108,108,-75,250,29,227,170,19,232,-57,-88,87,232,-17,178,72,-1,-7,-9,-107,-17,60,-62,173,210,40,186,80,154,203,197,97,105,-86,4,224,-40,-43,234,-76,-16,-82,29]
-  halt
-L1:
-  load [r10+2147483647], [r0+1732457154], len=4524
-  bne r9, r3, L1
-L3:
-  bne r14, r1, L3
-  copy [r13+237], [r10-2147483648], seg=4670, n_in=4683, s_in=2147483647, d_in=-703498429, n_out=242, s_out=225, d_out=-503579073
-  jmp L7
-  fill [r8-197], len=1369, value=-125
-L7:
-  fill [r1+15], len=405, value=48
-  max [r15-264], [r0+2147483647], [r9+91], len=353, unsigned=1
+# core 0: 2 instructions, 2 tiles, 3 requant sets, 0 LUTs
+.tile 0 pe=1 xbar=2 rows=0 cols=7 unsigned=1 layer=2 fullscale=0 offset=-2.6906617 gaddr=2146928110 weights=@12
+.tile 1 pe=6 xbar=2 rows=9 cols=2 unsigned=1 layer=2 fullscale=880231.06 offset=0 gaddr=1445835726 weights=@12
+.requant 0 kind=add qmin=-74 qmax=1 mult_a=-168 mult_b=-2147483648 shift=34 a_unsigned=1 b_unsigned=1
+.requant 1 kind=per_channel qmin=-115 qmax=188 channels=3 bias=[-516834928,-199,-41] mult=[1900616438,1922325957,1624399412] shift=[49,36,3]
+.requant 2 kind=per_channel qmin=-77 qmax=74 channels=4 bias=[-907717915,82,2147483647,-2147483648] mult=[1436080040,1144725893,1416717505,1327426575] shift=[24,52,61,44]
+  load [r9+117], [r3+2147483647], len=3318
+  add32 [r13+2147483647], [r13+284], [r1-60], len=985

@@ -1,6 +1,14 @@
-# core 0: 1 instructions, 1 tiles, 2 requant sets, 0 LUTs
-.tile 0 pe=2 xbar=0 rows=9 cols=1 unsigned=1 layer=2 fullscale=933827.44 weights=@12
-.requant 0 kind=per_channel qmin=-37 qmax=81 channels=3 bias=[2147483647,62,-58] mult=[1847076110,1456266145,1914585409] shift=[44,28,28]
-.requant 1 kind=add qmin=-52 qmax=156 mult_a=-20 mult_b=-87 shift=47 a_unsigned=0 b_unsigned=1
-L0:
-  bne r0, r5, L0
+# core 0: 10 instructions, 1 tiles, 0 requant sets, 0 LUTs
+.tile 0 pe=4 xbar=6 rows=4 cols=4 unsigned=0 layer=2 fullscale=0 offset=3.3840275 weights=@12
+  send [r5-204], len=4565, core=2, tag=2136
+  halt
+L2:
+  bne r1, r14, L2
+  max [r3-22], [r0-103], [r5+254], len=2172, unsigned=1
+  halt
+  halt
+  max [r5+1278353295], [r6-26], [r9+210], len=2781, unsigned=0
+  store [r11+1565441273], [r0+2147483647], len=4021
+  li r1, 206
+L9:
+  jmp L9

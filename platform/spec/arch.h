@@ -25,9 +25,12 @@ class InputError : public std::runtime_error {
 
 enum class WeightEncoding { kOffset, kDifferential };
 enum class AdcRangePolicy { kLsbAligned, kWorstCase, kCalibrated };
-// How costs.adc follows adc.bits (adc_cost_scaling.h): not at all, or by the ratio of two
-// resolutions in HWC's SAR table (Saberi et al.).
+// How costs.adc follows adc.bits (converter_cost_scaling.h): not at all, or by the ratio of
+// two resolutions in HWC's SAR table (Saberi et al.).
 enum class AdcCostScaling { kNone, kSaberiSar };
+// How costs.dac follows dac.bits (converter_cost_scaling.h): not at all, or by the ratio of
+// two resolutions in MNSIM's ISAAC-scaled DAC table.
+enum class DacCostScaling { kNone, kMnsim };
 enum class QuantGranularity { kPerTensor, kPerChannel };
 // Which model computes a PE's shift-and-add (docs/cosim.md): the built-in C++/TLM model, or
 // the Verilated RTL of models/rtl (only in a cimsim built with Verilator).
@@ -88,6 +91,10 @@ struct SramSpec {
 
 struct DacSpec {
   int bits = 1;  // input bits applied per step (d)
+  // costs.dac is given for a DAC of cost_reference_bits and scaled to `bits` by this rule
+  // (converter_cost_scaling.h); kNone (reference 0): costs.dac is the figure at `bits` as given.
+  DacCostScaling cost_scaling = DacCostScaling::kNone;
+  int cost_reference_bits = 0;
 };
 
 struct AdcSpec {
@@ -96,7 +103,7 @@ struct AdcSpec {
   bool lossless = false;        // true: ideal ADC, counts never clip (bit-exact runs)
   double conversion_ns = 0.78125;  // one conversion (ISAAC: 1.28 GS/s)
   // costs.adc is given for an ADC of cost_reference_bits and scaled to `bits` by this rule
-  // (adc_cost_scaling.h); kNone (reference 0): costs.adc is the figure at `bits` as given.
+  // (converter_cost_scaling.h); kNone (reference 0): costs.adc is the figure at `bits` as given.
   AdcCostScaling cost_scaling = AdcCostScaling::kNone;
   int cost_reference_bits = 0;
 };
@@ -185,8 +192,8 @@ struct ComponentCost {
 //
 // `components` holds the effective figures: what every consumer (derive(), the simulator's
 // energy ledger, reports, the estimator) charges. `given` holds, for each component whose
-// effective figure the loader derived from the file's figure (today: adc under
-// adc.cost_scaling), the figure as the file gave it; arch_to_yaml() writes that one, so a
+// effective figure the loader derived from the file's figure (adc under adc.cost_scaling,
+// dac under dac.cost_scaling), the figure as the file gave it; arch_to_yaml() writes that one, so a
 // written spec loads back to the same effective figures.
 struct CostSpec {
   std::map<std::string, ComponentCost> components;

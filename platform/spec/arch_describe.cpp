@@ -4,6 +4,7 @@
 
 #include "platform/spec/arch.h"
 #include "platform/spec/arch_keys.h"
+#include "platform/spec/converter_cost_scaling.h"
 
 namespace cimsim {
 namespace {
@@ -55,14 +56,16 @@ std::string describe(const ArchSpec& spec) {
     out += fmt::format("    {:<26} {:>12.6g} mW {:>12.6g} mm2  ({})\n", comp.name, p->second,
                        a->second * 1e-6, spec.costs.at(comp.name).source);
   }
-  const auto given = spec.costs.given.find("adc");
-  if (given != spec.costs.given.end()) {
-    const ComponentCost& c = spec.costs.at("adc");
+  for (const ConverterScaling& v : converter_scalings(spec)) {
+    const auto given = spec.costs.given.find(v.converter);
+    if (given == spec.costs.given.end() || !v.table) continue;
+    const ComponentCost& c = spec.costs.at(v.converter);
     out += fmt::format(
-        "  adc cost at {} bits: {:.6g} pJ per conversion, {:.6g} um2, {:.6g} mW leakage "
-        "(adc.cost_scaling saberi_sar from {:.6g} pJ, {:.6g} um2, {:.6g} mW given at {} bits)\n",
-        spec.adc.bits, c.energy_pj, c.area_um2, c.leakage_mw, given->second.energy_pj,
-        given->second.area_um2, given->second.leakage_mw, spec.adc.cost_reference_bits);
+        "  {0} cost at {1} bits: {2:.6g} pJ per {3}, {4:.6g} um2, {5:.6g} mW leakage "
+        "({0}.cost_scaling {6} from {7:.6g} pJ, {8:.6g} um2, {9:.6g} mW given at {10} bits)\n",
+        v.converter, v.bits, c.energy_pj, v.action, c.area_um2, c.leakage_mw, v.table->rule,
+        given->second.energy_pj, given->second.area_um2, given->second.leakage_mw,
+        v.reference_bits);
   }
   return out;
 }

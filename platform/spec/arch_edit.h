@@ -5,9 +5,9 @@
 // Contract:
 //  - arch_to_yaml(spec) is a complete architecture file (every registry key, every cost
 //    component with its source; a component the loader derived, e.g. costs.adc under
-//    adc.cost_scaling, as it was given): parse_arch_spec(arch_to_yaml(s)) gives a spec with
-//    the same values as s (hence the same arch_fingerprint). `header` lines become leading
-//    comments.
+//    adc.cost_scaling or costs.dac under dac.cost_scaling, as it was given):
+//    parse_arch_spec(arch_to_yaml(s)) gives a spec with the same values as s (hence the
+//    same arch_fingerprint). `header` lines become leading comments.
 //  - An override path is a registry key "section.key" or a cost field
 //    "costs.COMPONENT.FIELD" (FIELD one of energy_pj, leakage_mw, area_um2, source);
 //    arch_override_paths() lists them all. The value is YAML scalar text ("128", "true",

@@ -179,6 +179,17 @@ std::vector<KeyDef> build_keys() {
   k.push_back(key("dac", "bits", K::kInt, "bits", "1", 1, 8,
       "input bits applied per step; at most quantization.activation_bits", &ArchSpec::dac,
       &DacSpec::bits));
+  // Cost-only keys, like adc.cost_scaling: they change costs.dac, not the compiled program.
+  k.push_back(no_fingerprint(with_choices(key("dac", "cost_scaling", K::kEnum, "", "none", 0, 0,
+      "how costs.dac follows dac.bits: not at all (none: the figure is for dac.bits), or "
+      "mnsim: energy and leakage x P(bits) / P(cost_reference_bits), area x A(bits) / "
+      "A(cost_reference_bits), from MNSIM's ISAAC-scaled DAC table at 1, 2, 4, 6 bits (3 and 5 "
+      "interpolated geometrically; docs/config.md, \"Converter resolution scaling\"); "
+      "crossbar.read_ns is not scaled",
+      &ArchSpec::dac, &DacSpec::cost_scaling), {"none", "mnsim"})));
+  k.push_back(no_fingerprint(key("dac", "cost_reference_bits", K::kInt, "bits", "0", 0, 8,
+      "the resolution costs.dac is given at; 0 with cost_scaling none, 1..6 with mnsim "
+      "(ISAAC: 1)", &ArchSpec::dac, &DacSpec::cost_reference_bits)));
   // adc
   k.push_back(key("adc", "bits", K::kInt, "bits", kRequired, 1, 16,
       "resolution; counts above 2^bits-1 clip unless lossless", &ArchSpec::adc,
@@ -197,7 +208,7 @@ std::vector<KeyDef> build_keys() {
       "how costs.adc follows adc.bits: not at all (none: the figure is for adc.bits), or "
       "saberi_sar: energy and leakage x E(bits) / E(cost_reference_bits), area x A(bits) / "
       "A(cost_reference_bits), from HWC's ISAAC SAR table at 4..10 bits (docs/config.md, "
-      "\"ADC resolution scaling\"); conversion_ns is not scaled",
+      "\"Converter resolution scaling\"); conversion_ns is not scaled",
       &ArchSpec::adc, &AdcSpec::cost_scaling), {"none", "saberi_sar"})));
   k.push_back(no_fingerprint(key("adc", "cost_reference_bits", K::kInt, "bits", "0", 0, 16,
       "the resolution costs.adc is given at; 0 with cost_scaling none, 4..10 with saberi_sar "

@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
-#include "platform/spec/adc_cost_scaling.h"
 #include "platform/spec/arch.h"
 #include "platform/spec/arch_keys.h"
+#include "platform/spec/converter_cost_scaling.h"
 #include "platform/spec/slicing.h"
 #include "platform/spec/sram_imc_macro.h"
 
@@ -89,7 +89,7 @@ class Loader {
     } catch (const InputError& e) {
       fail(mark_of({"crossbar.technology", "crossbar"}), e.what());
     }
-    apply_adc_scaling(spec);
+    apply_converter_scaling(spec);
     spec.source_path = name_;
     return spec;
   }
@@ -111,6 +111,13 @@ class Loader {
     m.line = 0;
     m.column = 0;
     return m;
+  }
+  YAML::Mark mark_of(const std::vector<std::string>& paths) const {
+    for (const std::string& p : paths) {
+      auto it = marks_.find(p);
+      if (it != marks_.end()) return it->second;
+    }
+    return mark_of({});
   }
 
   std::string key_text(const YAML::Node& k) const {
@@ -411,32 +418,37 @@ class Loader {
            "nonideality.conductance_levels = 1; expected 0 (ideal 2^cell_bits levels) or >= 2");
   }
 
-  // costs.adc at adc.bits (adc_cost_scaling.h); last, so it scales the figure every other
-  // step has settled, and every consumer of the spec sees the scaled one.
-  void apply_adc_scaling(ArchSpec& s) const {
-    if (s.adc.cost_scaling == AdcCostScaling::kNone) {
-      if (s.adc.cost_reference_bits != 0)
-        fail(mark_of({"adc.cost_reference_bits"}),
-             fmt::format("adc.cost_reference_bits = {} has no effect with adc.cost_scaling = "
-                         "none; expected 0, or adc.cost_scaling: saberi_sar to scale costs.adc "
-                         "from {} bits to adc.bits",
-                         s.adc.cost_reference_bits, s.adc.cost_reference_bits));
-      return;
-    }
-    // The macro model already sized the ADC for adc.bits: scaling it again would count the
-    // resolution twice.
-    if (s.crossbar.technology != CrossbarTechnology::kReram && !costs_given_.count("adc"))
-      fail(mark_of({"adc.cost_scaling"}),
-           "adc.cost_scaling = saberi_sar with an SRAM crossbar.technology: the macro model "
-           "already computes costs.adc for adc.bits; expected adc.cost_scaling: none, or an "
-           "explicit costs.adc to scale");
-    try {
-      apply_adc_cost_scaling(s);
-    } catch (const InputError& e) {
-      const bool reference = std::string(e.what()).rfind("adc.cost_reference_bits", 0) == 0;
-      fail(reference ? mark_of({"adc.cost_reference_bits", "adc.cost_scaling", "adc"})
-                     : mark_of({"adc.bits", "adc"}),
-           e.what());
+  // costs.adc at adc.bits and costs.dac at dac.bits (converter_cost_scaling.h); last, so it
+  // scales the figures every other step has settled, and every consumer of the spec sees the
+  // scaled ones.
+  void apply_converter_scaling(ArchSpec& s) const {
+    for (const ConverterScaling& c : converter_scalings(s)) {
+      const std::string& v = c.converter;
+      if (!c.table) {
+        if (c.reference_bits != 0)
+          fail(mark_of({v + ".cost_reference_bits"}),
+               fmt::format("{0}.cost_reference_bits = {1} has no effect with {0}.cost_scaling = "
+                           "none; expected 0, or {0}.cost_scaling: {2} to scale costs.{0} "
+                           "from {1} bits to {0}.bits",
+                           v, c.reference_bits, c.scaled->rule));
+        continue;
+      }
+      // The macro model already sized the converter for its bits: scaling it again would
+      // count the resolution twice.
+      if (s.crossbar.technology != CrossbarTechnology::kReram && !costs_given_.count(v))
+        fail(mark_of({v + ".cost_scaling"}),
+             fmt::format("{0}.cost_scaling = {1} with an SRAM crossbar.technology: the macro "
+                         "model already computes costs.{0} for {0}.bits; expected "
+                         "{0}.cost_scaling: none, or an explicit costs.{0} to scale",
+                         v, c.table->rule));
+      try {
+        apply_converter_cost_scaling(s, c);
+      } catch (const InputError& e) {
+        const bool reference = std::string(e.what()).rfind(v + ".cost_reference_bits", 0) == 0;
+        fail(reference ? mark_of({v + ".cost_reference_bits", v + ".cost_scaling", v})
+                       : mark_of({v + ".bits", v}),
+             e.what());
+      }
     }
   }
 

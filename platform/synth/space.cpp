@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "platform/spec/arch_keys.h"
+#include "platform/spec/converter_cost_scaling.h"
 
 namespace cimsim::synth {
 namespace {
@@ -60,7 +61,9 @@ double SearchSpace::points() const {
 // space. adc.bits is priced by the base's adc.cost_scaling (configs/isaac.yaml: saberi_sar);
 // its choices are the resolutions some combination of the other knobs can use without
 // clipping: 6 bits (64 rows of 1-bit cells, with ISAAC's flip) to 10 (4-bit cells or 2-bit
-// DAC steps on 128 rows). 4 and 5 bits would clip on every crossbar of this space.
+// DAC steps on 128 rows). 4 and 5 bits would clip on every crossbar of this space. dac.bits
+// is priced by the base's dac.cost_scaling (configs/isaac.yaml: mnsim, a 2-bit drive at twice
+// the 1-bit power).
 SearchSpace default_space() {
   SearchSpace s;
   auto add = [&](const std::string& path, std::vector<std::string> choices) {
@@ -81,27 +84,33 @@ SearchSpace default_space() {
 
 SearchSpace default_space(const ArchSpec& base) {
   SearchSpace s = default_space();
-  if (!adc_cost_follows_bits(base) || base.adc.lossless)
-    s.knobs.erase(std::remove_if(s.knobs.begin(), s.knobs.end(), [](const Knob& k) { return k.path == "adc.bits"; }),
-                  s.knobs.end());
+  const bool drop_adc = !cost_follows_bits(base, "adc") || base.adc.lossless;
+  const bool drop_dac = !cost_follows_bits(base, "dac");
+  s.knobs.erase(std::remove_if(s.knobs.begin(), s.knobs.end(),
+                               [&](const Knob& k) {
+                                 return (drop_adc && k.path == "adc.bits") || (drop_dac && k.path == "dac.bits");
+                               }),
+                s.knobs.end());
   return s;
 }
 
-bool adc_cost_follows_bits(const ArchSpec& base) {
-  // Asked of the loader itself rather than of adc.cost_scaling: an SRAM macro's ADC cost
-  // follows adc.bits through the macro model, without any scaling key.
-  const auto adc_pj = [&](int bits) {
+bool cost_follows_bits(const ArchSpec& base, const std::string& converter) {
+  // Asked of the loader itself rather than of <converter>.cost_scaling: an SRAM macro's ADC
+  // and DAC costs follow their bits through the macro model, without any scaling key.
+  const std::string key = converter + ".bits";
+  const int bits = converter == "adc" ? base.adc.bits : base.dac.bits;
+  const auto energy_pj = [&](int b) {
     try {
-      return apply_arch_overrides(base, {{"adc.bits", std::to_string(bits), "adc_cost_follows_bits"}}, "base")
-          .costs.at("adc")
+      return apply_arch_overrides(base, {{key, std::to_string(b), "cost_follows_bits"}}, "base")
+          .costs.at(converter)
           .energy_pj;
     } catch (const InputError&) {
-      return -1.0;  // outside what the base can price (e.g. the saberi_sar table)
+      return -1.0;  // outside what the base can price (e.g. the scaling table)
     }
   };
-  const double here = base.costs.at("adc").energy_pj;
-  for (int bits : {base.adc.bits - 1, base.adc.bits + 1}) {
-    const double there = adc_pj(bits);
+  const double here = base.costs.at(converter).energy_pj;
+  for (int b : {bits - 1, bits + 1}) {
+    const double there = energy_pj(b);
     if (there >= 0 && there != here) return true;
   }
   return false;
@@ -218,13 +227,16 @@ SearchSpace load_space(const std::string& path, const ArchSpec& base, const NetS
 void check_space(const SearchSpace& space, const ArchSpec& base) {
   const bool mesh_given = has_knob(space, "chip.mesh_rows") || has_knob(space, "chip.mesh_cols");
   for (const Knob& k : space.knobs)
-    if (k.path == "adc.bits" && k.choices.size() > 1 && !adc_cost_follows_bits(base))
+    if ((k.path == "adc.bits" || k.path == "dac.bits") && k.choices.size() > 1 &&
+        !cost_follows_bits(base, k.path.substr(0, 3))) {
+      const std::string v = k.path.substr(0, 3);
       throw InputError(fmt::format(
-          "{}: adc.bits is searched, but the base {} prices every resolution the same (costs.adc "
-          "does not follow adc.bits); expected adc.cost_scaling: saberi_sar with "
-          "adc.cost_reference_bits in the base (configs/isaac.yaml, docs/config.md), or one choice",
-          k.origin, base.source_path.empty() ? "architecture" : base.source_path));
-    else if (k.path == "adc.bits" && k.choices.size() > 1 && base.adc.lossless)
+          "{0}: {1}.bits is searched, but the base {2} prices every resolution the same (costs.{1} "
+          "does not follow {1}.bits); expected {1}.cost_scaling: {3} with "
+          "{1}.cost_reference_bits in the base (configs/isaac.yaml, docs/config.md), or one choice",
+          k.origin, v, base.source_path.empty() ? "architecture" : base.source_path,
+          (v == "adc" ? saberi_sar_table() : mnsim_dac_table()).rule));
+    } else if (k.path == "adc.bits" && k.choices.size() > 1 && base.adc.lossless)
       throw InputError(fmt::format(
           "{}: adc.bits is searched, but the base {} has adc.lossless: true, an ADC that never "
           "clips: fewer bits would only look cheaper; expected adc.lossless: false, or one choice",

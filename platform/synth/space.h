@@ -43,13 +43,14 @@ struct SearchSpace {
 
 SearchSpace default_space();
 // default_space() without the adc.bits knob when the base's costs.adc does not follow
-// adc.bits (no adc.cost_scaling): searching it would make every resolution cost the same;
-// nor when the base's ADC is lossless (it never clips, so the estimator's clipping
+// adc.bits (no adc.cost_scaling), and without dac.bits when costs.dac does not follow
+// dac.bits (no dac.cost_scaling): searching it would make every resolution cost the same;
+// nor adc.bits when the base's ADC is lossless (it never clips, so the estimator's clipping
 // constraint, which is what makes fewer bits a trade, does not hold).
 SearchSpace default_space(const ArchSpec& base);
-// True when loading `base` at adc.bits +- 1 changes costs.adc (adc.cost_scaling, or an SRAM
-// macro's model).
-bool adc_cost_follows_bits(const ArchSpec& base);
+// True when loading `base` at <converter>.bits +- 1 changes costs.<converter>
+// (<converter>.cost_scaling, or an SRAM macro's model); converter "adc" or "dac".
+bool cost_follows_bits(const ArchSpec& base, const std::string& converter);
 // `net`: the model, needed only for compile.replicas.* keys (their layers are checked
 // against its matrix layers); without it such a key is an InputError.
 SearchSpace load_space(const std::string& path, const ArchSpec& base, const NetShape* net = nullptr);

@@ -1,9 +1,11 @@
-// costs.adc by ADC resolution (adc.cost_scaling, adc_cost_scaling.h): the scaled figures are
-// the published table's ratios times the given figure, every consumer sees them (derive(),
-// describe()), a written spec loads back to the same figures, ISAAC at 8 bits is unchanged,
-// and bad values are InputErrors at the key's position.
+// costs.adc by ADC resolution and costs.dac by DAC resolution (adc/dac.cost_scaling,
+// converter_cost_scaling.h): the scaled figures are the published table's ratios times the
+// given figure, every consumer sees them (derive(), describe()), a written spec loads back to
+// the same figures, ISAAC at 8 ADC bits and 1 DAC bit is unchanged, and bad values are
+// InputErrors at the key's position.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 #include <string>
 
@@ -160,6 +162,147 @@ TEST(AdcCostScaling, BadValuesAreErrorsAtTheirKey) {
   const ArchSpec given = parse_arch_spec(
       sram + "costs:\n  adc:\n    energy_pj: 2\n    area_um2: 100\n    source: test\n", "t.yaml");
   EXPECT_EQ(given.costs.at("adc").energy_pj, 2);  // at the reference, 8 bits
+}
+
+// MNSIM's ISAAC-scaled DAC table, uW and um2, copied from
+// /work/shared/reference/component-costs.md 2c (1 b from the 1-b DAC row; not from the code
+// under test). 3 and 5 bits are the geometric means of their neighbours (the rule this
+// cimsim documents, docs/config.md "Converter resolution scaling").
+const std::map<int, Published> kMnsim = {{1, {3.9, 0.166}}, {2, {7.8, 0.33}}, {4, {31.2, 1.33}}, {6, {124.8, 5.31}}};
+Published mnsim_at(int bits) {
+  if (kMnsim.count(bits)) return kMnsim.at(bits);
+  const Published lo = kMnsim.at(bits - 1), hi = kMnsim.at(bits + 1);
+  return {std::sqrt(lo.pj * hi.pj), std::sqrt(lo.um2 * hi.um2)};
+}
+
+// kMinimal plus a dac section at `bits` with a costs.dac given at `reference` bits. Lines:
+// 11 dac, 12 bits (value at column 9), 13 cost_scaling (17), 14 cost_reference_bits (24).
+std::string dac_spec(int bits, int reference, const std::string& rule = "mnsim") {
+  return std::string(arch_test::kMinimal) + "dac:\n  bits: " + std::to_string(bits) + "\n  cost_scaling: " + rule +
+         "\n  cost_reference_bits: " + std::to_string(reference) + "\n" +
+         "costs:\n"
+         "  dac:\n"
+         "    energy_pj: 0.5\n"
+         "    leakage_mw: 0.002\n"
+         "    area_um2: 0.2\n"
+         "    source: test figure\n";
+}
+
+TEST(DacCostScaling, ScaledFiguresAreTableRatiosTimesTheGivenFigure) {
+  for (int reference : {1, 2}) {
+    for (int bits : {1, 2, 3, 4, 5, 6}) {
+      SCOPED_TRACE("reference " + std::to_string(reference) + ", bits " + std::to_string(bits));
+      const ArchSpec s = parse_arch_spec(dac_spec(bits, reference), "t.yaml");
+      const double re = mnsim_at(bits).pj / mnsim_at(reference).pj;
+      const double ra = mnsim_at(bits).um2 / mnsim_at(reference).um2;
+      const ComponentCost& c = s.costs.at("dac");
+      EXPECT_NEAR(c.energy_pj, 0.5 * re, 1e-12 * c.energy_pj);
+      EXPECT_NEAR(c.leakage_mw, 0.002 * re, 1e-12 * c.leakage_mw);
+      EXPECT_NEAR(c.area_um2, 0.2 * ra, 1e-12 * c.area_um2);
+      EXPECT_EQ(c.source, "test figure");
+      ASSERT_EQ(s.costs.given.count("dac"), 1u);
+      EXPECT_EQ(s.costs.given.at("dac").energy_pj, 0.5);
+      EXPECT_EQ(s.costs.given.count("adc"), 0u);
+      // Only the DAC changes.
+      const ArchSpec plain = parse_arch_spec(arch_test::kMinimal, "t.yaml");
+      for (const auto& [name, cost] : plain.costs.components) {
+        if (name != "dac") {
+          EXPECT_EQ(s.costs.at(name).energy_pj, cost.energy_pj) << name;
+          EXPECT_EQ(s.costs.at(name).area_um2, cost.area_um2) << name;
+        }
+      }
+    }
+  }
+  // The table's power doubles per bit: 2 bits at twice the 1-bit energy per drive.
+  EXPECT_DOUBLE_EQ(parse_arch_spec(dac_spec(2, 1), "t.yaml").costs.at("dac").energy_pj, 1.0);
+  const ArchSpec same = parse_arch_spec(dac_spec(1, 1), "t.yaml");
+  EXPECT_EQ(same.costs.at("dac").energy_pj, 0.5);
+  EXPECT_EQ(same.costs.at("dac").area_um2, 0.2);
+}
+
+TEST(DacCostScaling, WithoutScalingTheFigureIsAsGivenAtAnyBits) {
+  const ArchSpec d1 = parse_arch_spec(arch_test::kMinimal, "t.yaml");
+  const ArchSpec d2 = parse_arch_spec(std::string(arch_test::kMinimal) + "dac:\n  bits: 2\n", "t.yaml");
+  EXPECT_EQ(d2.dac.cost_scaling, DacCostScaling::kNone);
+  EXPECT_EQ(d2.dac.cost_reference_bits, 0);
+  EXPECT_TRUE(d2.costs.given.empty());
+  EXPECT_EQ(d2.costs.at("dac").energy_pj, d1.costs.at("dac").energy_pj);
+  EXPECT_EQ(d2.costs.at("dac").area_um2, d1.costs.at("dac").area_um2);
+}
+
+// ISAAC (and ideal.yaml, which takes the built-in costs) at 1 bit: the given figures exactly.
+TEST(DacCostScaling, IsaacAtOneBitKeepsItsFigures) {
+  for (const char* file : {"configs/isaac.yaml", "configs/ideal.yaml"}) {
+    SCOPED_TRACE(file);
+    const ArchSpec s = load_arch_spec(source_path(file));
+    EXPECT_EQ(s.dac.cost_scaling, DacCostScaling::kMnsim);
+    EXPECT_EQ(s.dac.cost_reference_bits, 1);
+    EXPECT_EQ(s.costs.at("dac").energy_pj, 0.390625);
+    EXPECT_EQ(s.costs.at("dac").area_um2, 0.166015625);
+    EXPECT_EQ(s.costs.at("dac").leakage_mw, 0);
+  }
+  // At 2 bits ISAAC's 1024 DACs per PE cost twice the power and 0.33 / 0.166 the area; the
+  // totals move by exactly the DAC's share.
+  const ArchSpec a1 = load_arch_spec(source_path("configs/isaac.yaml"));
+  const ArchSpec a2 = apply_arch_overrides(a1, {{"dac.bits", "2", "test"}}, "t");
+  const ArchDerived d1 = derive(a1), d2 = derive(a2);
+  const double ra = kMnsim.at(2).um2 / kMnsim.at(1).um2;
+  EXPECT_NEAR(d2.peak_power_mw_by_component.at("dac"), 2 * d1.peak_power_mw_by_component.at("dac"), 1e-9);
+  EXPECT_NEAR(d2.area_um2_by_component.at("dac"), ra * d1.area_um2_by_component.at("dac"), 1e-6);
+  EXPECT_NEAR(d2.area_um2 - d1.area_um2, d1.area_um2_by_component.at("dac") * (ra - 1), 1e-3);
+}
+
+TEST(DacCostScaling, WrittenSpecLoadsBackToTheSameFigures) {
+  const ArchSpec a = parse_arch_spec(dac_spec(3, 1), "t.yaml");
+  const std::string text = arch_to_yaml(a);
+  const ArchSpec b = parse_arch_spec(text, "back.yaml");
+  EXPECT_TRUE(arch_differences(a, b).empty());
+  EXPECT_EQ(b.costs.at("dac").energy_pj, a.costs.at("dac").energy_pj);
+  EXPECT_EQ(b.costs.given.at("dac").energy_pj, 0.5);
+  EXPECT_EQ(arch_fingerprint(a), arch_fingerprint(b));
+  // The scaling keys are cost-only: the compiled program does not depend on them.
+  const ArchSpec flat = apply_arch_overrides(a, {{"dac.cost_scaling", "none", "t"}, {"dac.cost_reference_bits", "0", "t"}}, "t");
+  EXPECT_EQ(arch_fingerprint(flat), arch_fingerprint(a));
+  EXPECT_EQ(flat.costs.at("dac").energy_pj, 0.5);
+}
+
+TEST(DacCostScaling, DescribePrintsTheScaledAndTheGivenFigure) {
+  const std::string d = describe(parse_arch_spec(dac_spec(2, 1), "t.yaml"));
+  EXPECT_NE(d.find("dac cost at 2 bits: 1 pJ per row drive"), std::string::npos) << d;
+  EXPECT_NE(d.find("(dac.cost_scaling mnsim from 0.5 pJ, 0.2 um2, 0.002 mW given at 1 bits)"), std::string::npos)
+      << d;
+  EXPECT_EQ(d.find("adc cost at"), std::string::npos) << d;
+}
+
+TEST(DacCostScaling, BadValuesAreErrorsAtTheirKey) {
+  // 7 bits lies past the last trusted point (6); 8 bits' published power is doubtful.
+  expect_error(dac_spec(7, 1), "t.yaml:12:9: ", "dac.bits = 7 is outside the mnsim table (1..6 bits)");
+  expect_error(dac_spec(8, 1), "t.yaml:12:9: ", "expected dac.bits in 1..6 or dac.cost_scaling: none");
+  expect_error(dac_spec(2, 7), "t.yaml:14:24: ", "dac.cost_reference_bits = 7");
+  expect_error(dac_spec(2, 0), "t.yaml:14:24: ", "needs the resolution costs.dac is given at");
+  expect_error(dac_spec(1, 1, "none"), "t.yaml:14:24: ", "has no effect with dac.cost_scaling = none");
+  expect_error(dac_spec(1, 1, "saberi_sar"), "t.yaml:13:17: ", "expected one of none|mnsim");
+  expect_error(dac_spec(1, 9), "t.yaml:14:24: ", "out of range");
+  // An SRAM macro's DAC cost is already computed for dac.bits (lines shift by one).
+  std::string sram = arch_test::kMinimal;
+  sram.replace(sram.find("crossbar:\n"), 10, "crossbar:\n  technology: sram_aimc\n");
+  sram.replace(sram.find("cell_bits: 2"), 12, "cell_bits: 1");
+  sram += "dac:\n  bits: 1\n  cost_scaling: mnsim\n  cost_reference_bits: 1\n";
+  expect_error(sram, "t.yaml:14:17: ", "the macro model already computes costs.dac");
+}
+
+// Both converters scaled in one spec: each by its own table, independently.
+TEST(ConverterCostScaling, AdcAndDacScaleIndependently) {
+  std::string text = dac_spec(2, 1);
+  text.replace(text.find("  bits: 8\n"), 10, "  bits: 6\n  cost_scaling: saberi_sar\n  cost_reference_bits: 8\n");
+  const ArchSpec s = parse_arch_spec(text, "t.yaml");
+  const ArchSpec plain = parse_arch_spec(arch_test::kMinimal, "t.yaml");
+  EXPECT_NEAR(s.costs.at("adc").energy_pj, plain.costs.at("adc").energy_pj * kHwc.at(6).pj / kHwc.at(8).pj, 1e-12);
+  EXPECT_DOUBLE_EQ(s.costs.at("dac").energy_pj, 1.0);
+  EXPECT_EQ(s.costs.given.size(), 2u);
+  const std::string d = describe(s);
+  EXPECT_NE(d.find("adc cost at 6 bits"), std::string::npos) << d;
+  EXPECT_NE(d.find("dac cost at 2 bits"), std::string::npos) << d;
 }
 
 }  // namespace

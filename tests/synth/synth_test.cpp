@@ -436,6 +436,98 @@ TEST(SynthAdcBits, DefaultSpaceSearchesAdcBitsOnlyOnAPricedBase) {
   }
 }
 
+// dac.bits 2 on ISAAC (costs.dac given at 1 bit, dac.cost_scaling mnsim) vs the same
+// design with the flat 1-bit figure (dac.cost_scaling none, the same program: the key is
+// cost-only): the simulator's ledger charges the DAC the table's ratio, 7.8 / 3.9 uW, and
+// nothing else changes. At 1 bit the DAC drives twice as many steps, so a 2-bit drive at
+// twice the power costs what the 1-bit steps did: 2-bit steps no longer look free.
+TEST(SynthDacBits, SimulatedEnergyMovesByTheDacShare) {
+  e2e::TempDir tmp;
+  const e2e::ModelFiles f = e2e::write_model(e2e::find_model("mini_resnet"), tmp.path());
+  const cimsim::ArchSpec base = cimsim::load_arch_spec(e2e::source_path("configs/isaac.yaml"));
+  auto run = [&](const std::string& bits, const std::string& scaling) {
+    std::vector<cimsim::ArchOverride> o = {
+        {"dac.bits", bits, "t"}, {"crossbar.rows", "64", "t"}, {"crossbar.cell_bits", "1", "t"}};
+    if (scaling == "none") {
+      o.push_back({"dac.cost_scaling", "none", "t"});
+      o.push_back({"dac.cost_reference_bits", "0", "t"});
+    }
+    const cimsim::ArchSpec arch = cimsim::apply_arch_overrides(base, o, "t");
+    const std::string dir = tmp / ("dac" + bits + scaling);
+    fs::create_directories(dir);
+    e2e::write_file(dir + "/arch.yaml", cimsim::arch_to_yaml(arch));
+    cimsim::CompileOptions co;
+    co.model_path = f.model;
+    co.arch_path = dir + "/arch.yaml";
+    co.out_dir = dir + "/prog";
+    std::ostringstream log;
+    cimsim::compile(co, log);
+    cimsim::SimulateOptions so;
+    so.program_dir = co.out_dir;
+    so.input_path = f.input;
+    so.quiet = true;
+    std::ostringstream out, err;
+    const cimsim::SimulateResult r = cimsim::simulate(so, out, err);
+    EXPECT_TRUE(r.finished);
+    return r.report;
+  };
+  const nlohmann::json flat = run("2", "none"), priced = run("2", "mnsim"), one = run("1", "mnsim");
+  const double ratio = 7.8 / 3.9;  // MNSIM's 2-bit / 1-bit DAC power (component-costs.md 2c)
+  const auto& ef = flat.at("energy_pj").at("by_component");
+  const auto& ep = priced.at("energy_pj").at("by_component");
+  const double dac_flat = ef.at("dac").get<double>();
+  ASSERT_GT(dac_flat, 0);
+  EXPECT_NEAR(ep.at("dac").get<double>() / dac_flat, ratio, 1e-9);
+  for (const auto& [name, pj] : ef.items()) {
+    if (name != "dac") {
+      EXPECT_DOUBLE_EQ(ep.at(name).get<double>(), pj.get<double>()) << name;
+    }
+  }
+  const double tf = flat.at("energy_pj").at("total").get<double>(), tp = priced.at("energy_pj").at("total").get<double>();
+  EXPECT_NEAR(tp - tf, dac_flat * (ratio - 1), 1e-6 * tf);
+  EXPECT_EQ(priced.at("latency_ns"), flat.at("latency_ns"));  // crossbar.read_ns is not scaled
+  // Half the drives at twice the energy per drive: the DAC energy of the 1-bit design.
+  EXPECT_NEAR(ep.at("dac").get<double>(), one.at("energy_pj").at("by_component").at("dac").get<double>(),
+              1e-9 * dac_flat);
+}
+
+// The default space searches dac.bits only where the base prices it (one helper with adc.bits).
+TEST(SynthDacBits, DefaultSpaceSearchesDacBitsOnlyOnAPricedBase) {
+  const cimsim::ArchSpec isaac = cimsim::load_arch_spec(e2e::source_path("configs/isaac.yaml"));
+  auto has = [](const SearchSpace& s, const std::string& path) {
+    return std::any_of(s.knobs.begin(), s.knobs.end(), [&](const auto& k) { return k.path == path; });
+  };
+  EXPECT_TRUE(cimsim::synth::cost_follows_bits(isaac, "dac"));
+  EXPECT_TRUE(has(cimsim::synth::default_space(isaac), "dac.bits"));
+  EXPECT_TRUE(has(cimsim::synth::default_space(isaac), "adc.bits"));
+  const cimsim::ArchSpec flat = cimsim::apply_arch_overrides(
+      isaac, {{"dac.cost_scaling", "none", "t"}, {"dac.cost_reference_bits", "0", "t"}}, "t");
+  EXPECT_FALSE(cimsim::synth::cost_follows_bits(flat, "dac"));
+  EXPECT_FALSE(has(cimsim::synth::default_space(flat), "dac.bits"));
+  EXPECT_TRUE(has(cimsim::synth::default_space(flat), "adc.bits"));  // the ADC is still priced
+  // ideal.yaml: the DAC is priced (dac.bits stays), the lossless ADC is not searched.
+  const cimsim::ArchSpec ideal = cimsim::load_arch_spec(e2e::source_path("configs/ideal.yaml"));
+  EXPECT_TRUE(has(cimsim::synth::default_space(ideal), "dac.bits"));
+  EXPECT_FALSE(has(cimsim::synth::default_space(ideal), "adc.bits"));
+  // tiny.yaml prices neither.
+  const cimsim::ArchSpec tiny = cimsim::load_arch_spec(e2e::source_path("configs/tiny.yaml"));
+  EXPECT_FALSE(has(cimsim::synth::default_space(tiny), "dac.bits"));
+  EXPECT_FALSE(has(cimsim::synth::default_space(tiny), "adc.bits"));
+  // A space file that searches dac.bits on an unpriced base is an error naming the key.
+  e2e::TempDir tmp;
+  const std::string path = tmp / "space.yaml";
+  e2e::write_file(path, "pe.adcs: [2, 4]\ndac.bits: [1, 2]\n");
+  try {
+    cimsim::synth::load_space(path, flat);
+    FAIL() << "no error";
+  } catch (const cimsim::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ":2:1: dac.bits is searched, but the base"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("expected dac.cost_scaling: mnsim"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(cimsim::synth::load_space(path, isaac));
+}
+
 TEST(SynthEstimator, AdcThatClipsIsInfeasible) {
   const cimsim::ArchSpec base = cimsim::load_arch_spec(e2e::source_path("configs/isaac.yaml"));
   e2e::TempDir tmp;

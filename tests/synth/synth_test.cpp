@@ -491,6 +491,32 @@ TEST(SynthDacBits, SimulatedEnergyMovesByTheDacShare) {
               1e-9 * dac_flat);
 }
 
+// The estimator charges the same scaled costs.dac (it reads the loaded spec): at dac.bits 2 its
+// energy moves by (ratio - 1) x its own DAC share, measured by zeroing costs.dac.
+TEST(SynthDacBits, EstimatedEnergyMovesByTheDacShare) {
+  const cimsim::ArchSpec base = cimsim::load_arch_spec(e2e::source_path("configs/isaac.yaml"));
+  e2e::TempDir tmp;
+  const e2e::ModelFiles f = e2e::write_model(e2e::find_model("mini_resnet"), tmp.path());
+  cimsim::ir::Graph g = cimsim::frontend::load_onnx(f.model);
+  cimsim::frontend::simplify(g);
+  const auto net = cimsim::synth::net_shape(cimsim::quant::quantize(g, base.quantization, {}));
+  const std::vector<cimsim::ArchOverride> design = {
+      {"dac.bits", "2", "t"}, {"crossbar.rows", "64", "t"}, {"crossbar.cell_bits", "1", "t"}};
+  auto with = [&](std::vector<cimsim::ArchOverride> extra) {
+    extra.insert(extra.begin(), design.begin(), design.end());
+    const auto est = cimsim::synth::estimate(net, cimsim::apply_arch_overrides(base, extra, "t"));
+    EXPECT_TRUE(est.feasible) << est.why;
+    return est.energy_pj;
+  };
+  const std::vector<cimsim::ArchOverride> flat = {{"dac.cost_scaling", "none", "t"}, {"dac.cost_reference_bits", "0", "t"}};
+  const double e_priced = with({}), e_flat = with(flat);
+  std::vector<cimsim::ArchOverride> no_dac = flat;
+  no_dac.push_back({"costs.dac.energy_pj", "0", "t"});
+  const double dac_share = e_flat - with(no_dac);
+  ASSERT_GT(dac_share, 0);
+  EXPECT_NEAR(e_priced - e_flat, dac_share * (7.8 / 3.9 - 1), 1e-9 * e_flat);
+}
+
 // The default space searches dac.bits only where the base prices it (one helper with adc.bits).
 TEST(SynthDacBits, DefaultSpaceSearchesDacBitsOnlyOnAPricedBase) {
   const cimsim::ArchSpec isaac = cimsim::load_arch_spec(e2e::source_path("configs/isaac.yaml"));

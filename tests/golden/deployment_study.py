@@ -3,7 +3,7 @@
 
 Usage: deployment_study.py NET CIMSIM OUT_DIR [--epochs E] [--train-images S] [--batch B]
                            [--lr LR] [--threads T] [--search-images K] [--points P] [--jobs J]
-                           [--min-cal-gain X] [--min-aware-gain Y] [--min-both-gain Z]
+                           [--min-cal-gain X] [--min-aware-gain Y] [--min-both-gain Z] [--reuse]
 NET: lenet   (tests/golden/train_lenet.py: LeNet-5 on scikit-learn's digits at 28x28)
      resnet8 (tests/golden/make_cifar_resnet.py --trained: CIFAR-size ResNet-8, 3x32x32, on the
               same digits upscaled to 32x32 and replicated to 3 channels; not CIFAR)
@@ -23,7 +23,9 @@ images), never by the torch module:
                threads; save_weights, then `cimsim run --weights`
   noise-aware + calibrated  `cimsim calibrate --weights` (same K, P), `cimsim simulate`
 and naive / noise-aware again on the ideal arch (what the noisy arch and the training cost).
-cimsim steps that do not depend on the training run while it trains, J at a time.
+cimsim steps that do not depend on the training run while it trains, J at a time. --reuse
+keeps the results of the training-independent steps (float, naive, calibrated, naive on ideal)
+already in OUT_DIR from an earlier run with the same settings instead of recomputing them.
 Writes OUT_DIR/study.json (accuracies, settings, wall seconds of each step) and study.md (the
 table). Exit codes: 0 ok; 1 a --min-* ordering does not hold (calibrated >= naive + X,
 noise-aware >= naive + Y, noise-aware + calibrated >= naive + Z) or a step failed; 77 torch,
@@ -81,7 +83,10 @@ class Steps:
         self.seconds[name] = round(time.monotonic() - t0, 1)
         print("  step %s: %.0f s" % (name, self.seconds[name]), flush=True)
 
-    def start(self, name, *commands):
+    def start(self, name, *commands, done=None):
+        if done is not None and os.path.exists(done):
+            print("  step %s: reused %s" % (name, done), flush=True)
+            return
         self.pending[name] = self.pool.submit(self.run, name, *commands)
 
     def wait(self):
@@ -138,6 +143,7 @@ def main():
     ap.add_argument("--search-images", type=int, default=64, help="calibration search on this many images")
     ap.add_argument("--points", type=int, default=12, help="calibration.full_scale_points")
     ap.add_argument("--jobs", type=int, default=1, help="cimsim steps run alongside the training")
+    ap.add_argument("--reuse", action="store_true", help="keep finished training-independent steps")
     ap.add_argument("--min-cal-gain", type=float)
     ap.add_argument("--min-aware-gain", type=float)
     ap.add_argument("--min-both-gain", type=float)
@@ -183,12 +189,23 @@ def main():
     cal = lambda o, *extra: ["calibrate", onnx_path, "--arch", noisy_cal, "--inputs", search,  # noqa: E731
                              "--calibration", calib, "-o", p(o)] + list(extra)
     sim = lambda d, o: ["simulate", p(d), "--input", test_x, "--output", p(o), "-q"]  # noqa: E731
-    for d in ["naive", "naive_ideal", "calibrated", "aware", "aware_ideal", "aware_calibrated"]:
-        subprocess.call(["rm", "-rf", p(d)])
-    steps.start("float", ["reference", onnx_path, "--input", test_x, "--output", p("float.npy")])
-    steps.start("naive", run(noisy, "naive"))
-    steps.start("calibrated", cal("calibrated"), sim("calibrated", "calibrated_test.npy"))
-    steps.start("naive_ideal", run(ideal, "naive_ideal"))
+    # A step's last output file marks it finished (--reuse); the rest is recomputed.
+    marks = {"float": p("float.npy"), "naive": p("naive/output.npy"), "calibrated": p("calibrated_test.npy"),
+             "naive_ideal": p("naive_ideal/output.npy")}
+    for d, mark in [("naive", marks["naive"]), ("naive_ideal", marks["naive_ideal"]),
+                    ("calibrated", marks["calibrated"]), ("aware", None), ("aware_ideal", None),
+                    ("aware_calibrated", None)]:
+        if not (args.reuse and mark and os.path.exists(mark)):
+            subprocess.call(["rm", "-rf", p(d)])
+    if not args.reuse:
+        for f in marks.values():
+            if os.path.exists(f):
+                os.remove(f)
+    reuse = lambda k: marks[k] if args.reuse else None  # noqa: E731
+    steps.start("float", ["reference", onnx_path, "--input", test_x, "--output", p("float.npy")], done=reuse("float"))
+    steps.start("naive", run(noisy, "naive"), done=reuse("naive"))
+    steps.start("calibrated", cal("calibrated"), sim("calibrated", "calibrated_test.npy"), done=reuse("calibrated"))
+    steps.start("naive_ideal", run(ideal, "naive_ideal"), done=reuse("naive_ideal"))
 
     hw_py = p("%s_hw.py" % args.net)
     steps.run("export_training", ["export-training", onnx_path, "--arch", noisy, "--calibration", calib, "-o", hw_py])
@@ -231,6 +248,7 @@ def main():
         "training": {"epochs": args.epochs, "train_images": used, "batch": args.batch, "lr": args.lr,
                      "threads": args.threads, "seed": args.seed, "seconds": train_s, "epoch_losses": losses},
         "calibration": {"search_images": args.search_images, "full_scale_points": args.points},
+        "reused_steps": sorted(k for k in marks if args.reuse and k not in steps.seconds),
         "step_seconds": steps.seconds, "total_seconds": round(time.monotonic() - t_start, 1),
     }
     json.dump(result, open(p("study.json"), "w"), indent=1)

@@ -24,8 +24,9 @@ images), never by the torch module:
   noise-aware + calibrated  `cimsim calibrate --weights` (same K, P), `cimsim simulate`
 and naive / noise-aware again on the ideal arch (what the noisy arch and the training cost).
 cimsim steps that do not depend on the training run while it trains, J at a time. --reuse
-keeps the results of the training-independent steps (float, naive, calibrated, naive on ideal)
-already in OUT_DIR from an earlier run with the same settings instead of recomputing them.
+keeps every step's result already in OUT_DIR from an earlier run with the same settings (a
+step's last output file marks it finished; the fine-tuning is kept when the weights file and
+its training.json exist) instead of recomputing it; study.json lists the reused steps.
 Writes OUT_DIR/study.json (accuracies, settings, wall seconds of each step) and study.md (the
 table). Exit codes: 0 ok; 1 a --min-* ordering does not hold (calibrated >= naive + X,
 noise-aware >= naive + Y, noise-aware + calibrated >= naive + Z) or a step failed; 77 torch,
@@ -191,14 +192,13 @@ def main():
     sim = lambda d, o: ["simulate", p(d), "--input", test_x, "--output", p(o), "-q"]  # noqa: E731
     # A step's last output file marks it finished (--reuse); the rest is recomputed.
     marks = {"float": p("float.npy"), "naive": p("naive/output.npy"), "calibrated": p("calibrated_test.npy"),
-             "naive_ideal": p("naive_ideal/output.npy")}
-    for d, mark in [("naive", marks["naive"]), ("naive_ideal", marks["naive_ideal"]),
-                    ("calibrated", marks["calibrated"]), ("aware", None), ("aware_ideal", None),
-                    ("aware_calibrated", None)]:
-        if not (args.reuse and mark and os.path.exists(mark)):
-            subprocess.call(["rm", "-rf", p(d)])
+             "naive_ideal": p("naive_ideal/output.npy"), "aware": p("aware/output.npy"),
+             "aware_calibrated": p("aware_calibrated_test.npy"), "aware_ideal": p("aware_ideal/output.npy")}
+    for d in ["naive", "naive_ideal", "calibrated", "aware", "aware_ideal", "aware_calibrated"]:
+        if not (args.reuse and os.path.exists(marks[d])):
+            subprocess.call(["rm", "-rf", p(d), p(d + ".cimsim-calibrate")])
     if not args.reuse:
-        for f in marks.values():
+        for f in list(marks.values()) + [p("training.json")]:
             if os.path.exists(f):
                 os.remove(f)
     reuse = lambda k: marks[k] if args.reuse else None  # noqa: E731
@@ -216,13 +216,22 @@ def main():
     else:
         import make_cifar_resnet
         x_train, _, y_train, _ = make_cifar_resnet.load_digits_32(np)
-    model, train_s, losses, used = fine_tune(hw_py, x_train, y_train, args, np, torch, log)
     weights = p("%s_noise_aware.weights" % args.net)
-    model.save_weights(weights)
-    steps.start("aware", run(noisy, "aware", "--weights", weights))
+    train_json = p("training.json")
+    training_reused = args.reuse and os.path.exists(weights) and os.path.exists(train_json)
+    if training_reused:
+        training = json.load(open(train_json))
+        print("  step fine-tuning: reused %s" % weights, flush=True)
+    else:
+        model, train_s, losses, used = fine_tune(hw_py, x_train, y_train, args, np, torch, log)
+        model.save_weights(weights)
+        training = {"epochs": args.epochs, "train_images": used, "batch": args.batch, "lr": args.lr,
+                    "threads": args.threads, "seed": args.seed, "seconds": train_s, "epoch_losses": losses}
+        json.dump(training, open(train_json, "w"), indent=1)
+    steps.start("aware", run(noisy, "aware", "--weights", weights), done=reuse("aware"))
     steps.start("aware_calibrated", cal("aware_calibrated", "--weights", weights),
-                sim("aware_calibrated", "aware_calibrated_test.npy"))
-    steps.start("aware_ideal", run(ideal, "aware_ideal", "--weights", weights))
+                sim("aware_calibrated", "aware_calibrated_test.npy"), done=reuse("aware_calibrated"))
+    steps.start("aware_ideal", run(ideal, "aware_ideal", "--weights", weights), done=reuse("aware_ideal"))
     try:
         steps.wait()
     except RuntimeError as e:
@@ -245,10 +254,10 @@ def main():
     result = {
         "net": args.net, "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "torch_float_accuracy": info["float_accuracy"], "test_count": int(len(test_y)), "accuracy": accuracy,
-        "training": {"epochs": args.epochs, "train_images": used, "batch": args.batch, "lr": args.lr,
-                     "threads": args.threads, "seed": args.seed, "seconds": train_s, "epoch_losses": losses},
+        "training": training,
         "calibration": {"search_images": args.search_images, "full_scale_points": args.points},
-        "reused_steps": sorted(k for k in marks if args.reuse and k not in steps.seconds),
+        "reused_steps": sorted(k for k in marks if args.reuse and k not in steps.seconds) +
+        (["fine-tuning"] if training_reused else []),
         "step_seconds": steps.seconds, "total_seconds": round(time.monotonic() - t_start, 1),
     }
     json.dump(result, open(p("study.json"), "w"), indent=1)

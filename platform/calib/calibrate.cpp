@@ -14,6 +14,7 @@
 #include "compiler/backend/driver.h"
 #include "compiler/frontend/onnx_loader.h"
 #include "compiler/frontend/passes.h"
+#include "compiler/frontend/trained_weights.h"
 #include "compiler/reference/float_interpreter.h"
 #include "models/kernels/adc_model.h"
 #include "platform/spec/arch.h"
@@ -215,6 +216,7 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
     throw InputError(opt.arch_path + ": adc.lossless is true: an ideal ADC has no range to calibrate");
   ir::Graph g = frontend::load_onnx(opt.model_path);
   frontend::simplify(g);
+  if (!opt.weights_path.empty()) frontend::apply_trained_weights(g, opt.weights_path);
   if (g.inputs.size() != 1 || g.outputs.size() != 1)
     throw InputError(fmt::format("{}: calibrate takes a model with one input and one output; it has {} and {}",
                                  opt.model_path, g.inputs.size(), g.outputs.size()));
@@ -251,6 +253,7 @@ CalibrateResult calibrate(const CalibrateOptions& opt, std::ostream& log) {
   CompileOptions co;
   co.model_path = opt.model_path;
   co.calibration_path = opt.calibration_path.empty() ? opt.inputs_path : opt.calibration_path;
+  co.weights_path = opt.weights_path;
   co.mode = opt.mode;
   std::ostringstream compile_log;
   co.arch_path = opt.arch_path;

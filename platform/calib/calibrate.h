@@ -2,7 +2,8 @@
 // (docs/calibration.md).
 //
 // Contract
-//  - Inputs: an ONNX model, a base arch, samples X (.npy, [N, ...model input shape]), optional
+//  - Inputs: an ONNX model (its trainable constants replaced by `weights_path` when given:
+//    the float reference, the naive and the calibrated deployments all use those), a base arch, samples X (.npy, [N, ...model input shape]), optional
 //    labels (.npy, N integer class indices) and optional activation-calibration data for the
 //    quantizer (default: X). The base arch's `calibration` section says what is tuned
 //    (calibration.adc_full_scale, calibration.adc_offset) and how finely; a key that section
@@ -45,6 +46,9 @@ namespace cimsim {
 
 struct CalibrateOptions {
   std::string model_path, arch_path, inputs_path, labels_path, calibration_path, out_dir;
+  // Trained weights (cimsim-weights file, `compile --weights` semantics); empty: the model's
+  // own. Applied to the float reference the search minimizes against and to both compiles.
+  std::string weights_path;
   std::string mode = "latency";
 };
 

@@ -309,6 +309,7 @@ int main(int argc, char** argv) {
   calibrate->add_option("--labels", cal.labels_path, "labels .npy (N class indices): report accuracy");
   calibrate->add_option("--calibration", cal.calibration_path,
                         "activation-scale calibration .npy for the quantizer (default: --inputs)");
+  calibrate->add_option("--weights", cal.weights_path, "trained weights (cimsim-weights file, e.g. from export-training)");
   calibrate->add_option("--mode", cal.mode, "schedule: latency or throughput")
       ->check(CLI::IsMember({"latency", "throughput"}));
   calibrate->add_option("-o,--output-dir", cal.out_dir, "directory to write (a program directory)")->required();
@@ -417,6 +418,7 @@ int main(int argc, char** argv) {
                                 {"--inputs", cal.inputs_path, Kind::kInputFile},
                                 {"--labels", cal.labels_path, Kind::kInputFile},
                                 {"--calibration", cal.calibration_path, Kind::kInputFile},
+                                {"--weights", cal.weights_path, Kind::kInputFile},
                                 {"-o", cal.out_dir, Kind::kReplacedDir,
                                  concat(cimsim::cli::program_file_names(), cimsim::calibration_file_names())},
                                 {"-o (its staging directory)", staging + ".cimsim-calibrate", Kind::kReplacedDir}});

@@ -1,12 +1,14 @@
 // `cimsim calibrate` from the outside: on tiny.yaml with a 4-bit ADC (lossy: 32 rows x 3
 // levels exceed 15 counts) the calibrated program's error against the float reference is
 // strictly below the naive deployment's; the written program simulates to the outputs the
-// search measured; runs are reproducible; bad input exits 1 and leaves no directory.
+// search measured; runs are reproducible; `--weights` replaces the model's weights in the float
+// reference and in both deployments; bad input exits 1 and leaves no directory.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,36 @@ ModelFiles chain4_files(const TempDir& tmp, int n) {
 }
 
 nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_file(path)); }
+
+// A cimsim-weights file (docs/training.md, "Weights file") holding every initializer of
+// `model` (chain4's are exactly its Conv/Gemm weights and biases, the trainable constants)
+// with every other value scaled by `scale` (a uniform scale would leave the per-channel weight
+// codes unchanged); initializers named in `skip` are left out.
+void write_scaled_weights(const std::string& model, const std::string& path, float scale,
+                          const std::string& skip = "") {
+  onnx::ModelProto m;
+  std::ifstream in(model, std::ios::binary);
+  if (!m.ParseFromIstream(&in)) throw std::runtime_error("cannot parse " + model);
+  nlohmann::json index = nlohmann::json::array();
+  std::string payload;
+  for (const auto& t : m.graph().initializer()) {
+    if (t.name() == skip) continue;
+    index.push_back({{"name", t.name()}, {"shape", std::vector<int64_t>(t.dims().begin(), t.dims().end())}});
+    for (int k = 0; k < t.float_data_size(); ++k) {
+      const float w = k % 2 == 0 ? t.float_data(k) : t.float_data(k) * scale;
+      payload.append(reinterpret_cast<const char*>(&w), sizeof w);
+    }
+  }
+  write_file(path, "cimsim-weights 1\n" + nlohmann::json{{"tensors", index}}.dump() + "\n" + payload);
+}
+
+std::string first_initializer(const std::string& model) {
+  onnx::ModelProto m;
+  std::ifstream in(model, std::ios::binary);
+  if (!m.ParseFromIstream(&in) || m.graph().initializer_size() == 0)
+    throw std::runtime_error("cannot parse " + model);
+  return m.graph().initializer(0).name();
+}
 
 TEST(E2ECalibrate, CalibratedErrorBelowNaiveAndProgramReproducesIt) {
   TempDir tmp;
@@ -222,6 +254,48 @@ TEST(E2ECalibrate, OffsetTuningBeatsFullScaleOnlyOnADeviceOffset) {
   EXPECT_EQ(read_file(tmp / "rtl.npy"), read_file(tmp / "only/output.npy"));
 }
 
+// `calibrate --weights W`: the float reference the search minimizes against is the network
+// with W (the error calibration.json reports is the one against `reference --weights W`), the
+// naive deployment is `run --weights W`, and W changes the result.
+TEST(E2ECalibrate, WeightsFileReplacesTheModelsWeights) {
+  TempDir tmp;
+  ModelFiles f = chain4_files(tmp, 8);
+  const std::string arch = lossy_tiny(tmp, "tiny4w");
+  const std::string w = tmp / "scaled.weights";
+  write_scaled_weights(f.model, w, 1.5f);
+  RunResult plain = run_cimsim({"calibrate", f.model, "--arch", arch, "--inputs", f.input, "-o", tmp / "plain"},
+                               tmp.path());
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  RunResult r = run_cimsim({"calibrate", f.model, "--arch", arch, "--inputs", f.input, "--weights", w, "-o",
+                            tmp / "cal"}, tmp.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(read_file(tmp / "cal/output.npy") != read_file(tmp / "plain/output.npy"));
+  EXPECT_TRUE(read_file(tmp / "cal/weights.bin") != read_file(tmp / "plain/weights.bin"));
+  nlohmann::json j = read_json(tmp / "cal/calibration.json");
+  const double naive = j["naive"]["rel_l2_error"].get<double>();
+  const double calibrated = j["calibrated"]["rel_l2_error"].get<double>();
+  EXPECT_LE(calibrated, naive);
+
+  RunResult ref = run_cimsim({"reference", f.model, "--input", f.input, "--output", tmp / "float_w.npy", "--weights",
+                              w}, tmp.path());
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  RunResult ref0 = run_cimsim({"reference", f.model, "--input", f.input, "--output", tmp / "float.npy"}, tmp.path());
+  ASSERT_EQ(ref0.exit_code, 0) << ref0.err;
+  const std::vector<float> cal_out = read_npy(tmp / "cal/output.npy").data;
+  EXPECT_NEAR(rel_l2(cal_out, read_npy(tmp / "float_w.npy").data), calibrated, 1e-6);
+  // Against the float network without W the error is another number: the reference moved.
+  EXPECT_GT(std::fabs(rel_l2(cal_out, read_npy(tmp / "float.npy").data) - calibrated), 1e-3);
+  RunResult naive_run = run_cimsim({"run", f.model, "--arch", arch, "--input", f.input, "--calibration", f.input,
+                                    "--weights", w, "-o", tmp / "naive", "-q"}, tmp.path());
+  ASSERT_EQ(naive_run.exit_code, 0) << naive_run.err;
+  EXPECT_NEAR(rel_l2(read_npy(tmp / "naive/output.npy").data, read_npy(tmp / "float_w.npy").data), naive, 1e-6);
+  // The written program carries W: simulating it reproduces the calibrated outputs.
+  RunResult sim = run_cimsim({"simulate", tmp / "cal", "--input", f.input, "--output", tmp / "sim.npy", "-q"},
+                             tmp.path());
+  ASSERT_EQ(sim.exit_code, 0) << sim.err;
+  EXPECT_EQ(read_file(tmp / "sim.npy"), read_file(tmp / "cal/output.npy"));
+}
+
 // Exit 1, a message containing `want`, and no output or staging directory.
 void expect_bad_input(const TempDir& tmp, const std::vector<std::string>& args, const std::string& want) {
   RunResult r = run_cimsim(args, tmp.path());
@@ -265,6 +339,18 @@ TEST(E2ECalibrate, BadInputExitsOneAndWritesNothing) {
   expect_bad_input(tmp, {"calibrate", f.model, "--arch", good, "--inputs", f.input, "--labels", tmp / "labels7.npy",
                          "-o", tmp / "out"},
                    "label 2 is 7");
+  // A weights file that does not match the model: one tensor missing, named with the file.
+  const std::string missing = first_initializer(f.model);
+  write_scaled_weights(f.model, tmp / "short.weights", 1.0f, missing);
+  expect_bad_input(tmp, {"calibrate", f.model, "--arch", good, "--inputs", f.input, "--weights",
+                         tmp / "short.weights", "-o", tmp / "out"},
+                   tmp / "short.weights");
+  expect_bad_input(tmp, {"calibrate", f.model, "--arch", good, "--inputs", f.input, "--weights",
+                         tmp / "short.weights", "-o", tmp / "out"},
+                   "'" + missing + "'");
+  expect_bad_input(tmp, {"calibrate", f.model, "--arch", good, "--inputs", f.input, "--weights",
+                         tmp / "none.weights", "-o", tmp / "out"},
+                   "none.weights");
 }
 
 }  // namespace

@@ -13,7 +13,8 @@ the data, noisy_calibrate.yaml and calibrated/, the `cimsim calibrate` directory
      re-calibrating is the deployment flow), same search images and grid;
   4. `cimsim simulate` of that directory on the 360 test images: accuracy.
 Also reports the accuracy of the exported module itself (eval, noise off) before and after.
-Results go to STUDY_DIR/tuned_aware*/ and tuned_aware.json.
+Results go to STUDY_DIR/NAME_recalibrated/, NAME_recalibrated_test.npy and NAME.json
+(--name, default tuned_aware).
 """
 import argparse
 import json
@@ -35,6 +36,7 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--name", default="tuned_aware", help="stem of the files written into STUDY_DIR")
     args = ap.parse_args()
     import numpy as np
     import torch
@@ -71,21 +73,21 @@ def main():
 
     x_train, _, y_train, _ = train_lenet.load_data(np, torch)
     model, train_s, losses, used = deployment_study.fine_tune(hw_py, x_train, y_train, args, np, torch, print)
-    weights = p("lenet_tuned_aware.weights")
+    weights = p("lenet_%s.weights" % args.name)
     model.save_weights(weights)
     acc_module_after = module_accuracy(model)
     print("  module (eval, noise off, old full scales) after fine-tuning: %.2f %%" % (100 * acc_module_after))
-    recal = p("tuned_aware_recalibrated")
+    recal = p(args.name + "_recalibrated")
     subprocess.call(["rm", "-rf", recal, recal + ".cimsim-calibrate"])
     cimsim("calibrate", onnx_path, "--arch", arch, "--inputs", search, "--calibration", calib, "-o", recal,
            "--weights", weights)
-    cimsim("simulate", recal, "--input", test_x, "--output", p("tuned_aware_recalibrated_test.npy"), "-q")
-    acc = float((np.load(p("tuned_aware_recalibrated_test.npy")).argmax(1) == test_y).mean())
+    cimsim("simulate", recal, "--input", test_x, "--output", p(args.name + "_recalibrated_test.npy"), "-q")
+    acc = float((np.load(p(args.name + "_recalibrated_test.npy")).argmax(1) == test_y).mean())
     res = {"epochs": args.epochs, "train_images": used, "batch": args.batch, "lr": args.lr, "seed": args.seed,
            "train_seconds": train_s, "epoch_losses": losses,
            "module_accuracy_after": acc_module_after, "accuracy_recalibrated": acc,
            "total_seconds": round(time.monotonic() - t0, 1)}
-    json.dump(res, open(p("tuned_aware.json"), "w"), indent=1)
+    json.dump(res, open(p(args.name + ".json"), "w"), indent=1)
     print(json.dumps(res, indent=1))
 
 

@@ -11,6 +11,9 @@ Usage: export_training_test.py CIMSIM WORK_DIR {fidelity|training|noise|weights}
             Concat, Tanh, dilation, padded AveragePool and a host Softmax on ideal.yaml and
             the 4-bit arch. Tolerance 0: both sides do the same integer arithmetic, and the
             one non-integer path (worst-case ADC step) is summed in the same order in float64.
+            Then `cimsim calibrate` on a 4-bit lsb-aligned ADC with a device offset: the module
+            exported with --tuned DIR equals `cimsim simulate DIR` (tolerance 0); the clipped STE
+            leaves values unchanged and moves the gradient; --tuned with another arch exits 1.
   training  fifteen Adam steps in train mode with noise (read noise 6 %, programming noise 2 %,
             4-bit ADC) on a synthetic regression task lower the loss (measured with a fixed
             noise seed) by at least 30 %; noise changes train-mode outputs; eval is deterministic.

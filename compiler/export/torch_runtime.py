@@ -183,9 +183,12 @@ class Crossbar:
         # The tile's tuned figures (TileDesc::adc_full_scale, adc_offset_lsb) when exported
         # with --tuned; else what the compiler writes: full scale 0 (the worst case), offset 0.
         full_scale, correction = 0.0, 0.0
+        found = False
         for rows, fs, corr in (adc_tiles or []):
             if rows == R:
-                full_scale, correction = fs, corr
+                full_scale, correction, found = fs, corr, True
+        if adc_tiles is not None and not found and not a["adc_lossless"]:
+            raise ValueError("--tuned program has no tile of %d rows for this layer" % R)
         if a["adc_lossless"] or a["adc_range"] == "lsb_aligned":
             step = 1.0
         elif a["adc_range"] == "calibrated" and full_scale > 0:

@@ -15,6 +15,7 @@
 #include "compiler/frontend/trained_weights.h"
 #include "compiler/quant/quantizer.h"
 #include "compiler/reference/reference.h"
+#include "platform/spec/program_io.h"
 
 namespace cimsim {
 
@@ -68,10 +69,12 @@ std::string py_num(double x) {
 
 class Exporter {
  public:
-  Exporter(const ir::Graph& g, const q::QModel& m, const ArchSpec& arch) : g_(g), m_(m), arch_(arch) {}
+  Exporter(const ir::Graph& g, const q::QModel& m, const ArchSpec& arch, const Program* tuned)
+      : g_(g), m_(m), arch_(arch), tuned_(tuned) {}
 
   std::string source(const std::string& model_path, const std::string& arch_path) {
     check_arch();
+    if (tuned_) collect_tuned_adc();
     const std::vector<int> trainable = frontend::trainable_constants(g_);
     for (size_t i = 0; i < trainable.size(); ++i) param_of_[trainable[i]] = static_cast<int>(i);
     for (size_t i = 0; i < m_.layers.size(); ++i)
@@ -123,10 +126,31 @@ class Exporter {
   std::string prefix() const { return (g_.source.empty() ? std::string("model") : g_.source) + ": "; }
 
   void check_arch() const {
-    if (arch_.adc.range == AdcRangePolicy::kCalibrated && !arch_.adc.lossless)
+    if (arch_.adc.range == AdcRangePolicy::kCalibrated && !arch_.adc.lossless && !tuned_)
       throw InputError((arch_.source_path.empty() ? std::string("arch") : arch_.source_path) +
-                       ": adc.range calibrated is not supported by export-training (per-tile full scales); "
-                       "use worst_case or lsb_aligned");
+                       ": adc.range calibrated needs the tuned per-tile ADC full scales: pass the "
+                       "`cimsim calibrate` output directory with --tuned DIR (or use worst_case or lsb_aligned)");
+  }
+
+  // Per layer name: row count -> (TileDesc::adc_full_scale, TileDesc::adc_offset_lsb). The
+  // runtime's row tiles are identified by their height; calibrate gives every tile of a layer
+  // one full scale (clipped to the tile's own worst case, a function of its rows) and one
+  // offset, so the height determines both. Tiles that disagree cannot be represented.
+  void collect_tuned_adc() {
+    for (const CoreProgram& core : tuned_->cores)
+      for (const TileDesc& t : core.tiles) {
+        if (t.layer < 0 || static_cast<size_t>(t.layer) >= tuned_->layers.size()) continue;
+        const std::string& name = tuned_->layers[t.layer];
+        auto& by_rows = tuned_adc_[name];
+        const std::pair<float, float> v{t.adc_full_scale, t.adc_offset_lsb};
+        const auto [it, fresh] = by_rows.emplace(t.rows, v);
+        if (!fresh && (std::memcmp(&it->second.first, &v.first, sizeof(float)) != 0 ||
+                       std::memcmp(&it->second.second, &v.second, sizeof(float)) != 0))
+          throw InputError("--tuned program: layer '" + name + "': tiles of " + std::to_string(t.rows) +
+                           " rows carry different ADC full scales/offsets (" + py_num(it->second.first) + "/" +
+                           py_num(it->second.second) + " vs " + py_num(v.first) + "/" + py_num(v.second) +
+                           "); export-training models one figure per layer and tile height");
+      }
   }
 
   int root_tensor(int t) const {
@@ -212,6 +236,15 @@ class Exporter {
                                                    arch_.crossbar.rows / (kk * Cg)}));
     }
     j["groups_per_block"] = P;
+    if (tuned_) {
+      // [[rows, adc_full_scale, adc_offset_lsb], ...]; float32 figures widened exactly.
+      json t = json::array();
+      const auto it = tuned_adc_.find(L.name);
+      if (it != tuned_adc_.end())
+        for (const auto& [rows, v] : it->second)
+          t.push_back({rows, static_cast<double>(v.first), static_cast<double>(v.second)});
+      j["adc_tiles"] = t;
+    }
     const ir::Node* n = node_named(L.name);
     const bool matrix_op = n && (n->kind == ir::OpKind::kConv || n->kind == ir::OpKind::kGemm ||
                                  n->kind == ir::OpKind::kMatMul);
@@ -310,6 +343,8 @@ class Exporter {
   const ir::Graph& g_;
   const q::QModel& m_;
   const ArchSpec& arch_;
+  const Program* tuned_;
+  std::map<std::string, std::map<int, std::pair<float, float>>> tuned_adc_;
   std::map<int, int> param_of_;   // value id -> PARAMS index
   std::map<int, int> alias_src_;  // reshape output tensor -> its input tensor
 };
@@ -317,13 +352,46 @@ class Exporter {
 }  // namespace
 
 std::string torch_module_source(const ir::Graph& g, const q::QModel& m, const ArchSpec& arch,
-                                const std::string& model_path, const std::string& arch_path) {
-  return Exporter(g, m, arch).source(model_path, arch_path);
+                                const std::string& model_path, const std::string& arch_path,
+                                const Program* tuned) {
+  return Exporter(g, m, arch, tuned).source(model_path, arch_path);
 }
+
+namespace {
+
+// DIR's program must be this model quantized this way for this arch: same arch fingerprint,
+// same layer names in order, same input/output scales (the activation calibration).
+void check_tuned_program(const Program& p, const q::QModel& qm, const ArchSpec& arch, const std::string& dir) {
+  if (p.arch_fingerprint != arch_fingerprint(arch))
+    throw InputError(dir + ": its program was compiled for another architecture than --arch with "
+                     "adc.range calibrated (arch fingerprints differ); calibrate with this arch");
+  std::vector<std::string> names;
+  for (const q::Layer& l : qm.layers) names.push_back(l.name);
+  if (p.layers != names)
+    throw InputError(dir + ": its program's layers (" + std::to_string(p.layers.size()) +
+                     ") are not the model's (" + std::to_string(names.size()) +
+                     "): calibrate was run on another model");
+  auto check_io = [&](const std::vector<TensorIO>& io, const std::vector<int>& ids, const char* what) {
+    if (io.size() != ids.size())
+      throw InputError(dir + ": its program has " + std::to_string(io.size()) + " " + what + ", the model " +
+                       std::to_string(ids.size()));
+    for (size_t i = 0; i < io.size(); ++i)
+      if (std::memcmp(&io[i].scale, &qm.tensors[ids[i]].scale, sizeof(float)) != 0)
+        throw InputError(dir + ": " + what + " '" + io[i].name + "' has scale " + py_num(io[i].scale) +
+                         " in its program, " + py_num(qm.tensors[ids[i]].scale) +
+                         " here: use the same --calibration (and --weights) as calibrate");
+  };
+  check_io(p.inputs, qm.inputs, "inputs");
+  check_io(p.outputs, qm.outputs, "outputs");
+}
+
+}  // namespace
 
 void export_training(const ExportTrainingOptions& opt, std::ostream& log) {
   if (opt.out_path.empty()) throw InputError("export-training: no output file given (-o)");
-  const ArchSpec arch = load_arch_spec(opt.arch_path);
+  ArchSpec arch = load_arch_spec(opt.arch_path);
+  // What calibrate compiled for: the base arch with adc.range calibrated (calibrate.h).
+  if (!opt.tuned_dir.empty()) arch.adc.range = AdcRangePolicy::kCalibrated;
   ir::Graph g = frontend::load_onnx(opt.model_path);
   frontend::simplify(g);
   if (!opt.weights_path.empty()) frontend::apply_trained_weights(g, opt.weights_path);
@@ -331,7 +399,15 @@ void export_training(const ExportTrainingOptions& opt, std::ostream& log) {
     throw InputError(opt.calibration_path + ": calibration data is one tensor, the model has " +
                      std::to_string(g.inputs.size()) + " inputs");
   const q::QModel qm = quant::quantize(g, arch.quantization, load_calibration(opt.calibration_path));
-  const std::string text = torch_module_source(g, qm, arch, opt.model_path, opt.arch_path);
+  Program tuned;
+  if (!opt.tuned_dir.empty()) {
+    if (arch.adc.lossless)
+      throw InputError(opt.arch_path + ": adc.lossless has no ADC range to tune; drop --tuned");
+    tuned = read_program_dir(opt.tuned_dir);
+    check_tuned_program(tuned, qm, arch, opt.tuned_dir);
+  }
+  const std::string text = torch_module_source(g, qm, arch, opt.model_path, opt.arch_path,
+                                               opt.tuned_dir.empty() ? nullptr : &tuned);
   const std::string tmp = opt.out_path + ".cimsim-tmp";
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);

@@ -19,8 +19,18 @@
 //        (frontend/trained_weights.h) for `cimsim compile/run/reference --weights`.
 //    Activation scales are the calibrated ones of `m` (fixed constants in the file).
 //  - Per-channel affine layers (BatchNormalization that could not be folded, Mul/Add by a
-//    per-channel constant) are kept fixed (their codes baked in). QDQ-annotated weights and
-//    a calibrated ADC with per-tile full scales are not supported: InputError.
+//    per-channel constant) are kept fixed (their codes baked in). QDQ-annotated weights are
+//    not supported: InputError.
+//  - A calibrated ADC (adc.range calibrated, not lossless) needs `tuned`: the program of a
+//    `cimsim calibrate` directory. Its per-tile TileDesc::adc_full_scale and adc_offset_lsb
+//    become per-layer tables keyed by the tile's row count (every tile of one layer with the
+//    same rows must carry the same figures, as calibrate writes them; else InputError);
+//    the module's eval forward then equals `cimsim simulate DIR`. Without `tuned` a
+//    calibrated arch is an InputError pointing at --tuned.
+//  - export_training(opt) with `tuned_dir`: the arch is --arch with adc.range = calibrated
+//    (what calibrate compiled for); DIR's program must carry that arch's fingerprint, the
+//    model's layer names in order and the quantizer's input/output scales, else InputError
+//    naming DIR and the mismatch.
 //  - export_training(opt) loads model and arch, simplifies, applies `weights_path` if given,
 //    quantizes with `calibration_path` (as `cimsim compile`), and writes `out_path`
 //    atomically (a temporary, then a rename). Bad input throws InputError naming the file.
@@ -32,15 +42,19 @@
 #include "compiler/frontend/graph.h"
 #include "compiler/quant/qmodel.h"
 #include "platform/spec/arch.h"
+#include "platform/spec/isa.h"
 
 namespace cimsim {
 
 struct ExportTrainingOptions {
   std::string model_path, arch_path, out_path, calibration_path, weights_path;
+  std::string tuned_dir;  // a `cimsim calibrate` output directory (its ADC full scales/offsets)
 };
 
+// `tuned`: the calibrated program whose per-tile ADC figures the module uses (nullptr: none).
 std::string torch_module_source(const ir::Graph& g, const q::QModel& m, const ArchSpec& arch,
-                                const std::string& model_path, const std::string& arch_path);
+                                const std::string& model_path, const std::string& arch_path,
+                                const Program* tuned = nullptr);
 
 void export_training(const ExportTrainingOptions& opt, std::ostream& log);
 

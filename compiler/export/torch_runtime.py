@@ -11,6 +11,10 @@
 # Each layer returns  surrogate + (codes * scale - surrogate).detach():  its value is the
 # emulated hardware output, its gradient the surrogate's (straight-through estimators for
 # the rounding of weights, biases and activations, for the ADC and for the noise).
+# ADC saturation (clipped STE): a conversion clipped at 0 or 2^bits - 1 passes no gradient.
+# Per output element the surrogate's MVM gradient is scaled by the share of its conversions'
+# ideal magnitude (|shift-and-add weight| * column sum) that converted inside the range
+# (HwModel.adc_clip_ste, default True; docs/training.md). Values are unaffected.
 # ---------------------------------------------------------------------------------------------
 
 _F64 = torch.float64
@@ -118,14 +122,16 @@ class Crossbar:
         cw = float(2 ** (sl * c)) if p < s else -float(2 ** (sl * c))
         return torch.remainder(torch.floor(mag / 2 ** (sl * c)), 2 ** c), cw
 
-    def tile(self, u, wc, input_offset, noise, gen):
-        """One row tile: u [B, R] unsigned input codes, wc [R, M] weight codes (float64 integers).
-        Returns the tile's int32 outputs [B, M] (float64)."""
+    def tile(self, u, wc, input_offset, noise, gen, adc_tiles=None):
+        """One row tile: u [B, R] unsigned input codes, wc [R, M] weight codes (float64 integers);
+        adc_tiles: the layer's tuned [[rows, adc_full_scale, adc_offset_lsb], ...] (--tuned).
+        Returns the tile's int32 outputs [B, M] (float64) and, for the clipped STE, the
+        magnitudes [B, M] of its conversions inside the ADC range and of all of them."""
         a = self.a
         B, R = u.shape
         M = wc.shape[1]
         if self.exact:
-            return _clamp_int32(u @ wc - input_offset * wc.sum(0))
+            return _clamp_int32(u @ wc - input_offset * wc.sum(0)), None, None
         lmax = float(self.lmax)
         levels, sweights = [], []
         u_coef = torch.full((M,), -float(2 ** (a["weight_bits"] - 1)) if a["encoding"] == "offset" else 0.0,
@@ -174,25 +180,35 @@ class Crossbar:
             I = [I[k] + N[:, k, :] for k in range(T)]
         # ADC (models/kernels/adc_model.h).
         max_code = float(2 ** a["adc_bits"] - 1)
+        # The tile's tuned figures (TileDesc::adc_full_scale, adc_offset_lsb) when exported
+        # with --tuned; else what the compiler writes: full scale 0 (the worst case), offset 0.
+        full_scale, correction = 0.0, 0.0
+        found = False
+        for rows, fs, corr in (adc_tiles or []):
+            if rows == R:
+                full_scale, correction, found = fs, corr, True
+        if adc_tiles is not None and not found and not a["adc_lossless"]:
+            raise ValueError("--tuned program has no tile of %d rows for this layer" % R)
         if a["adc_lossless"] or a["adc_range"] == "lsb_aligned":
             step = 1.0
+        elif a["adc_range"] == "calibrated" and full_scale > 0:
+            step = full_scale / max_code  # kernels::adc_full_scale / max_code, in double
         else:
-            # worst_case; calibrated tiles keep their compiled full scale, which is the worst case
-            # unless the program carries a calibrated one (not modelled here).
             step = float(R) * float(2 ** d - 1) * lmax / max_code
         gain = 1.0 + a["adc_gain_error"]
-        # The device's offset. The simulator subtracts the tile's correction
-        # (TileDesc::adc_offset_lsb) from it; compiled programs carry 0 there (only `cimsim
-        # calibrate` sets it), so this is the simulator's offset bit for bit (docs/training.md).
-        off = a["adc_offset_lsb"]
+        # Net offset (models/kernels/adc_model.h): the device's minus the tile's correction,
+        # formed once in double as the simulator does.
+        off = a["adc_offset_lsb"] - correction
 
         def convert(col):
             x = col * gain / step + off
             if a["adc_lossless"]:
-                return x * step
-            return torch.clamp(torch.floor(x + 0.5), 0.0, max_code) * step
+                return x * step, None
+            code = torch.floor(x + 0.5)
+            return torch.clamp(code, 0.0, max_code) * step, (code >= 0.0) & (code <= max_code)
 
-        dec = [convert(i) for i in I]
+        conv = [convert(i) for i in I]
+        dec = [c[0] for c in conv]
         acc = torch.zeros((B, M), dtype=_F64)
         # Same summation order as the C++ model (it matters only for non-integer decodes):
         # bit-plane path slice-major, analog path step-major.
@@ -205,19 +221,38 @@ class Crossbar:
         y = acc + correction
         if a["adc_lossless"] or step != 1.0:
             y = torch.floor(y + 0.5)
-        return _clamp_int32(torch.clamp(y, -2.0 ** 62, 2.0 ** 62))
+        kept = total = None
+        if not a["adc_lossless"]:
+            # Clipped STE: each conversion's ideal magnitude, and the part of it in range.
+            kept = torch.zeros((B, M), dtype=_F64)
+            total = torch.zeros((B, M), dtype=_F64)
+            for k in range(T):
+                for p in range(self.cells):
+                    mag = abs(float(2 ** (k * d))) * torch.abs(sweights[p]) * torch.abs(I[k][:, p * M:(p + 1) * M])
+                    total = total + mag
+                    kept = kept + torch.where(conv[k][1][:, p * M:(p + 1) * M], mag, torch.zeros_like(mag))
+        return _clamp_int32(torch.clamp(y, -2.0 ** 62, 2.0 ** 62)), kept, total
 
-    def mvm(self, x, wc, input_unsigned, noise, gen):
+    def mvm(self, x, wc, input_unsigned, noise, gen, adc_tiles=None):
         """x [B, K] input codes, wc [K, M] weight codes: the row tiles of crossbar.rows rows,
-        summed with int32 saturation as the cores do. Returns [B, M] float64 integers."""
+        summed with int32 saturation as the cores do. Returns [B, M] float64 integers and the
+        clipped-STE gradient factor [B, M] in [0, 1] (None when no conversion can clip)."""
         off = 0.0 if input_unsigned else float(2 ** (self.a["activation_bits"] - 1))
         u = x + off
         R = self.a["rows"]
-        total = None
+        total = kept_sum = mag_sum = None
         for r0 in range(0, wc.shape[0], R):
-            y = self.tile(u[:, r0:r0 + R], wc[r0:r0 + R], off, noise, gen)
+            y, kept, mag = self.tile(u[:, r0:r0 + R], wc[r0:r0 + R], off, noise, gen, adc_tiles)
             total = y if total is None else _clamp_int32(total + y)
-        return total
+            if kept is not None:
+                kept_sum = kept if kept_sum is None else kept_sum + kept
+                mag_sum = mag if mag_sum is None else mag_sum + mag
+        if kept_sum is None:
+            return total, None
+        # An output whose conversions all read 0 has nothing to clip: factor 1.
+        factor = torch.where(mag_sum > 0, kept_sum / torch.where(mag_sum > 0, mag_sum, torch.ones_like(mag_sum)),
+                             torch.ones_like(mag_sum))
+        return total, factor
 
 
 def _decode_params():
@@ -237,6 +272,7 @@ class ConvLayer(torch.nn.Module):
         self.s = spec
         self.weight = params[spec["weight"]] if spec["weight"] is not None else None
         self.bias = params[spec["bias"]] if spec.get("bias") is not None else None
+        self.adc_clip_ste = True  # HwModel.adc_clip_ste sets it on every layer
 
     def weight_matrix(self):
         """The layer's real weights [M, C/group, kh, kw] (FC: [N, K]) and bias [M] (float32)."""
@@ -306,8 +342,8 @@ class ConvLayer(torch.nn.Module):
             C, H, Wd = s["plane"]
             xc = x_codes.reshape(N, C, H, Wd).permute(0, 2, 3, 1).reshape(N, -1)
             wm = codes.reshape(M, C, H, Wd).permute(0, 2, 3, 1).reshape(M, -1).t()
-            acc = xbar.mvm(xc, wm, tin["unsigned"], noise, gen)
-            y_sur = F.linear(x_real.reshape(N, -1), w_fq.reshape(M, -1), b_fq)
+            acc, factor = xbar.mvm(xc, wm, tin["unsigned"], noise, gen, s.get("adc_tiles"))
+            y_mvm = F.linear(x_real.reshape(N, -1), w_fq.reshape(M, -1))
         else:
             kh, kw = s["kernel"]
             pt, pl, pb, pr = s["pads"]
@@ -325,6 +361,7 @@ class ConvLayer(torch.nn.Module):
             Cg, Mg = C // G, M // G
             wt = codes.permute(2, 3, 1, 0).reshape(kh * kw, Cg, M)  # [tap, Cg, M]
             out = torch.zeros((N * L, M), dtype=_F64)
+            fac = torch.ones((N * L, M), dtype=_F64)
             P = s["groups_per_block"]
             for g0 in range(0, G, P):
                 ng = min(P, G - g0)
@@ -337,13 +374,21 @@ class ConvLayer(torch.nn.Module):
                     for g in range(ng):
                         wb[:, g * Cg:(g + 1) * Cg, g * Mg:(g + 1) * Mg] = wt[:, :, m0 + g * Mg:m0 + (g + 1) * Mg]
                     wb = wb.reshape(kh * kw * cin, mout)
-                out[:, m0:m0 + mout] = xbar.mvm(xb, wb, tin["unsigned"], noise, gen)
+                out[:, m0:m0 + mout], f = xbar.mvm(xb, wb, tin["unsigned"], noise, gen, s.get("adc_tiles"))
+                if f is not None:
+                    fac[:, m0:m0 + mout] = f
             acc = out.reshape(N, L, M).permute(0, 2, 1).reshape(N, M, OH, OW)
-            y_sur = F.conv2d(F.pad(x_real, (pl, pr, pt, pb)), w_fq, b_fq, stride=tuple(s["strides"]),
+            factor = fac.reshape(N, L, M).permute(0, 2, 1).reshape(N, M, OH, OW)
+            y_mvm = F.conv2d(F.pad(x_real, (pl, pr, pt, pb)), w_fq, None, stride=tuple(s["strides"]),
                              dilation=tuple(s["dilations"]), groups=G)
             if flat:
-                acc, y_sur = acc.reshape(N, M), y_sur.reshape(N, M)
+                acc, y_mvm, factor = acc.reshape(N, M), y_mvm.reshape(N, M), factor.reshape(N, M)
         shape = (1, M) + (1,) * (acc.dim() - 2)
+        if self.adc_clip_ste and factor is not None and y_mvm.requires_grad:
+            # Clipped STE: same value, gradient scaled by the in-range share (see the top).
+            f32 = factor.to(y_mvm.dtype).detach()
+            y_mvm = y_mvm.detach() + f32 * (y_mvm - y_mvm.detach())
+        y_sur = y_mvm + b_fq.reshape(shape)
         acc = acc.to(_I64) + bcode.to(_I64).reshape(shape)
         out_codes = _requantize(acc, mult.reshape(shape), shift.reshape(shape), tout["qmin"], tout["qmax"])
         lo, hi = tout["qmin"] * tout["scale"], tout["qmax"] * tout["scale"]
@@ -387,6 +432,18 @@ class HwModel(torch.nn.Module):
 
     def seed(self, n):
         self.gen.manual_seed(n)
+
+    @property
+    def adc_clip_ste(self):
+        """True (default): ADC conversions that clip pass no gradient (clipped STE); False: the
+        gradient of the unclipped product (the module before issue 14)."""
+        return all(getattr(m, "adc_clip_ste", True) for m in self.layers)
+
+    @adc_clip_ste.setter
+    def adc_clip_ste(self, on):
+        for m in self.layers:
+            if isinstance(m, ConvLayer):
+                m.adc_clip_ste = bool(on)
 
     def noise_on(self):
         return self.training if self.noise is None else bool(self.noise)

@@ -299,6 +299,8 @@ int main(int argc, char** argv) {
   export_training->add_option("--calibration", export_opts.calibration_path,
                               ".npy with calibration inputs (use the same as for compile)");
   export_training->add_option("--weights", export_opts.weights_path, "start from these trained weights");
+  export_training->add_option("--tuned", export_opts.tuned_dir,
+                              "a `cimsim calibrate` output directory: use its tuned ADC full scales and offsets");
 
   cimsim::CalibrateOptions cal;
   CLI::App* calibrate = app.add_subcommand(

@@ -11,6 +11,9 @@ Usage: export_training_test.py CIMSIM WORK_DIR {fidelity|training|noise|weights}
             Concat, Tanh, dilation, padded AveragePool and a host Softmax on ideal.yaml and
             the 4-bit arch. Tolerance 0: both sides do the same integer arithmetic, and the
             one non-integer path (worst-case ADC step) is summed in the same order in float64.
+            Then `cimsim calibrate` on a 4-bit lsb-aligned ADC with a device offset: the module
+            exported with --tuned DIR equals `cimsim simulate DIR` (tolerance 0); the clipped STE
+            leaves values unchanged and moves the gradient; --tuned with another arch exits 1.
   training  fifteen Adam steps in train mode with noise (read noise 6 %, programming noise 2 %,
             4-bit ADC) on a synthetic regression task lower the loss (measured with a fixed
             noise seed) by at least 30 %; noise changes train-mode outputs; eval is deterministic.
@@ -184,6 +187,7 @@ def check_equal(name, got, want):
 
 def test_fidelity(work, model):
     fidelity_of(work, model, "x.npy", LOSSY)
+    fidelity_tuned(work, model, "x.npy")
     fidelity_of(work, make_concat_model(work), "xc.npy", {"adc4_worst": LOSSY["adc4_worst"]})
 
 
@@ -340,6 +344,72 @@ def test_weights(work, model):
     test_bad_export(work, model, w)
 
 
+# A calibrated deployment without random device effects: 4-bit lsb-aligned ADC that
+# saturates, a device offset that calibration.adc_offset corrects per layer.
+TUNED_BASE = {("adc", "bits"): 4, ("adc", "range"): "lsb_aligned", ("adc", "lossless"): "false",
+              ("crossbar", "rows"): 32, ("nonideality", "adc_offset_lsb"): 0.4}
+
+
+def calibrate_dir(work, model, x_path):
+    arch = derive_arch(work, "tuned_base", TUNED_BASE)
+    with open(arch, "a") as f:
+        f.write("\ncalibration:\n  full_scale_points: 6\n  adc_offset: true\n  offset_points: 5\n")
+    out = os.path.join(work, "tuned_dir")
+    subprocess.call(["rm", "-rf", out])
+    cimsim(["calibrate", model, "--arch", arch, "--inputs", x_path, "-o", out])
+    return arch, out
+
+
+def fidelity_tuned(work, model, x_name):
+    """export-training --tuned DIR equals `cimsim simulate DIR` bit for bit; the tuned figures
+    are not the compiled ones (else the check would not see them); the clipped STE changes
+    the gradient on a saturating ADC and not the value."""
+    x_path = os.path.join(work, x_name)
+    x = np.load(x_path)
+    arch, tuned = calibrate_dir(work, model, x_path)
+    py = os.path.join(work, "tuned_hw.py")
+    # calibrate quantizes with --inputs when no --calibration is given: the same here.
+    cimsim(["export-training", model, "--arch", arch, "--tuned", tuned, "--calibration", x_path, "-o", py])
+    sim_path = os.path.join(work, "tuned_sim.npy")
+    cimsim(["simulate", tuned, "--input", x_path, "--output", sim_path, "-q"])
+    sim = np.load(sim_path)
+    check_equal("tuned (calibrate DIR) vs cimsim simulate DIR", hw_forward(py, x), sim)
+    tiles = [t for spec in load_module(py).LAYERS for t in spec.get("adc_tiles", [])]
+    print("tuned tiles [rows, full scale, offset]: %s" % tiles)
+    if not any(fs > 0 for _, fs, _ in tiles) or not any(off != 0 for _, _, off in tiles):
+        raise SystemExit("FAIL: the calibrated directory carries no tuned full scale or offset; vacuous")
+    run_dir = os.path.join(work, "tuned_naive")
+    cimsim(["run", model, "--arch", arch, "--input", x_path, "--calibration", x_path, "-o", run_dir, "-q"])
+    naive = np.load(os.path.join(run_dir, "output.npy"))
+    print("tuned: max |calibrated - naive| %.3g" % np.abs(sim - naive).max())
+    if np.abs(sim - naive).max() == 0:
+        raise SystemExit("FAIL: calibration changed nothing; the --tuned comparison is vacuous")
+    # Clipped STE on the naive (saturating lsb-aligned) arch: same value, other gradient.
+    py_naive = os.path.join(work, "tuned_base_hw.py")
+    cimsim(["export-training", model, "--arch", arch, "-o", py_naive])
+    grads, values = [], []
+    for clip in (True, False):
+        m = load_module(py_naive).HwModel()
+        m.eval()
+        m.adc_clip_ste = clip
+        xt = torch.from_numpy(x)
+        y = m(xt)
+        y.pow(2).sum().backward()
+        values.append(y.detach().numpy())
+        grads.append(torch.cat([p.grad.reshape(-1) for p in m.params]).numpy())
+    check_equal("clipped STE leaves the value", values[0], values[1])
+    rel = np.linalg.norm(grads[0] - grads[1]) / np.linalg.norm(grads[1])
+    print("clipped STE: relative gradient change %.3g" % rel)
+    if not rel > 0.01:
+        raise SystemExit("FAIL: the clipped STE does not change the gradient on a saturating ADC")
+    # Mismatches: another arch than calibrate's.
+    other = derive_arch(work, "tuned_other", {**TUNED_BASE, ("adc", "bits"): 5})
+    r = cimsim(["export-training", model, "--arch", other, "--tuned", tuned, "--calibration", x_path, "-o", py + ".x"], expect_ok=False)
+    print("export-training --tuned with another arch: exit %d: %s" % (r.returncode, r.stderr.strip()))
+    if r.returncode != 1 or tuned not in r.stderr or os.path.exists(py + ".x"):
+        raise SystemExit("FAIL: --tuned with another arch must exit 1 naming the directory")
+
+
 def test_bad_export(work, model, good_weights):
     """export-training's own bad input: exit 1 with the file named, no output left behind."""
     calibrated = derive_arch(work, "calibrated", {("adc", "range"): "calibrated", ("adc", "lossless"): "false"})
@@ -359,6 +429,8 @@ def test_bad_export(work, model, good_weights):
         print("export-training (%s): exit %d: %s" % (label, r.returncode, r.stderr.strip()))
         if r.returncode != 1 or named not in r.stderr:
             raise SystemExit("FAIL: export-training (%s) must exit 1 naming %s" % (label, named))
+        if label == "calibrated ADC" and "--tuned" not in r.stderr:
+            raise SystemExit("FAIL: a calibrated ADC without --tuned must point at --tuned")
         if os.path.exists(out) or os.path.exists(out + ".cimsim-tmp"):
             raise SystemExit("FAIL: export-training (%s) left %s behind" % (label, out))
 

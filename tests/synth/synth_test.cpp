@@ -34,6 +34,33 @@ namespace fs = std::filesystem;
 using cimsim::synth::Point;
 using cimsim::synth::SearchSpace;
 
+// Writes `arch` as DIR/arch.yaml (as synthesize does), compiles the model for it into
+// DIR/prog with `mapping`'s mode and replicas, and simulates `input`: the designs the
+// estimator tests compare with.
+cimsim::SimulateResult compile_and_simulate(const cimsim::ArchSpec& arch, const std::string& model,
+                                            const std::string& input, const std::string& dir,
+                                            const cimsim::synth::MappingChoice& mapping = {}) {
+  fs::create_directories(dir);
+  e2e::write_file(dir + "/arch.yaml", cimsim::arch_to_yaml(arch));
+  cimsim::CompileOptions co;
+  co.model_path = model;
+  co.arch_path = dir + "/arch.yaml";
+  co.out_dir = dir + "/prog";
+  if (mapping.throughput()) {
+    co.mode = "throughput";
+    if (mapping.replication >= 0) co.replication = mapping.replication;
+    co.replicas = mapping.replicas;
+  }
+  std::ostringstream log;
+  cimsim::compile(co, log);
+  cimsim::SimulateOptions so;
+  so.program_dir = co.out_dir;
+  so.input_path = input;
+  so.quiet = true;
+  std::ostringstream out, err;
+  return cimsim::simulate(so, out, err);
+}
+
 SearchSpace toy_space() {
   SearchSpace s;
   s.knobs.push_back({"a", {"0", "1", "2", "3"}, "test", {}});
@@ -279,25 +306,7 @@ TEST(SynthEstimator, WithinFivePercentOfTheSimulatorOnMiniResnet) {
     ASSERT_TRUE(est.feasible) << est.why;
     est_energy.push_back(est.energy_pj);
     const std::string dir = tmp / ("v" + std::to_string(v));
-    fs::create_directories(dir);
-    e2e::write_file(dir + "/arch.yaml", cimsim::arch_to_yaml(arch));
-    cimsim::CompileOptions co;
-    co.model_path = f.model;
-    co.arch_path = dir + "/arch.yaml";
-    co.out_dir = dir + "/prog";
-    if (mapping.throughput()) {
-      co.mode = "throughput";
-      if (mapping.replication >= 0) co.replication = mapping.replication;
-      co.replicas = mapping.replicas;
-    }
-    std::ostringstream log;
-    cimsim::compile(co, log);
-    cimsim::SimulateOptions so;
-    so.program_dir = co.out_dir;
-    so.input_path = tmp / "x1.npy";
-    so.quiet = true;
-    std::ostringstream out, err;
-    const cimsim::SimulateResult r = cimsim::simulate(so, out, err);
+    const cimsim::SimulateResult r = compile_and_simulate(arch, f.model, tmp / "x1.npy", dir, mapping);
     ASSERT_TRUE(r.finished);
     const double lat = r.report.at("latency_ns").get<double>();
     const double en = r.report.at("energy_pj").at("total").get<double>();
@@ -325,7 +334,7 @@ TEST(SynthEstimator, WithinFivePercentOfTheSimulatorOnMiniResnet) {
     EXPECT_LE(worst_end, kLayerBound) << "variant " << v;
     if (mapping.throughput()) {
       // The estimator's replicas are the compiler's (same rule, same inputs).
-      const nlohmann::json cj = nlohmann::json::parse(e2e::read_file(co.out_dir + "/compile.json"));
+      const nlohmann::json cj = nlohmann::json::parse(e2e::read_file(dir + "/prog/compile.json"));
       int64_t crossbars = 0;
       for (const auto& le : est.layers) crossbars += le.crossbars;
       EXPECT_EQ(crossbars, cj.at("crossbars_used").get<int64_t>()) << "variant " << v;
@@ -356,21 +365,7 @@ TEST(SynthAdcBits, SimulatedEnergyMovesByTheAdcShare) {
   auto run = [&](const std::string& bits) {
     const cimsim::ArchSpec arch = cimsim::apply_arch_overrides(
         base, {{"adc.bits", bits, "t"}, {"crossbar.rows", "64", "t"}, {"crossbar.cell_bits", "1", "t"}}, "t");
-    const std::string dir = tmp / ("adc" + bits);
-    fs::create_directories(dir);
-    e2e::write_file(dir + "/arch.yaml", cimsim::arch_to_yaml(arch));
-    cimsim::CompileOptions co;
-    co.model_path = f.model;
-    co.arch_path = dir + "/arch.yaml";
-    co.out_dir = dir + "/prog";
-    std::ostringstream log;
-    cimsim::compile(co, log);
-    cimsim::SimulateOptions so;
-    so.program_dir = co.out_dir;
-    so.input_path = f.input;
-    so.quiet = true;
-    std::ostringstream out, err;
-    const cimsim::SimulateResult r = cimsim::simulate(so, out, err);
+    const cimsim::SimulateResult r = compile_and_simulate(arch, f.model, f.input, tmp / ("adc" + bits));
     EXPECT_TRUE(r.finished);
     return r.report;
   };
@@ -453,21 +448,7 @@ TEST(SynthDacBits, SimulatedEnergyMovesByTheDacShare) {
       o.push_back({"dac.cost_reference_bits", "0", "t"});
     }
     const cimsim::ArchSpec arch = cimsim::apply_arch_overrides(base, o, "t");
-    const std::string dir = tmp / ("dac" + bits + scaling);
-    fs::create_directories(dir);
-    e2e::write_file(dir + "/arch.yaml", cimsim::arch_to_yaml(arch));
-    cimsim::CompileOptions co;
-    co.model_path = f.model;
-    co.arch_path = dir + "/arch.yaml";
-    co.out_dir = dir + "/prog";
-    std::ostringstream log;
-    cimsim::compile(co, log);
-    cimsim::SimulateOptions so;
-    so.program_dir = co.out_dir;
-    so.input_path = f.input;
-    so.quiet = true;
-    std::ostringstream out, err;
-    const cimsim::SimulateResult r = cimsim::simulate(so, out, err);
+    const cimsim::SimulateResult r = compile_and_simulate(arch, f.model, f.input, tmp / ("dac" + bits + scaling));
     EXPECT_TRUE(r.finished);
     return r.report;
   };

@@ -31,6 +31,9 @@ enum class AdcCostScaling { kNone, kSaberiSar };
 // How costs.dac follows dac.bits (converter_cost_scaling.h): not at all, or by the ratio of
 // two resolutions in MNSIM's ISAAC-scaled DAC table.
 enum class DacCostScaling { kNone, kMnsim };
+// How costs.buffer follows core.buffer_bytes (buffer_cost_scaling.h): not at all, or by
+// PUMA's eDRAM power law fitted to its 64 KB and 128 KB figures.
+enum class BufferCostScaling { kNone, kPumaEdram };
 enum class QuantGranularity { kPerTensor, kPerChannel };
 // Which model computes a PE's shift-and-add (docs/cosim.md): the built-in C++/TLM model, or
 // the Verilated RTL of models/rtl (only in a cimsim built with Verilator).
@@ -49,6 +52,10 @@ struct ChipSpec {
 struct CoreSpec {
   int pes = 1;                          // PEs (ISAAC: IMAs) per core
   int64_t buffer_bytes = 65536;         // local buffer (ISAAC: eDRAM) capacity
+  // How costs.buffer follows buffer_bytes, and the capacity it is given at
+  // (buffer_cost_scaling.h); kNone (reference 0): costs.buffer is the figure as given.
+  BufferCostScaling buffer_cost_scaling = BufferCostScaling::kNone;
+  int64_t buffer_cost_reference_bytes = 0;
   int buffer_bytes_per_cycle = 32;      // local buffer port width (ISAAC: 256-bit bus)
   int buffer_ports = 1;                 // independent buffer ports of that width (ISAAC: 1)
   int vector_lanes = 32;                // vector unit elements per cycle
@@ -193,7 +200,7 @@ struct ComponentCost {
 // `components` holds the effective figures: what every consumer (derive(), the simulator's
 // energy ledger, reports, the estimator) charges. `given` holds, for each component whose
 // effective figure the loader derived from the file's figure (adc under adc.cost_scaling,
-// dac under dac.cost_scaling), the figure as the file gave it; arch_to_yaml() writes that one, so a
+// dac under dac.cost_scaling, buffer under core.buffer_cost_scaling), the figure as the file gave it; arch_to_yaml() writes that one, so a
 // written spec loads back to the same effective figures.
 struct CostSpec {
   std::map<std::string, ComponentCost> components;

@@ -4,6 +4,7 @@
 
 #include "platform/spec/arch.h"
 #include "platform/spec/arch_keys.h"
+#include "platform/spec/buffer_cost_scaling.h"
 #include "platform/spec/converter_cost_scaling.h"
 
 namespace cimsim {
@@ -66,6 +67,16 @@ std::string describe(const ArchSpec& spec) {
         v.converter, v.bits, c.energy_pj, v.action, c.area_um2, c.leakage_mw, v.table->rule,
         given->second.energy_pj, given->second.area_um2, given->second.leakage_mw,
         v.reference_bits);
+  }
+  if (const BufferCapacityRule* rule = capacity_rule(spec.core.buffer_cost_scaling)) {
+    const ComponentCost& c = spec.costs.at("buffer");
+    const ComponentCost& given = spec.costs.given.at("buffer");
+    out += fmt::format(
+        "  buffer cost at {0} B: {1:.6g} pJ per {2}-B access, {3:.6g} um2, {4:.6g} mW leakage "
+        "(core.buffer_cost_scaling {5} from {6:.6g} pJ, {7:.6g} um2, {8:.6g} mW given at {9} B)\n",
+        spec.core.buffer_bytes, c.energy_pj, spec.core.buffer_bytes_per_cycle, c.area_um2,
+        c.leakage_mw, rule->rule, given.energy_pj, given.area_um2, given.leakage_mw,
+        spec.core.buffer_cost_reference_bytes);
   }
   return out;
 }

@@ -91,6 +91,19 @@ std::vector<KeyDef> build_keys() {
       "PEs (ISAAC: IMAs) per core", &ArchSpec::core, &CoreSpec::pes));
   k.push_back(key("core", "buffer_bytes", K::kInt, "B", "65536", 1, 1099511627776.0,
       "local buffer (ISAAC: eDRAM) capacity", &ArchSpec::core, &CoreSpec::buffer_bytes));
+  // Cost-only keys, like adc.cost_scaling: they change costs.buffer, not the compiled program.
+  k.push_back(no_fingerprint(with_choices(key("core", "buffer_cost_scaling", K::kEnum, "", "none",
+      0, 0,
+      "how costs.buffer follows buffer_bytes: not at all (none: the figure is for buffer_bytes), "
+      "or puma_edram: energy x (buffer_bytes / buffer_cost_reference_bytes)^0.56, area and "
+      "leakage x the same ratio^0.49, a power law fitted to PUMA's eDRAM at 64 and 128 KB, "
+      "accepted at 4 KB..1 MB (docs/config.md, \"Buffer capacity scaling\"); the access width "
+      "and latency are not scaled",
+      &ArchSpec::core, &CoreSpec::buffer_cost_scaling), {"none", "puma_edram"})));
+  k.push_back(no_fingerprint(key("core", "buffer_cost_reference_bytes", K::kInt, "B", "0", 0,
+      1099511627776.0,
+      "the capacity costs.buffer is given at; 0 with buffer_cost_scaling none, 4096..1048576 "
+      "with puma_edram (ISAAC: 65536)", &ArchSpec::core, &CoreSpec::buffer_cost_reference_bytes)));
   k.push_back(key("core", "buffer_bytes_per_cycle", K::kInt, "B/cycle", "32", 1, 65536,
       "local buffer port width (ISAAC: 256-bit bus)", &ArchSpec::core,
       &CoreSpec::buffer_bytes_per_cycle));

@@ -15,6 +15,7 @@
 
 #include "platform/spec/arch.h"
 #include "platform/spec/arch_keys.h"
+#include "platform/spec/buffer_cost_scaling.h"
 #include "platform/spec/converter_cost_scaling.h"
 #include "platform/spec/slicing.h"
 #include "platform/spec/sram_imc_macro.h"
@@ -90,6 +91,7 @@ class Loader {
       fail(mark_of({"crossbar.technology", "crossbar"}), e.what());
     }
     apply_converter_scaling(spec);
+    apply_buffer_scaling(spec);
     spec.source_path = name_;
     return spec;
   }
@@ -449,6 +451,29 @@ class Loader {
                        : mark_of({v + ".bits", v}),
              e.what());
       }
+    }
+  }
+
+  // costs.buffer at core.buffer_bytes (buffer_cost_scaling.h); last, like the converters.
+  void apply_buffer_scaling(ArchSpec& s) const {
+    if (s.core.buffer_cost_scaling == BufferCostScaling::kNone) {
+      if (s.core.buffer_cost_reference_bytes != 0)
+        fail(mark_of({"core.buffer_cost_reference_bytes"}),
+             fmt::format("core.buffer_cost_reference_bytes = {0} has no effect with "
+                         "core.buffer_cost_scaling = none; expected 0, or "
+                         "core.buffer_cost_scaling: {1} to scale costs.buffer from {0} bytes to "
+                         "core.buffer_bytes",
+                         s.core.buffer_cost_reference_bytes, puma_edram_capacity_rule().rule));
+      return;
+    }
+    try {
+      apply_buffer_cost_scaling(s);
+    } catch (const InputError& e) {
+      const bool reference =
+          std::string(e.what()).rfind("core.buffer_cost_reference_bytes", 0) == 0;
+      fail(reference ? mark_of({"core.buffer_cost_reference_bytes", "core.buffer_cost_scaling", "core"})
+                     : mark_of({"core.buffer_bytes", "core"}),
+           e.what());
     }
   }
 

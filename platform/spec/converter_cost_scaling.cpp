@@ -87,12 +87,17 @@ std::vector<ConverterScaling> converter_scalings(const ArchSpec& spec) {
 void apply_converter_cost_scaling(ArchSpec& spec, const ConverterScaling& s) {
   if (!s.table) return;
   const ConverterCostRatio r = converter_cost_ratio(*s.table, s.reference_bits, s.bits);
-  ComponentCost& c = spec.costs.components.at(s.converter);
-  spec.costs.given[s.converter] = c;
-  c.energy_pj *= r.energy;
   // Neither table has a static power; at its one action rate, power follows energy per action.
-  c.leakage_mw *= r.energy;
-  c.area_um2 *= r.area;
+  scale_component_cost(spec, s.converter, r.energy, r.energy, r.area);
+}
+
+void scale_component_cost(ArchSpec& spec, const std::string& component, double energy_factor,
+                          double leakage_factor, double area_factor) {
+  ComponentCost& c = spec.costs.components.at(component);
+  spec.costs.given[component] = c;
+  c.energy_pj *= energy_factor;
+  c.leakage_mw *= leakage_factor;
+  c.area_um2 *= area_factor;
 }
 
 }  // namespace cimsim

@@ -80,4 +80,11 @@ std::vector<ConverterScaling> converter_scalings(const ArchSpec& spec);
 
 void apply_converter_cost_scaling(ArchSpec& spec, const ConverterScaling& scaling);
 
+// The one way a scaling rule changes a cost entry (converters here, the buffer in
+// buffer_cost_scaling.h): keeps the loaded spec.costs.components[component] in
+// spec.costs.given (arch_to_yaml() writes that one back), then multiplies its energy_pj,
+// leakage_mw and area_um2 by the three factors; the source is kept.
+void scale_component_cost(ArchSpec& spec, const std::string& component, double energy_factor,
+                          double leakage_factor, double area_factor);
+
 }  // namespace cimsim

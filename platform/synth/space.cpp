@@ -63,7 +63,9 @@ double SearchSpace::points() const {
 // clipping: 6 bits (64 rows of 1-bit cells, with ISAAC's flip) to 10 (4-bit cells or 2-bit
 // DAC steps on 128 rows). 4 and 5 bits would clip on every crossbar of this space. dac.bits
 // is priced by the base's dac.cost_scaling (configs/isaac.yaml: mnsim, a 2-bit drive at twice
-// the 1-bit power).
+// the 1-bit power). core.buffer_bytes is priced by the base's core.buffer_cost_scaling
+// (configs/isaac.yaml: puma_edram); a smaller buffer is cheaper but spills more (the
+// estimator models the compiler's spilling), so ISAAC's 64 KB is one choice among four.
 SearchSpace default_space() {
   SearchSpace s;
   auto add = [&](const std::string& path, std::vector<std::string> choices) {
@@ -79,6 +81,7 @@ SearchSpace default_space() {
   add("chip.cores", {"32", "48", "64", "96", "128", "168"});
   add("noc.flit_bytes", {"4", "8", "16"});
   add("compile.replication", {"0", "0.5", "1"});
+  add("core.buffer_bytes", {"16384", "32768", "65536", "131072"});
   return s;
 }
 
@@ -86,9 +89,11 @@ SearchSpace default_space(const ArchSpec& base) {
   SearchSpace s = default_space();
   const bool drop_adc = !cost_follows_bits(base, "adc") || base.adc.lossless;
   const bool drop_dac = !cost_follows_bits(base, "dac");
+  const bool drop_buffer = !cost_follows_buffer_bytes(base);
   s.knobs.erase(std::remove_if(s.knobs.begin(), s.knobs.end(),
                                [&](const Knob& k) {
-                                 return (drop_adc && k.path == "adc.bits") || (drop_dac && k.path == "dac.bits");
+                                 return (drop_adc && k.path == "adc.bits") || (drop_dac && k.path == "dac.bits") ||
+                                        (drop_buffer && k.path == "core.buffer_bytes");
                                }),
                 s.knobs.end());
   return s;
@@ -112,6 +117,23 @@ bool cost_follows_bits(const ArchSpec& base, const std::string& converter) {
   for (int b : {bits - 1, bits + 1}) {
     const double there = energy_pj(b);
     if (there >= 0 && there != here) return true;
+  }
+  return false;
+}
+
+bool cost_follows_buffer_bytes(const ArchSpec& base) {
+  // Asked of the loader, like cost_follows_bits(): half and twice the base's capacity.
+  const double here = base.costs.at("buffer").energy_pj;
+  for (int64_t bytes : {base.core.buffer_bytes / 2, base.core.buffer_bytes * 2}) {
+    try {
+      if (apply_arch_overrides(base, {{"core.buffer_bytes", std::to_string(bytes), "cost_follows_buffer_bytes"}},
+                               "base")
+              .costs.at("buffer")
+              .energy_pj != here)
+        return true;
+    } catch (const InputError&) {
+      // outside what the base can price
+    }
   }
   return false;
 }

@@ -46,11 +46,16 @@ SearchSpace default_space();
 // adc.bits (no adc.cost_scaling), and without dac.bits when costs.dac does not follow
 // dac.bits (no dac.cost_scaling): searching it would make every resolution cost the same;
 // nor adc.bits when the base's ADC is lossless (it never clips, so the estimator's clipping
-// constraint, which is what makes fewer bits a trade, does not hold).
+// constraint, which is what makes fewer bits a trade, does not hold); nor core.buffer_bytes
+// when costs.buffer does not follow it (no core.buffer_cost_scaling).
 SearchSpace default_space(const ArchSpec& base);
 // True when loading `base` at <converter>.bits +- 1 changes costs.<converter>
 // (<converter>.cost_scaling, or an SRAM macro's model); converter "adc" or "dac".
 bool cost_follows_bits(const ArchSpec& base, const std::string& converter);
+// True when the base prices core.buffer_bytes: costs.buffer differs at half or twice its
+// capacity (core.buffer_cost_scaling). default_space(base) drops the core.buffer_bytes knob
+// otherwise.
+bool cost_follows_buffer_bytes(const ArchSpec& base);
 // `net`: the model, needed only for compile.replicas.* keys (their layers are checked
 // against its matrix layers); without it such a key is an InputError.
 SearchSpace load_space(const std::string& path, const ArchSpec& base, const NetShape* net = nullptr);

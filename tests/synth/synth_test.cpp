@@ -288,8 +288,11 @@ TEST(SynthEstimator, WithinFivePercentOfTheSimulatorOnMiniResnet) {
       {{}, -1, {{convs[0], 4}, {convs[1], 2}, {convs[3], 2}, {convs.back(), 1}}},
       // Small buffers (docs/schedule.md "Spilling"): 2 KB takes the ring fallbacks (per-pixel
       // accumulators, minimal rings); 1 KB reads most inputs from global memory in strips.
-      {{{"core.buffer_bytes", "2048", "t"}}, -1},
-      {{{"core.buffer_bytes", "1024", "t"}}, -1},
+      // Below the 4 KB core.buffer_cost_scaling prices: costs.buffer as given.
+      {{{"core.buffer_bytes", "2048", "t"}, {"core.buffer_cost_scaling", "none", "t"},
+        {"core.buffer_cost_reference_bytes", "0", "t"}}, -1},
+      {{{"core.buffer_bytes", "1024", "t"}, {"core.buffer_cost_scaling", "none", "t"},
+        {"core.buffer_cost_reference_bytes", "0", "t"}}, -1},
   };
   // One image: the estimator models batch 1.
   e2e::Tensor x = e2e::read_npy(f.input);
@@ -384,6 +387,51 @@ TEST(SynthAdcBits, SimulatedEnergyMovesByTheAdcShare) {
   const double t8 = r8.at("energy_pj").at("total").get<double>(), t6 = r6.at("energy_pj").at("total").get<double>();
   EXPECT_NEAR(t6 - t8, adc8 * (ratio - 1), 1e-6 * t8);
   EXPECT_EQ(r6.at("latency_ns"), r8.at("latency_ns"));  // conversion_ns is not scaled
+}
+
+// costs.buffer follows core.buffer_bytes (core.buffer_cost_scaling puma_edram): mini_resnet fits
+// 32 KB without spilling, so it makes the same buffer accesses as at 64 KB and only the
+// buffer's energy moves, by PUMA's eDRAM power law (fitted here to component-costs.md's four
+// figures: 64 KB 17.2 pJ, 128 KB 25.35 pJ).
+TEST(SynthBufferBytes, SimulatedEnergyMovesByTheBufferShare) {
+  e2e::TempDir tmp;
+  const e2e::ModelFiles f = e2e::write_model(e2e::find_model("mini_resnet"), tmp.path());
+  const cimsim::ArchSpec base = cimsim::load_arch_spec(e2e::source_path("configs/isaac.yaml"));
+  auto run = [&](const std::string& bytes) {
+    const cimsim::ArchSpec arch = cimsim::apply_arch_overrides(base, {{"core.buffer_bytes", bytes, "t"}}, "t");
+    const cimsim::SimulateResult r = compile_and_simulate(arch, f.model, f.input, tmp / ("buf" + bytes));
+    EXPECT_TRUE(r.finished);
+    return r.report;
+  };
+  const nlohmann::json r64 = run("65536"), r32 = run("32768");
+  const double ratio = std::pow(0.5, std::log2(25.35 / 17.2));
+  const auto& e64 = r64.at("energy_pj").at("by_component");
+  const auto& e32 = r32.at("energy_pj").at("by_component");
+  const double buf64 = e64.at("buffer").get<double>();
+  ASSERT_GT(buf64, 0);
+  EXPECT_NEAR(e32.at("buffer").get<double>() / buf64, ratio, 1e-9);
+  for (const auto& [name, pj] : e64.items()) {
+    if (name != "buffer") {
+      EXPECT_DOUBLE_EQ(e32.at(name).get<double>(), pj.get<double>()) << name;
+    }
+  }
+  const double t64 = r64.at("energy_pj").at("total").get<double>(), t32 = r32.at("energy_pj").at("total").get<double>();
+  EXPECT_NEAR(t32 - t64, buf64 * (ratio - 1), 1e-6 * t64);
+  EXPECT_EQ(r32.at("latency_ns"), r64.at("latency_ns"));  // same accesses, same schedule
+}
+
+// The default space searches core.buffer_bytes only where the base prices it.
+TEST(SynthBufferBytes, DefaultSpaceSearchesBufferBytesOnlyOnAPricedBase) {
+  const cimsim::ArchSpec isaac = cimsim::load_arch_spec(e2e::source_path("configs/isaac.yaml"));
+  auto has_buffer = [](const SearchSpace& s) {
+    return std::any_of(s.knobs.begin(), s.knobs.end(), [](const auto& k) { return k.path == "core.buffer_bytes"; });
+  };
+  EXPECT_TRUE(cimsim::synth::cost_follows_buffer_bytes(isaac));
+  EXPECT_TRUE(has_buffer(cimsim::synth::default_space(isaac)));
+  const cimsim::ArchSpec unpriced = cimsim::apply_arch_overrides(
+      isaac, {{"core.buffer_cost_scaling", "none", "t"}, {"core.buffer_cost_reference_bytes", "0", "t"}}, "t");
+  EXPECT_FALSE(cimsim::synth::cost_follows_buffer_bytes(unpriced));
+  EXPECT_FALSE(has_buffer(cimsim::synth::default_space(unpriced)));
 }
 
 // The default space searches adc.bits only where the base prices it.
@@ -559,7 +607,12 @@ TEST(SynthEstimator, BuffersTheCompilerRefusesAreInfeasible) {
   cimsim::frontend::simplify(g);
   const auto net = cimsim::synth::net_shape(cimsim::quant::quantize(g, base.quantization, {}));
   for (const char* bytes : {"128", "768"}) {
-    const auto arch = cimsim::apply_arch_overrides(base, {{"core.buffer_bytes", bytes, "t"}}, "t");
+    // Below the 4 KB core.buffer_cost_scaling prices: costs.buffer as given.
+    const auto arch = cimsim::apply_arch_overrides(base,
+                                                   {{"core.buffer_bytes", bytes, "t"},
+                                                    {"core.buffer_cost_scaling", "none", "t"},
+                                                    {"core.buffer_cost_reference_bytes", "0", "t"}},
+                                                   "t");
     const auto est = cimsim::synth::estimate(net, arch);
     EXPECT_FALSE(est.feasible) << bytes;
     e2e::write_file(tmp / "arch.yaml", cimsim::arch_to_yaml(arch));
@@ -792,16 +845,29 @@ namespace {
 // compile: validation lists that design and replaces it).
 class SynthValidation : public ::testing::Test {
  protected:
-  void SetUp() override { model_ = e2e::write_model(e2e::find_model("mini_resnet"), tmp_.path()).model; }
+  void SetUp() override {
+    model_ = e2e::write_model(e2e::find_model("mini_resnet"), tmp_.path()).model;
+    // ISAAC without core.buffer_cost_scaling, which prices 4 KB..1 MB only: these tests
+    // search buffers of 128 B and 1 KB for the compiler's spilling, not for their cost.
+    std::string isaac = e2e::read_file(e2e::source_path("configs/isaac.yaml"));
+    for (const std::string line : {"  buffer_cost_scaling: puma_edram\n", "  buffer_cost_reference_bytes: 65536\n"}) {
+      const size_t at = isaac.find(line);
+      ASSERT_NE(at, std::string::npos) << line;
+      isaac.erase(at, line.size());
+    }
+    base_ = tmp_ / "isaac_unpriced.yaml";
+    e2e::write_file(base_, isaac);
+  }
   e2e::RunResult synth(const std::string& space, const std::string& out, const std::string& rank) {
     e2e::write_file(tmp_ / "space.yaml", space);
-    return e2e::run_cimsim({"synthesize", model_, "--power-w", "100", "--base", e2e::source_path("configs/isaac.yaml"),
+    return e2e::run_cimsim({"synthesize", model_, "--power-w", "100", "--base", base_,
                             "-o", out, "--space", tmp_ / "space.yaml", "--population", "2", "--children", "2",
                             "--generations", "1", "--top", "2", "--rank", rank},
                            tmp_.path());
   }
   e2e::TempDir tmp_;
   std::string model_;
+  std::string base_;
 };
 
 TEST_F(SynthValidation, SmallBufferSpillsAreEstimatedBothRankingsAgree) {

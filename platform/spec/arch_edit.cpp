@@ -110,7 +110,8 @@ std::string emit_arch(const ArchSpec& spec, const std::string& header,
   for (const auto& entry : spec.costs.components) {
     // Not a structured binding: C++17 lambdas cannot capture those (clang refuses).
     const std::string& name = entry.first;
-    // The figure as given, not the one the loader derived from it (adc/dac.cost_scaling):
+    // The figure as given, not the one the loader derived from it (adc/dac.cost_scaling,
+    // core.buffer_cost_scaling):
     // loading the text back derives it again.
     const auto given = spec.costs.given.find(name);
     const ComponentCost& c = given != spec.costs.given.end() ? given->second : entry.second;

@@ -5,7 +5,8 @@
 // Contract:
 //  - arch_to_yaml(spec) is a complete architecture file (every registry key, every cost
 //    component with its source; a component the loader derived, e.g. costs.adc under
-//    adc.cost_scaling or costs.dac under dac.cost_scaling, as it was given):
+//    adc.cost_scaling, costs.dac under dac.cost_scaling or costs.buffer under
+//    core.buffer_cost_scaling, as it was given):
 //    parse_arch_spec(arch_to_yaml(s)) gives a spec with the same values as s (hence the
 //    same arch_fingerprint). `header` lines become leading comments.
 //  - An override path is a registry key "section.key" or a cost field

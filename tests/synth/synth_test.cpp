@@ -61,6 +61,25 @@ cimsim::SimulateResult compile_and_simulate(const cimsim::ArchSpec& arch, const 
   return cimsim::simulate(so, out, err);
 }
 
+// `scaled` is `reference` with one component's cost multiplied by `ratio`: that component's
+// energy moves by exactly `ratio`, every other component is identical, and the total moves by
+// the component's share.
+void expect_only_component_scaled(const nlohmann::json& reference, const nlohmann::json& scaled,
+                                  const std::string& component, double ratio) {
+  const auto& e_ref = reference.at("energy_pj").at("by_component");
+  const auto& e_new = scaled.at("energy_pj").at("by_component");
+  const double part = e_ref.at(component).get<double>();
+  ASSERT_GT(part, 0);
+  EXPECT_NEAR(e_new.at(component).get<double>() / part, ratio, 1e-9);
+  for (const auto& [name, pj] : e_ref.items()) {
+    if (name != component) {
+      EXPECT_DOUBLE_EQ(e_new.at(name).get<double>(), pj.get<double>()) << name;
+    }
+  }
+  const double t_ref = reference.at("energy_pj").at("total").get<double>();
+  EXPECT_NEAR(scaled.at("energy_pj").at("total").get<double>() - t_ref, part * (ratio - 1), 1e-6 * t_ref);
+}
+
 SearchSpace toy_space() {
   SearchSpace s;
   s.knobs.push_back({"a", {"0", "1", "2", "3"}, "test", {}});
@@ -374,18 +393,7 @@ TEST(SynthAdcBits, SimulatedEnergyMovesByTheAdcShare) {
   };
   const nlohmann::json r8 = run("8"), r6 = run("6");
   const double ratio = 1.20 / 1.67;  // HWC's 6-bit / 8-bit pJ per conversion (component-costs.md 2a)
-  const auto& e8 = r8.at("energy_pj").at("by_component");
-  const auto& e6 = r6.at("energy_pj").at("by_component");
-  const double adc8 = e8.at("adc").get<double>();
-  ASSERT_GT(adc8, 0);
-  EXPECT_NEAR(e6.at("adc").get<double>() / adc8, ratio, 1e-9);
-  for (const auto& [name, pj] : e8.items()) {
-    if (name != "adc") {
-      EXPECT_DOUBLE_EQ(e6.at(name).get<double>(), pj.get<double>()) << name;
-    }
-  }
-  const double t8 = r8.at("energy_pj").at("total").get<double>(), t6 = r6.at("energy_pj").at("total").get<double>();
-  EXPECT_NEAR(t6 - t8, adc8 * (ratio - 1), 1e-6 * t8);
+  expect_only_component_scaled(r8, r6, "adc", ratio);
   EXPECT_EQ(r6.at("latency_ns"), r8.at("latency_ns"));  // conversion_ns is not scaled
 }
 
@@ -405,18 +413,7 @@ TEST(SynthBufferBytes, SimulatedEnergyMovesByTheBufferShare) {
   };
   const nlohmann::json r64 = run("65536"), r32 = run("32768");
   const double ratio = std::pow(0.5, std::log2(25.35 / 17.2));
-  const auto& e64 = r64.at("energy_pj").at("by_component");
-  const auto& e32 = r32.at("energy_pj").at("by_component");
-  const double buf64 = e64.at("buffer").get<double>();
-  ASSERT_GT(buf64, 0);
-  EXPECT_NEAR(e32.at("buffer").get<double>() / buf64, ratio, 1e-9);
-  for (const auto& [name, pj] : e64.items()) {
-    if (name != "buffer") {
-      EXPECT_DOUBLE_EQ(e32.at(name).get<double>(), pj.get<double>()) << name;
-    }
-  }
-  const double t64 = r64.at("energy_pj").at("total").get<double>(), t32 = r32.at("energy_pj").at("total").get<double>();
-  EXPECT_NEAR(t32 - t64, buf64 * (ratio - 1), 1e-6 * t64);
+  expect_only_component_scaled(r64, r32, "buffer", ratio);
   EXPECT_EQ(r32.at("latency_ns"), r64.at("latency_ns"));  // same accesses, same schedule
 }
 

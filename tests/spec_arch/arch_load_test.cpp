@@ -18,19 +18,7 @@ using arch_test::kMinimal;
 using arch_test::minimal_with;
 using arch_test::source_path;
 
-// Expects parse_arch_spec(text, "t.yaml") to throw InputError starting with `prefix` and
-// containing `detail`.
-void expect_error(const std::string& text, const std::string& prefix,
-                  const std::string& detail) {
-  try {
-    parse_arch_spec(text, "t.yaml");
-    ADD_FAILURE() << "no error; expected " << prefix << "... " << detail;
-  } catch (const InputError& e) {
-    std::string msg = e.what();
-    EXPECT_EQ(msg.substr(0, prefix.size()), prefix) << msg;
-    EXPECT_NE(msg.find(detail), std::string::npos) << "missing '" << detail << "' in: " << msg;
-  }
-}
+using arch_test::expect_error;
 
 TEST(ArchLoad, BundledConfigsLoad) {
   for (const char* name : {"isaac", "ideal", "tiny"}) {

@@ -1,7 +1,11 @@
 // Helpers shared by the arch tests: a minimal valid spec as text, and line-level edits of it.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <string>
+
+#include "platform/spec/arch.h"
 
 namespace cimsim::arch_test {
 
@@ -30,6 +34,19 @@ inline std::string minimal_with(const std::string& from, const std::string& to) 
 
 inline std::string source_path(const std::string& rel) {
   return std::string(CIMSIM_SOURCE_DIR) + "/" + rel;
+}
+
+// Expects parse_arch_spec(text, "t.yaml") to throw InputError starting with `prefix` and
+// containing `detail`.
+inline void expect_error(const std::string& text, const std::string& prefix, const std::string& detail) {
+  try {
+    parse_arch_spec(text, "t.yaml");
+    ADD_FAILURE() << "no error; expected " << prefix << "... " << detail;
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.substr(0, prefix.size()), prefix) << msg;
+    EXPECT_NE(msg.find(detail), std::string::npos) << "missing '" << detail << "' in: " << msg;
+  }
 }
 
 }  // namespace cimsim::arch_test

@@ -43,16 +43,7 @@ std::string scaled_spec(long bytes, long reference, const std::string& rule = "p
          "    source: test figure\n";
 }
 
-void expect_error(const std::string& text, const std::string& prefix, const std::string& detail) {
-  try {
-    parse_arch_spec(text, "t.yaml");
-    ADD_FAILURE() << "no error; expected " << prefix << "... " << detail;
-  } catch (const InputError& e) {
-    const std::string msg = e.what();
-    EXPECT_EQ(msg.substr(0, prefix.size()), prefix) << msg;
-    EXPECT_NE(msg.find(detail), std::string::npos) << "missing '" << detail << "' in: " << msg;
-  }
-}
+using arch_test::expect_error;
 
 TEST(BufferCostScaling, ScaledFiguresArePowerLawRatiosTimesTheGivenFigure) {
   for (long reference : {32768L, 65536L}) {

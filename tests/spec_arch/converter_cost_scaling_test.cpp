@@ -40,16 +40,7 @@ std::string scaled_spec(int bits, int reference, const std::string& rule = "sabe
          "    source: test figure\n";
 }
 
-void expect_error(const std::string& text, const std::string& prefix, const std::string& detail) {
-  try {
-    parse_arch_spec(text, "t.yaml");
-    ADD_FAILURE() << "no error; expected " << prefix << "... " << detail;
-  } catch (const InputError& e) {
-    const std::string msg = e.what();
-    EXPECT_EQ(msg.substr(0, prefix.size()), prefix) << msg;
-    EXPECT_NE(msg.find(detail), std::string::npos) << "missing '" << detail << "' in: " << msg;
-  }
-}
+using arch_test::expect_error;
 
 TEST(AdcCostScaling, ScaledFiguresAreTableRatiosTimesTheGivenFigure) {
   for (int reference : {6, 8}) {
